@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from '../command.ts';
+
+export const versionCommands: Command[] = [
+  {
+    path: ['version'],
+    summary: 'print the meshfed version',
+    flags: {},
+    run: async (_args, io) => {
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      io.out(`meshfed ${pkg.version} (node ${process.version})`);
+      return 0;
+    },
+  },
+];
