@@ -1,0 +1,48 @@
+// Server-side apply of a list of objects with meshfed's field manager (works on any real cluster).
+import * as k8s from '@kubernetes/client-node';
+import type { K8sObject } from './manifests.ts';
+
+export const FIELD_MANAGER = 'meshfed';
+
+export interface ApplyResult {
+  object: string;
+  outcome: 'created' | 'configured' | 'unchanged';
+}
+
+export async function applyObjects(kc: k8s.KubeConfig, objects: K8sObject[], onProgress?: (r: ApplyResult) => void): Promise<ApplyResult[]> {
+  const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+  const results: ApplyResult[] = [];
+  for (const obj of objects) {
+    const id = `${obj.kind.toLowerCase()}/${obj.metadata.name}${obj.metadata.namespace ? ` -n ${obj.metadata.namespace}` : ''}`;
+    let before: k8s.KubernetesObject | undefined;
+    try {
+      before = await api.read({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) } });
+    } catch (e) {
+      if (!(e instanceof k8s.ApiException) || e.code !== 404) throw new Error(`reading ${id}: ${describe(e)}`);
+    }
+    let after: k8s.KubernetesObject;
+    try {
+      after = await api.patch(obj as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+    } catch (e) {
+      throw new Error(`applying ${id}: ${describe(e)}`);
+    }
+    const outcome: ApplyResult['outcome'] = !before ? 'created' : before.metadata?.resourceVersion === after.metadata?.resourceVersion ? 'unchanged' : 'configured';
+    const r = { object: id, outcome };
+    results.push(r);
+    onProgress?.(r);
+  }
+  return results;
+}
+
+function describe(e: unknown): string {
+  if (e instanceof k8s.ApiException) {
+    try {
+      const body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string });
+      if (body?.message) return `${body.message} (HTTP ${e.code})`;
+    } catch {
+      /* not JSON */
+    }
+    return `HTTP ${e.code}`;
+  }
+  return (e as Error).message;
+}

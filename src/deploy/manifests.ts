@@ -1,0 +1,236 @@
+// Manifests for running meshfed in real clusters (pure: options in, Kubernetes objects out).
+// `meshfed install` applies them; deploy/*.yaml holds the same objects rendered with the defaults.
+
+export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+
+export const SYSTEM_NAMESPACE = 'meshfed-system';
+export const DEFAULT_IMAGE = 'meshfed:dev';
+
+const managed = { 'app.kubernetes.io/part-of': 'meshfed' };
+
+export interface ControlPlaneOptions {
+  image?: string;
+  trustDomain?: string;
+  federateAll?: boolean;
+}
+
+/** The control plane: federation + CA + pilot + admin in one Deployment, with the RBAC it needs in its own cluster. */
+export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] {
+  const image = o.image ?? DEFAULT_IMAGE;
+  const labels = { app: 'meshfed-control-plane', ...managed };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'meshfed-control-plane', labels },
+      rules: [
+        { apiGroups: [''], resources: ['namespaces', 'services', 'pods', 'nodes', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['get', 'update', 'patch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'meshfed-control-plane', labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'meshfed-control-plane' },
+      subjects: [{ kind: 'ServiceAccount', name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE }],
+    },
+    {
+      // the registration Secrets and the cacerts Secret live in meshfed-system only
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
+      rules: [
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'meshfed-control-plane' },
+      subjects: [{ kind: 'ServiceAccount', name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE }],
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'meshfed-control-plane' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: 'meshfed-control-plane',
+            containers: [
+              {
+                name: 'control-plane',
+                image,
+                args: ['control-plane', '--in-cluster', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                ports: [
+                  { name: 'grpc-xds', containerPort: 15010 },
+                  { name: 'https-xds-ca', containerPort: 15012 },
+                  { name: 'http-admin', containerPort: 15014 },
+                ],
+                readinessProbe: { httpGet: { path: '/readyz', port: 15014 }, periodSeconds: 2 },
+                livenessProbe: { httpGet: { path: '/healthz', port: 15014 }, periodSeconds: 10 },
+                volumeMounts: [{ name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'cacerts', secret: { secretName: 'cacerts', optional: true } }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'meshfed', namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        // NodePort so that gateways and sidecars of remote clusters reach xDS and the CA through a node address
+        type: 'NodePort',
+        selector: { app: 'meshfed-control-plane' },
+        ports: [
+          { name: 'grpc-xds', port: 15010, targetPort: 15010, nodePort: 31010 },
+          { name: 'https-xds-ca', port: 15012, targetPort: 15012, nodePort: 31012 },
+          { name: 'http-admin', port: 15014, targetPort: 15014, nodePort: 31014 },
+        ],
+      },
+    },
+  ];
+}
+
+export interface GatewayOptions {
+  network: string;
+  region: string;
+  image?: string;
+  /** address of the control plane's xDS for this cluster (a remote cluster reaches it through its Service or an exposed address) */
+  xds?: string;
+}
+
+/** One east-west gateway: Deployment + LoadBalancer Service on 15443 labelled with its network. */
+export function gatewayManifests(o: GatewayOptions): K8sObject[] {
+  const labels = { app: 'meshfed-eastwestgateway', 'topology.istio.io/network': o.network, ...managed };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'meshfed-eastwestgateway', namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'meshfed-eastwestgateway' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'gateway',
+                image: o.image ?? DEFAULT_IMAGE,
+                args: ['gateway', '--xds', o.xds ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15010`, '--network', o.network, '--region', o.region, '--listen', '0.0.0.0:15443'],
+                ports: [
+                  { name: 'tls', containerPort: 15443 },
+                  { name: 'http-health', containerPort: 15021 },
+                  { name: 'http-metrics', containerPort: 15090 },
+                ],
+                readinessProbe: { httpGet: { path: '/healthz/ready', port: 15021 }, periodSeconds: 2 },
+              },
+            ],
+            terminationGracePeriodSeconds: 30,
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'meshfed-eastwestgateway',
+        namespace: SYSTEM_NAMESPACE,
+        labels: { ...labels, 'meshfed.io/gateway': 'eastwest' },
+      },
+      spec: {
+        type: 'LoadBalancer',
+        selector: { app: 'meshfed-eastwestgateway' },
+        ports: [
+          { name: 'tls', port: 15443, targetPort: 15443 },
+          { name: 'status-port', port: 15021, targetPort: 15021 },
+        ],
+      },
+    },
+  ];
+}
+
+export interface DemoOptions {
+  cluster: string;
+  namespace?: string;
+  image?: string;
+  xds?: string;
+  ca?: string;
+}
+
+/** The demo: an echo Deployment whose pods carry the meshfed sidecar, its Service, in a federated namespace. */
+export function demoManifests(o: DemoOptions): K8sObject[] {
+  const ns = o.namespace ?? 'demo';
+  const image = o.image ?? DEFAULT_IMAGE;
+  const xds = o.xds ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15010`;
+  const ca = o.ca ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15012`;
+  const labels = { app: 'echo', 'security.istio.io/tlsMode': 'istio' };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'meshfed.io/federation': 'enabled' } } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'echo', namespace: ns } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'echo', namespace: ns, labels: { app: 'echo' } },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'echo' } },
+        template: {
+          metadata: { labels, annotations: { 'meshfed.io/inbound-port': '15006' } },
+          spec: {
+            serviceAccountName: 'echo',
+            containers: [
+              {
+                name: 'echo',
+                image,
+                args: ['demo', 'echo', '--listen', '127.0.0.1:8080', '--cluster', o.cluster],
+                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              },
+              {
+                name: 'meshfed-sidecar',
+                image,
+                args: [
+                  'sidecar', '--xds', xds, '--ca', ca, '--ca-cert', '/var/run/meshfed/root-cert.pem',
+                  '--token-file', '/var/run/secrets/tokens/meshfed-token', '--cluster', o.cluster, '--app-port', '8080',
+                  '--inbound', '0.0.0.0:15006', '--outbound', '127.0.0.1:15001',
+                ],
+                ports: [{ name: 'mtls-inbound', containerPort: 15006 }, { name: 'http-metrics', containerPort: 15090 }],
+                volumeMounts: [
+                  { name: 'meshfed-token', mountPath: '/var/run/secrets/tokens' },
+                  { name: 'meshfed-root-cert', mountPath: '/var/run/meshfed' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'meshfed-token', projected: { sources: [{ serviceAccountToken: { path: 'meshfed-token', expirationSeconds: 3600, audience: 'meshfed' } }] } },
+              { name: 'meshfed-root-cert', configMap: { name: 'meshfed-root-cert' } },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'echo', namespace: ns, labels: { app: 'echo' } },
+      spec: { selector: { app: 'echo' }, ports: [{ name: 'http', port: 8080, targetPort: 8080 }] },
+    },
+  ];
+}
