@@ -5,6 +5,7 @@ import { caCommands } from './ca.ts';
 import { clusterCommands } from './cluster.ts';
 import { controlPlaneCommands } from './controlPlane.ts';
 import { deployCommands } from './deploy.ts';
+import { demoCommands } from './demo.ts';
 import { devCommands } from './dev.ts';
 import { pilotCommands } from './pilot.ts';
 import { proxyCommands } from './proxy.ts';
@@ -19,5 +20,6 @@ export const commands: Command[] = [
   ...adminCommands,
   ...devCommands,
   ...deployCommands,
+  ...demoCommands,
   ...versionCommands,
 ].sort((a, b) => a.path.join(' ').localeCompare(b.path.join(' ')));
