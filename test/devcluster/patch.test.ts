@@ -42,7 +42,7 @@ test('JSON merge patch, JSON patch and strategic merge patch on a pod', async ()
 
 test('server-side apply: create, managedFields, conflicting manager 409, force takes ownership', async () => {
   const objApi = k8s.KubernetesObjectApi.makeApiClient(h.kc);
-  const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa', namespace: 'default' }, data: { owned: 'by-a', shared: 'x' } };
+  const cm: k8s.V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'ssa', namespace: 'default' }, data: { owned: 'by-a', shared: 'x' } };
   const created = await objApi.patch(cm, undefined, undefined, 'mgr-a', undefined, k8s.PatchStrategy.ServerSideApply);
   const entries = created.metadata!.managedFields!;
   assert.equal(entries.length, 1);
@@ -62,7 +62,7 @@ test('server-side apply: create, managedFields, conflicting manager 409, force t
   assert.ok(!('f:owned' in (a.fieldsV1 as any)['f:data']), 'mgr-a lost ownership of data.owned');
   // a manager dropping a field it alone owned removes it
   const dropped = await objApi.patch({ ...cm, data: { owned: 'by-b', shared: 'x' } }, undefined, undefined, 'mgr-b', undefined, k8s.PatchStrategy.ServerSideApply);
-  assert.equal(dropped.data!.extra, undefined);
+  assert.equal((dropped.data as Record<string, string>).extra, undefined);
   const noManager = await h.raw('PATCH', '/api/v1/namespaces/default/configmaps/ssa', 'data: {a: b}', { 'content-type': 'application/apply-patch+yaml' });
   assert.equal(noManager.status, 422);
 });
