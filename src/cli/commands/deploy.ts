@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseTopology, TopologyError } from '../../mesh/topology.ts';
 import { applyObjects } from '../../deploy/apply.ts';
 import { kindConfigFile, kindPlan, renderPlan, type KindTopology, type PlanStep } from '../../deploy/kind.ts';
 import { controlPlaneManifests, demoManifests, gatewayManifests, type K8sObject } from '../../deploy/manifests.ts';
@@ -12,15 +13,18 @@ import { bool, requireStr, str, UsageError, UserError, type Command, type Comman
 const DEFAULT_TOPOLOGY = 'clusters/playground.yaml';
 
 function loadKindTopology(file: string): KindTopology {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read topology ${file}: ${(e as Error).message}`);
+    throw new UserError(`cannot read topology ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const t = doc as Partial<KindTopology> | null;
-  if (!t || !Array.isArray(t.clusters) || typeof t.controlPlane !== 'string') throw new UserError(`${file}: expected "controlPlane" and a "clusters" list`);
-  return { controlPlane: t.controlPlane, clusters: t.clusters, gateways: t.gateways ?? [] };
+  try {
+    return parseTopology(text, file);
+  } catch (e) {
+    if (e instanceof TopologyError) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 function renderObjects(component: string, args: { values: Record<string, unknown> }): K8sObject[] {

@@ -1,4 +1,114 @@
-// `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
-import type { Command } from '../command.ts';
+// `meshfed dev …`: the local Kubernetes API stand-ins and the multi-cluster playground (never used by product code).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { startTopologyClusters } from '../../devcluster/clustersUp.ts';
+import { kubeconfigFor, startApiServer } from '../../devcluster/index.ts';
+import { removeState, runningPlayground, writeState } from '../../devcluster/playground/lock.ts';
+import { parseTopology, TopologyError, type Topology } from '../../mesh/topology.ts';
+import { hostPort, requireStr, str, UserError, type Command, type CommandIO } from '../command.ts';
 
-export const devCommands: Command[] = [];
+const DEFAULT_TOPOLOGY = 'clusters/playground.yaml';
+const STATE_DIR = '.meshfed/playground';
+
+function loadTopology(file: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read topology ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parseTopology(text, file);
+  } catch (e) {
+    if (e instanceof TopologyError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}
+
+async function clustersUp(topologyFile: string, kubeconfigOut: string, io: CommandIO, playground: boolean): Promise<number> {
+  const t = loadTopology(topologyFile);
+  const stateFile = `${STATE_DIR}/state.json`;
+  if (playground) {
+    const running = runningPlayground(stateFile);
+    if (running) throw new UserError(`a playground is already running (pid ${running.pid}, kubeconfig ${running.kubeconfig}); stop it with Ctrl-C in its terminal or "kill ${running.pid}"`);
+  }
+  mkdirSync(dirname(kubeconfigOut), { recursive: true });
+  io.out(`starting ${t.clusters.length} clusters from ${topologyFile}…`);
+  const running = await startTopologyClusters(t, { kubeconfigOut, onProgress: (l) => io.out(`  ${l}`) });
+  if (playground) {
+    writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: '', kubeconfig: resolve(kubeconfigOut), admin: '', contexts: t.clusters.map((c) => c.name) });
+  }
+  const kc = resolve(kubeconfigOut);
+  io.out('');
+  io.out(`${t.clusters.length}/${t.clusters.length} clusters up. kubeconfig: ${kc}`);
+  io.out(`contexts: ${t.clusters.map((c) => `${c.name} (${c.region}, ${c.network})`).join(', ')}`);
+  io.out('');
+  io.out('try:');
+  io.out(`  export KUBECONFIG=${kc}`);
+  io.out(`  kubectl --context ${t.clusters[0]!.name} get nodes -L topology.kubernetes.io/region,topology.kubernetes.io/zone`);
+  io.out(`  kubectl --context ${t.clusters[t.clusters.length - 1]!.name} get ns`);
+  io.out(`  meshfed cluster add --kubeconfig ${kc} --context ${t.clusters[1]?.name ?? t.clusters[0]!.name}`);
+  io.out('');
+  io.out('Ctrl-C stops them.');
+  const sig = await untilSignal();
+  io.out(`${sig}: stopping clusters…`);
+  await running.close();
+  if (playground) removeState(stateFile);
+  return 0;
+}
+
+export const devCommands: Command[] = [
+  {
+    path: ['dev', 'apiserver'],
+    summary: 'run one local Kubernetes API stand-in (for machines without a real cluster)',
+    flags: {
+      name: { type: 'string', help: 'NAME  cluster name' },
+      listen: { type: 'string', default: '127.0.0.1:0', help: 'HOST:PORT  where to listen (port 0: any free port)' },
+      'kubeconfig-out': { type: 'string', help: 'FILE  write a kubeconfig for it here' },
+      'data-dir': { type: 'string', help: 'DIR  keep its objects here across restarts' },
+      'service-cidr': { type: 'string', default: '10.96.0.0/16', help: 'CIDR  ClusterIP range' },
+    },
+    run: async (args, io) => {
+      const name = requireStr(args, 'name');
+      const { host, port } = hostPort(requireStr(args, 'listen'), 'listen');
+      const dataDir = str(args, 'data-dir');
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      const server = await startApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}) });
+      io.out(`cluster ${name} serving at ${server.url}`);
+      const out = str(args, 'kubeconfig-out');
+      if (out) {
+        mkdirSync(dirname(resolve(out)), { recursive: true });
+        writeFileSync(out, kubeconfigFor([server]), { mode: 0o600 });
+        io.out(`kubeconfig: ${resolve(out)} (kubectl --kubeconfig ${out} get ns)`);
+      }
+      await untilSignal();
+      await server.close();
+      return 0;
+    },
+  },
+  {
+    path: ['dev', 'clusters', 'up'],
+    summary: 'start one API stand-in per cluster of a topology file, with zone-labelled nodes and one kubeconfig',
+    flags: {
+      topology: { type: 'string', default: DEFAULT_TOPOLOGY, help: 'FILE  topology file' },
+      'kubeconfig-out': { type: 'string', default: `${STATE_DIR}/kubeconfig`, help: 'FILE  where to write the kubeconfig (one context per cluster)' },
+    },
+    run: async (args, io) => clustersUp(requireStr(args, 'topology'), requireStr(args, 'kubeconfig-out'), io, false),
+  },
+  {
+    path: ['dev', 'up'],
+    summary: 'start the local multi-cluster playground from clusters/playground.yaml (what `npm start` runs)',
+    flags: {
+      topology: { type: 'string', default: DEFAULT_TOPOLOGY, help: 'FILE  topology file' },
+      'kubeconfig-out': { type: 'string', default: `${STATE_DIR}/kubeconfig`, help: 'FILE  where to write the kubeconfig' },
+    },
+    run: async (args, io) => clustersUp(requireStr(args, 'topology'), requireStr(args, 'kubeconfig-out'), io, true),
+  },
+];
