@@ -22,8 +22,8 @@ export function summarize(pem: string): CertSummary[] {
     const spiffe = sans.find((s) => s.startsWith('URI:spiffe://'))?.slice(4);
     const next = certs[i + 1];
     return {
-      subject: c.subject.replace(/\n/g, ', ') || '(empty)',
-      issuer: c.issuer.replace(/\n/g, ', '),
+      subject: (c.subject ?? '').replace(/\n/g, ', ') || '(empty)',
+      issuer: (c.issuer ?? '').replace(/\n/g, ', '),
       sans,
       ...(spiffe ? { spiffeId: spiffe } : {}),
       notBefore: new Date(c.validFrom).toISOString(),
