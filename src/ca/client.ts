@@ -39,3 +39,26 @@ export function requestCertificate(o: CertificateRequestOptions): Promise<string
     });
   });
 }
+
+/** A long-lived CA client (one channel, many requests) for callers that renew often or in bulk. */
+export function createCaClient(o: Omit<CertificateRequestOptions, 'token' | 'cluster' | 'csrPem' | 'validitySeconds'>): {
+  request: (r: { token: string; cluster: string; csrPem: string; validitySeconds?: number }) => Promise<string[]>;
+  close: () => void;
+} {
+  const { client: Ctor } = caServiceDefinition();
+  const opts: grpc.ClientOptions = o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {};
+  const client = new Ctor(o.address, grpc.credentials.createSsl(Buffer.from(o.caCertPem)), opts);
+  const call = client as unknown as { CreateCertificate: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: CertResponse) => void) => void };
+  return {
+    request: (r) => new Promise<string[]>((resolve, reject) => {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${r.token}`);
+      md.set('clusterid', r.cluster);
+      call.CreateCertificate({ csr: r.csrPem, validity_duration: r.validitySeconds ?? 0 }, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (err, res) => {
+        if (err) reject(new CaRequestError(`CA ${o.address} CreateCertificate failed: ${err.details || err.message}`, err.code));
+        else resolve(res?.cert_chain ?? []);
+      });
+    }),
+    close: () => client.close(),
+  };
+}

@@ -35,7 +35,14 @@ export function int(v: Buffer | number): Buffer {
   return tlv(0x02, b);
 }
 
+const oidCache = new Map<string, Buffer>();
 export function oid(dotted: string): Buffer {
+  let b = oidCache.get(dotted);
+  if (!b) { b = oidUncached(dotted); oidCache.set(dotted, b); }
+  return b;
+}
+
+function oidUncached(dotted: string): Buffer {
   const parts = dotted.split('.').map(Number);
   const out: number[] = [parts[0] * 40 + parts[1]];
   for (const p of parts.slice(2)) {
@@ -117,6 +124,8 @@ export function pemToDer(pem: string, label: string): Buffer {
 }
 
 export function derToPem(der: Buffer, label: string): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+  const b64 = der.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

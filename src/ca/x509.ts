@@ -34,7 +34,14 @@ export function keyToPem(k: KeyObject): string {
 }
 
 /** Signature AlgorithmIdentifier and hash for a signing key. */
+const algCache = new WeakMap<KeyObject, { alg: Buffer; hash: string }>();
 export function sigAlg(key: KeyObject): { alg: Buffer; hash: string } {
+  let a = algCache.get(key);
+  if (!a) { a = sigAlgUncached(key); algCache.set(key, a); }
+  return a;
+}
+
+function sigAlgUncached(key: KeyObject): { alg: Buffer; hash: string } {
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     return curve === 'secp384r1' ? { alg: der.seq(der.oid(OID.ecdsaSha384)), hash: 'sha384' } : { alg: der.seq(der.oid(OID.ecdsaSha256)), hash: 'sha256' };
@@ -86,8 +93,14 @@ export interface Issuer {
   key: KeyObject;
 }
 
+// CSPRNG bytes drawn in blocks: one randomBytes() per 1024 serials instead of one per certificate.
+let pool = Buffer.alloc(0);
+let poolOff = 0;
 export function randomSerial(): Buffer {
-  const s = randomBytes(16);
+  if (poolOff + 16 > pool.length) { pool = randomBytes(16 * 1024); poolOff = 0; }
+  const s = Buffer.from(pool.subarray(poolOff, poolOff + 16));
+  pool.fill(0, poolOff, poolOff + 16);
+  poolOff += 16;
   s[0] &= 0x7f;
   if (s[0] === 0) s[0] = 1;
   return s;
