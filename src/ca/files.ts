@@ -109,3 +109,17 @@ export function devCa(log?: Logger, trustDomain = 'cluster.local'): CaMaterial {
   void createPublicKey;
   return { caCertPem: im.certPem, caKeyPem: im.keyPem, certChainPem: im.certPem + rootPem, rootCertPem: rootPem };
 }
+
+/** Where the control plane gets its signing intermediate: a plug-in dir, else Secret meshfed-system/cacerts, else a dev root (loud). */
+export async function loadSigningCa(o: { dir?: string; secrets?: SecretReader; log?: Logger; trustDomain?: string }): Promise<{ material: CaMaterial; source: 'dir' | 'secret' | 'dev' }> {
+  if (o.dir) return { material: loadCaDir(o.dir), source: 'dir' };
+  if (o.secrets) {
+    try {
+      return { material: await loadCaSecret(o.secrets), source: 'secret' };
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code !== 404) throw new CaFileError(`reading Secret meshfed-system/cacerts: ${(e as Error).message}`);
+    }
+  }
+  return { material: devCa(o.log, o.trustDomain), source: 'dev' };
+}
