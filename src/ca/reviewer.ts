@@ -38,7 +38,7 @@ export class CachingReviewer implements TokenReviewer {
 
 /** authentication.k8s.io/v1 TokenReview in the caller's cluster. */
 export class KubeTokenReviewer implements TokenReviewer {
-  constructor(private kubeconfigFor: (cluster: string) => k8s.KubeConfig | undefined, private audiences?: string[]) {}
+  constructor(private kubeconfigFor: (cluster: string) => k8s.KubeConfig | undefined, private audiences?: string[], private timeoutMs = 5_000) {}
 
   async review(cluster: string, token: string): Promise<ReviewResult> {
     const kc = this.kubeconfigFor(cluster);
@@ -46,7 +46,13 @@ export class KubeTokenReviewer implements TokenReviewer {
     const api = kc.makeApiClient(k8s.AuthenticationV1Api);
     let res: k8s.V1TokenReview;
     try {
-      res = await api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(this.audiences ? { audiences: this.audiences } : {}) } } });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_r, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs); });
+      try {
+        res = await Promise.race([api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(this.audiences ? { audiences: this.audiences } : {}) } } }), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     } catch (e) {
       return { reason: `TokenReview in cluster "${cluster}" failed: ${(e as Error).message}` };
     }

@@ -40,6 +40,18 @@ test('KubeTokenReviewer: unknown cluster and unreachable API are reasons, not ex
   const reason = async (c: string): Promise<string> => { const x = await r.review(c, 'tok'); assert.ok('reason' in x); return x.reason; };
   assert.match(await reason('nowhere'), /unknown cluster "nowhere"/);
   assert.match(await reason('east'), /TokenReview in cluster "east" failed/);
+  // an API server that never answers: a reason after the timeout, not a hung request
+  const net = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = net.createServer((s) => { sockets.push(s); });
+  await new Promise<void>((res) => silent.listen(0, '127.0.0.1', res));
+  const kc2 = new k8s.KubeConfig();
+  kc2.loadFromOptions({ clusters: [{ name: 'c', server: `https://127.0.0.1:${(silent.address() as { port: number }).port}`, skipTLSVerify: true }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
+  const slow = new KubeTokenReviewer(() => kc2, undefined, 200);
+  const x = await slow.review('hung', 'tok');
+  sockets.forEach((s) => s.destroy());
+  silent.close();
+  assert.ok('reason' in x && /no answer within 200 ms/.test(x.reason), JSON.stringify(x));
 });
 
 test('checkIdentity requires exactly the caller SPIFFE ID', () => {
