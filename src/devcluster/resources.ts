@@ -26,6 +26,7 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'endpoints', 'Endpoints', true, ['ep']),
   r('', 'v1', 'events', 'Event', true, ['ev']),
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
+  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], { categories: ['all'], subresources: ['status'] }),
   r('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),

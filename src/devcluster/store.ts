@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, ResourceInfo } from './types.js';
+import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.js';
 import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.js';
 import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.js';
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.js';
@@ -21,6 +21,10 @@ export interface StoreOptions { dataDir?: string; historySize?: number; serviceC
 interface Watcher { key: string; namespace: string; label: ReturnType<typeof parseSelector>; field: ReturnType<typeof parseSelector>; cb: (e: WatchEvent) => void }
 
 const clone = <T>(o: T): T => structuredClone(o);
+/** JSON with sorted keys and undefined dropped: equal content → equal text. */
+const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) =>
+  x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x);
+const withoutTimes = (mf: ManagedFieldsEntry[] | undefined) => mf?.map(({ time: _t, ...rest }) => rest);
 const specOf = (o: KubeObject) => JSON.stringify(o.spec ?? null);
 const objKey = (info: ResourceInfo, ns: string, name: string) => `${resourceKey(info.group, info.plural)}|${info.namespaced ? ns : ''}|${name}`;
 
@@ -152,10 +156,12 @@ export class Store {
     }
     if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
-    if (JSON.stringify({ ...next, metadata: { ...next.metadata, managedFields: undefined } }) ===
-        JSON.stringify({ ...cur, metadata: { ...cur.metadata, resourceVersion: undefined, managedFields: undefined } }) &&
-        JSON.stringify(next.metadata.managedFields) === JSON.stringify(cur.metadata.managedFields))
-      return this.present(info, cur); // no-op update: no new resourceVersion, no event
+    // no-op update (as kube-apiserver): no new resourceVersion, no event. Key order and the managedFields
+    // timestamps of a repeated apply do not make a change.
+    if (canonical({ ...next, metadata: { ...next.metadata, managedFields: undefined } }) ===
+        canonical({ ...cur, metadata: { ...cur.metadata, resourceVersion: undefined, managedFields: undefined } }) &&
+        canonical(withoutTimes(next.metadata.managedFields)) === canonical(withoutTimes(cur.metadata.managedFields)))
+      return this.present(info, cur);
     this.commit(key, 'MODIFIED', next, cur);
     if (info.kind === 'CustomResourceDefinition') this.registerCrd(next);
     return this.present(info, next);
