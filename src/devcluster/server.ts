@@ -181,8 +181,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           pre = d?.preconditions ?? {};
         }
         const gone = store.delete(info, ns, rp.name, pre);
-        // kube-apiserver returns the deleted object for most kinds; a Status for namespaces is not used, keep the object.
-        send(res, 200, gone);
+        // kube-apiserver answers a graceful delete (pods, namespaces) with the object and an immediate one with a Status.
+        if (info.group === '' && (info.plural === 'pods' || info.plural === 'namespaces')) {
+          gone.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+          if (info.plural === 'namespaces') gone.status = { phase: 'Terminating' };
+          send(res, 200, gone);
+        } else {
+          send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: rp.name, group: info.group || undefined, kind: info.plural, uid: gone.metadata.uid } });
+        }
         return;
       }
       case 'deletecollection': {

@@ -108,7 +108,7 @@ export class Store {
     if (info.kind === 'Service' && info.group === '') this.allocateClusterIp(obj);
     md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    md.generation = 1;
+    if (tracksGeneration(info)) md.generation = 1; else delete md.generation;
     delete md.resourceVersion;
     delete md.deletionTimestamp;
     if (info.kind === 'Namespace' && info.group === '') {
@@ -150,7 +150,8 @@ export class Store {
       if (info.kind === 'Service' && info.group === '') this.keepClusterIp(cur, next);
       if (info.kind === 'CustomResourceDefinition') this.checkCrd(next);
     }
-    if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    if (!tracksGeneration(info)) delete next.metadata.generation;
+    else if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
     if (JSON.stringify({ ...next, metadata: { ...next.metadata, managedFields: undefined } }) ===
         JSON.stringify({ ...cur, metadata: { ...cur.metadata, resourceVersion: undefined, managedFields: undefined } }) &&
@@ -359,6 +360,11 @@ export class Store {
       if (k.startsWith('/services|')) { const ip = (o.spec as Record<string, unknown>)?.clusterIP; if (typeof ip === 'string') this.ips.claim(ip); }
     }
   }
+}
+
+/** kube-apiserver keeps metadata.generation for custom resources and most non-core kinds, not for core/rbac/lease objects. */
+function tracksGeneration(info: ResourceInfo): boolean {
+  return !['', 'rbac.authorization.k8s.io', 'coordination.k8s.io', 'events.k8s.io'].includes(info.group);
 }
 
 function splitKey(k: string): [string, string] {

@@ -35,6 +35,11 @@ test('a CRD makes its custom resources served for every version and visible in d
   const viaBeta = await custom.getNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1beta1', namespace: 'default', plural: 'widgets', name: 'w1' }) as any;
   assert.equal(viaBeta.spec.size, 3);
   assert.equal(viaBeta.apiVersion, 'example.meshfed.io/v1beta1');
+  assert.equal(viaBeta.metadata.generation, 1);
+  const patched = await custom.patchNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1', body: { spec: { size: 4 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)) as any;
+  assert.equal(patched.metadata.generation, 2, 'a spec change bumps generation');
+  const labelled = await custom.patchNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1', body: { metadata: { labels: { a: 'b' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)) as any;
+  assert.equal(labelled.metadata.generation, 2, 'a metadata change does not');
   const list = await custom.listNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets' }) as any;
   assert.equal(list.kind, 'WidgetList');
   assert.deepEqual(list.items.map((i: any) => i.metadata.name), ['w1']);

@@ -38,7 +38,9 @@ test('configmap create/get/update/delete with uid, resourceVersion and 409 on st
   const dup = await statusOf(h.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c1' } } }));
   assert.equal(dup.code, 409);
   assert.equal(dup.body.reason, 'AlreadyExists');
-  await h.core.deleteNamespacedConfigMap({ name: 'c1', namespace: 'default' });
+  const del = await h.core.deleteNamespacedConfigMap({ name: 'c1', namespace: 'default' });
+  assert.equal(del.status, 'Success');
+  assert.equal(del.details!.name, 'c1');
   const nf = await statusOf(h.core.readNamespacedConfigMap({ name: 'c1', namespace: 'default' }));
   assert.equal(nf.code, 404);
   assert.equal(nf.body.kind, 'Status');
