@@ -13,7 +13,7 @@ import { checkShape } from './validate.js';
 import { decodeBody, readBody } from './http/body.js';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.js';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.js';
-import { jsonPatch, mergePatch, serverSideApply, strategicMergePatch, type Json } from './patch.js';
+import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.js';
 import { defaultHooks } from './defaults.js';
 import { selfSignedTls } from './selfsigned.js';
 
@@ -43,6 +43,7 @@ export interface ApiServer {
 }
 
 const log = createLogger('devcluster');
+const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   if (res.headersSent) { res.end(); return; }
@@ -157,10 +158,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'create': {
         const raw = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
         const body = checkShape(info, raw);
-        const manager = q.get('fieldManager');
         if (dryRun(q)) { send(res, 201, body); return; }
+        body.metadata.managedFields = recordUpdate(undefined, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp());
         send(res, 201, store.create(info, ns, body));
-        void manager;
         return;
       }
       case 'update': {
@@ -168,6 +168,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (info.namespaced && body.metadata.namespace && body.metadata.namespace !== ns)
           throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${ns})`);
         const existed = exists(info, ns, rp.name);
+        const prev = existed ? store.get(info, ns, rp.name) : undefined;
+        body.metadata.managedFields = recordUpdate(prev, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), rp.subresource);
         const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: true });
         send(res, existed ? 200 : 201, out);
         return;
@@ -243,6 +245,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const shaped = checkShape(info, next);
       // A patch that sets resourceVersion is a precondition; otherwise it applies to the current object.
       shaped.metadata.resourceVersion = shaped.metadata.resourceVersion ?? cur.metadata.resourceVersion;
+      shaped.metadata.managedFields = recordUpdate(cur, shaped, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), now, rp.subresource);
       return shaped;
     }, { subresource: rp.subresource });
     send(res, 200, out);
