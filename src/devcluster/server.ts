@@ -43,6 +43,8 @@ export interface ApiServer {
 }
 
 const log = createLogger('devcluster');
+/** Kinds kube-apiserver lets a PUT create (AllowCreateOnUpdate); for the rest PUT on a missing object is 404. */
+const CREATE_ON_UPDATE = new Set(['endpoints', 'leases']);
 const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -170,7 +172,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const existed = exists(info, ns, rp.name);
         const prev = existed ? store.get(info, ns, rp.name) : undefined;
         body.metadata.managedFields = recordUpdate(prev, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), rp.subresource);
-        const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: true });
+        const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: CREATE_ON_UPDATE.has(info.plural) && !rp.subresource });
         send(res, existed ? 200 : 201, out);
         return;
       }
