@@ -105,6 +105,7 @@ export class Store {
     const key = objKey(info, md.namespace ?? '', md.name!);
     if (this.objects.has(key)) throw alreadyExists(info.group, info.plural, md.name!);
     if (info.kind === 'CustomResourceDefinition') this.checkCrd(obj);
+    if (info.kind === 'Secret' && info.group === '') normalizeSecret(obj);
     if (info.kind === 'Service' && info.group === '') this.allocateClusterIp(obj);
     md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -149,6 +150,7 @@ export class Store {
       validateObject(info, next);
       if (info.kind === 'Service' && info.group === '') this.keepClusterIp(cur, next);
       if (info.kind === 'CustomResourceDefinition') this.checkCrd(next);
+      if (info.kind === 'Secret' && info.group === '') normalizeSecret(next);
     }
     if (!tracksGeneration(info)) delete next.metadata.generation;
     else if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
@@ -360,6 +362,18 @@ export class Store {
       if (k.startsWith('/services|')) { const ip = (o.spec as Record<string, unknown>)?.clusterIP; if (typeof ip === 'string') this.ips.claim(ip); }
     }
   }
+}
+
+/** As kube-apiserver: stringData is write-only, merged into data (base64); type defaults to Opaque. */
+function normalizeSecret(obj: KubeObject): void {
+  const sd = obj.stringData as Record<string, unknown> | undefined;
+  if (sd && typeof sd === 'object') {
+    const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    obj.data = data;
+  }
+  delete obj.stringData;
+  obj.type = obj.type ?? 'Opaque';
 }
 
 /** kube-apiserver keeps metadata.generation for custom resources and most non-core kinds, not for core/rbac/lease objects. */
