@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
 import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
 
 test('startClusters runs independent clusters in one process behind one kubeconfig; secrets store stringData as data', async () => {
   await assert.rejects(startClusters([{ name: 'dup' }, { name: 'dup' }]), /duplicate cluster name "dup"/);
-  const servers = await startClusters([{ name: 'east', serviceCidr: '10.10.0.0/24' }, { name: 'west', serviceCidr: '10.20.0.0/24' }]);
+  const registry = new Registry();
+  const servers = await startClusters([{ name: 'east', serviceCidr: '10.10.0.0/24', registry }, { name: 'west', serviceCidr: '10.20.0.0/24' }]);
   try {
     assert.notEqual(servers[0].port, servers[1].port);
     assert.notEqual(servers[0].ca, servers[1].ca);
@@ -26,6 +28,10 @@ test('startClusters runs independent clusters in one process behind one kubeconf
       assert.equal(sec.stringData, undefined);
       assert.equal(sec.type, 'Opaque');
     }
+    const metrics = await registry.getMetricsAsJSON();
+    const reqs = metrics.find((m) => m.name === 'meshfed_devcluster_requests_total')!;
+    const creates = reqs.values.filter((v) => v.labels.cluster === 'east' && v.labels.verb === 'create' && v.labels.code === '201');
+    assert.equal(creates.reduce((a, v) => a + v.value, 0), 3);
     assert.match(ips[0], /^10\.10\.0\./);
     assert.match(ips[1], /^10\.20\.0\./);
   } finally {
