@@ -5,8 +5,11 @@ import { ApiError, badRequest } from '../errors.js';
 import type { Store } from '../store.js';
 import type { ApiHooks, AuthnResult, HookContext, KubeObject, RequestAttributes, UserInfo } from '../types.js';
 import { ADMIN_USER, bearerToken } from '../defaults.js';
+import { createLogger } from '../../log.js';
 import { authorizeRbac, type RbacObjects } from './rbac.js';
 import { saGroups, TokenSigner } from './tokens.js';
+
+const log = createLogger('devcluster-auth');
 
 export interface SecurityOptions { cluster: string; adminToken: string; signer?: TokenSigner }
 
@@ -69,7 +72,10 @@ export function securityHooks(opts: SecurityOptions): Security {
     if (t === opts.adminToken) return { user: ADMIN_USER };
     if (!storeRef) return { error: 'unauthorized' };
     const r = authenticateSaToken(storeRef, signer, t);
-    return 'user' in r ? { user: r.user } : { error: 'unauthorized', message: r.error };
+    if ('user' in r) return { user: r.user };
+    // like kube-apiserver, the client only sees "Unauthorized"; the reason goes to the log
+    log.info({ cluster: opts.cluster, reason: r.error }, 'bearer token rejected');
+    return { error: 'unauthorized' };
   };
 
   const authorize = (user: UserInfo, a: RequestAttributes) => {
