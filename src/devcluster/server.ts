@@ -130,6 +130,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       send(res, req.method === 'POST' ? 201 : 200, await h(ctx, { method: req.method ?? 'GET', namespace: ns, name: rp.name, body }));
       return;
     }
+    if (rp.subresource === 'status' && !info.subresources?.includes('status'))
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
     if (info.virtual) {
       if (verb !== 'create') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
       const h = hooks.virtualCreate[`${info.group}/${info.plural}`];
@@ -276,7 +278,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     res.on('close', stop);
     const fieldSelector = rp.name ? [q.get('fieldSelector'), `metadata.name=${rp.name}`].filter(Boolean).join(',') : q.get('fieldSelector') ?? undefined;
     try {
-      cancel = store.watch(info, rp.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector, resourceVersion: q.get('resourceVersion') ?? undefined }, write);
+      cancel = store.watch(info, rp.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector, resourceVersion: q.get('resourceVersion') ?? undefined }, write, stop);
     } catch (e) {
       if (e instanceof ApiError) { write({ type: 'ERROR', object: e.toStatus() as unknown as Record<string, unknown> }); stop(); return; }
       throw e;

@@ -18,7 +18,7 @@ export interface ListOptions { labelSelector?: string; fieldSelector?: string; l
 export interface WatchOptions { labelSelector?: string; fieldSelector?: string; resourceVersion?: string }
 export interface StoreOptions { dataDir?: string; historySize?: number; serviceCidr?: string }
 
-interface Watcher { key: string; namespace: string; label: ReturnType<typeof parseSelector>; field: ReturnType<typeof parseSelector>; cb: (e: WatchEvent) => void }
+interface Watcher { key: string; namespace: string; label: ReturnType<typeof parseSelector>; field: ReturnType<typeof parseSelector>; cb: (e: WatchEvent) => void; onEnd?: () => void }
 
 const clone = <T>(o: T): T => structuredClone(o);
 const specOf = (o: KubeObject) => JSON.stringify(o.spec ?? null);
@@ -198,10 +198,10 @@ export class Store {
    * Watch one resource (optionally one namespace). `resourceVersion` N replays events after N;
    * unset or "0" starts with ADDED for every current object. Throws 410 Gone when N is older than the history.
    */
-  watch(info: ResourceInfo, ns: string, opts: WatchOptions, cb: (e: WatchEvent) => void): () => void {
+  watch(info: ResourceInfo, ns: string, opts: WatchOptions, cb: (e: WatchEvent) => void, onEnd?: () => void): () => void {
     const w: Watcher = {
       key: resourceKey(info.group, info.plural), namespace: info.namespaced ? ns : '',
-      label: parseSelector(opts.labelSelector), field: parseFieldSelector(opts.fieldSelector), cb,
+      label: parseSelector(opts.labelSelector), field: parseFieldSelector(opts.fieldSelector), cb, onEnd,
     };
     const rvStr = opts.resourceVersion;
     let replay: WatchEvent[];
@@ -332,6 +332,9 @@ export class Store {
     const info = this.resources.byKey(spec.group, spec.names.plural);
     if (info) for (const o of this.list(info, '').items) this.delete(info, o.metadata.namespace ?? '', o.metadata.name!);
     this.resources.removeCrd(obj.metadata.name!);
+    // the resource no longer exists: end its watches (clients see the stream close, then 404 on relist)
+    const key = resourceKey(spec.group, spec.names.plural);
+    for (const w of [...this.watchers]) if (w.key === key) { this.watchers.delete(w); w.onEnd?.(); }
   }
 
   private dataFile(): string { return join(this.opts.dataDir!, `${this.cluster}.json`); }

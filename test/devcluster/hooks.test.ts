@@ -55,6 +55,8 @@ test('hooks: authorization attributes, 403 Status shape, subresource and virtual
   const table = await h.raw('GET', '/api/v1/namespaces', undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   assert.equal(table.json.kind, 'Table');
   assert.ok(table.json.rows.some((r: any) => r.cells[0] === 'kube-system'));
+  const noStatus = await h.raw('PUT', '/api/v1/namespaces/default/configmaps/none/status', { metadata: { name: 'none' } });
+  assert.equal(noStatus.status, 404);
   const putMissing = await h.raw('PUT', '/api/v1/namespaces/default/configmaps/none', { metadata: { name: 'none' } });
   assert.equal(putMissing.status, 404);
 });
