@@ -9,6 +9,7 @@ import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.js';
 import { validateObject } from './validate.js';
 import { ClusterIpAllocator } from './ipalloc.js';
+import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType | 'BOOKMARK' | 'ERROR'; object: KubeObject | Record<string, unknown> }
@@ -170,6 +171,15 @@ export class Store {
     const next = fn(clone(cur));
     next.metadata = { ...next.metadata, resourceVersion: next.metadata?.resourceVersion ?? cur.metadata.resourceVersion };
     return this.update(info, ns, name, next, opts);
+  }
+
+  /** Patch in-process: 'merge' (RFC 7386), 'json' (RFC 6902) or 'strategic'. */
+  patch(info: ResourceInfo, ns: string, name: string, type: 'merge' | 'json' | 'strategic', body: unknown, opts: { subresource?: string } = {}): KubeObject {
+    return this.mutate(info, ns, name, (cur) => {
+      const doc = cur as unknown as Json;
+      const next = type === 'json' ? jsonPatch(doc, body) : type === 'strategic' ? strategicMergePatch(doc, body as Json) : mergePatch(doc, body as Json);
+      return next as unknown as KubeObject;
+    }, opts);
   }
 
   delete(info: ResourceInfo, ns: string, name: string, opts: { resourceVersion?: string; uid?: string } = {}): KubeObject {
