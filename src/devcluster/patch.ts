@@ -222,10 +222,47 @@ function removePath(doc: Json, path: string[]): Json {
   return out;
 }
 
-/** Fields an Update by `manager` set, for the managedFields record of non-apply writes. */
-export function updateEntry(obj: KubeObject, manager: string, apiVersion: string, now: string): ManagedFieldsEntry {
-  const { metadata, apiVersion: _a, kind: _k, status: _s, ...rest } = obj;
-  const md = { labels: metadata.labels, annotations: metadata.annotations };
-  const paths = fieldPaths({ ...rest, metadata: JSON.parse(JSON.stringify(md)) } as Json).filter(isManagedPath).filter((p) => p.length);
-  return { manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: pathsToFieldsV1(paths) };
+const UPDATE_META = new Set(['f:labels', 'f:annotations', 'f:ownerReferences', 'f:finalizers']);
+function ownedPaths(obj: KubeObject, subresource: string): string[][] {
+  const { apiVersion: _a, kind: _k, ...rest } = obj;
+  return fieldPaths(rest as unknown as Json).filter((p) => {
+    if (!p.length) return false;
+    if (p[0] === 'f:metadata') return UPDATE_META.has(p[1]);
+    return subresource === 'status' ? p[0] === 'f:status' : p[0] !== 'f:status';
+  });
+}
+
+/**
+ * managedFields after a non-apply write (create, update, patch) by `manager`: it owns every field it changed,
+ * and those fields leave other managers' sets (updates never conflict, as in kube-apiserver).
+ */
+export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, apiVersion: string, now: string, subresource = ''): ManagedFieldsEntry[] {
+  const entries = structuredClone(old?.metadata.managedFields ?? []);
+  const oldPaths = old ? ownedPaths(old, subresource) : [];
+  const nextPaths = ownedPaths(next, subresource);
+  const key = (p: string[]) => p.join('\u0000');
+  const changed = nextPaths.filter((p) => !old || JSON.stringify(valueAt(old as unknown as Json, p)) !== JSON.stringify(valueAt(next as unknown as Json, p)));
+  const nextKeys = new Set(nextPaths.map(key));
+  const removed = oldPaths.filter((p) => !nextKeys.has(key(p)));
+  const touched = new Set([...changed, ...removed].map(key));
+  if (!touched.size && old) return entries;
+  const out: ManagedFieldsEntry[] = [];
+  let mine: ManagedFieldsEntry | undefined;
+  for (const m of entries) {
+    if (m.manager === manager && m.operation === 'Update') { mine = m; continue; }
+    const kept = fieldsV1ToPaths(m.fieldsV1).filter((p) => p.length && !touched.has(key(p)));
+    if (kept.length) out.push({ ...m, fieldsV1: pathsToFieldsV1(kept) });
+  }
+  const minePaths = new Map<string, string[]>();
+  for (const p of mine ? fieldsV1ToPaths(mine.fieldsV1) : []) if (p.length && nextKeys.has(key(p))) minePaths.set(key(p), p);
+  for (const p of changed) minePaths.set(key(p), p);
+  if (minePaths.size) out.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: pathsToFieldsV1([...minePaths.values()]) });
+  return out;
+}
+
+/** The field manager of a request: `?fieldManager=`, else the user agent's program name, as kube-apiserver does. */
+export function managerOf(fieldManager: string | null, userAgent: string | undefined): string {
+  if (fieldManager) return fieldManager;
+  const ua = (userAgent ?? '').split('/')[0].trim();
+  return ua || 'unknown';
 }

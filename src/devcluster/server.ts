@@ -13,7 +13,7 @@ import { checkShape } from './validate.js';
 import { decodeBody, readBody } from './http/body.js';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.js';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.js';
-import { jsonPatch, mergePatch, serverSideApply, strategicMergePatch, type Json } from './patch.js';
+import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.js';
 import { defaultHooks } from './defaults.js';
 import { selfSignedTls } from './selfsigned.js';
 
@@ -43,6 +43,9 @@ export interface ApiServer {
 }
 
 const log = createLogger('devcluster');
+/** Kinds kube-apiserver lets a PUT create (AllowCreateOnUpdate); for the rest PUT on a missing object is 404. */
+const CREATE_ON_UPDATE = new Set(['endpoints', 'leases']);
+const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   if (res.headersSent) { res.end(); return; }
@@ -127,6 +130,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       send(res, req.method === 'POST' ? 201 : 200, await h(ctx, { method: req.method ?? 'GET', namespace: ns, name: rp.name, body }));
       return;
     }
+    if (rp.subresource === 'status' && !info.subresources?.includes('status'))
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
     if (info.virtual) {
       if (verb !== 'create') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
       const h = hooks.virtualCreate[`${info.group}/${info.plural}`];
@@ -157,10 +162,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'create': {
         const raw = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
         const body = checkShape(info, raw);
-        const manager = q.get('fieldManager');
         if (dryRun(q)) { send(res, 201, body); return; }
+        body.metadata.managedFields = recordUpdate(undefined, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp());
         send(res, 201, store.create(info, ns, body));
-        void manager;
         return;
       }
       case 'update': {
@@ -168,7 +172,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         if (info.namespaced && body.metadata.namespace && body.metadata.namespace !== ns)
           throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${ns})`);
         const existed = exists(info, ns, rp.name);
-        const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: true });
+        const prev = existed ? store.get(info, ns, rp.name) : undefined;
+        body.metadata.managedFields = recordUpdate(prev, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), rp.subresource);
+        const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: CREATE_ON_UPDATE.has(info.plural) && !rp.subresource });
         send(res, existed ? 200 : 201, out);
         return;
       }
@@ -181,8 +187,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           pre = d?.preconditions ?? {};
         }
         const gone = store.delete(info, ns, rp.name, pre);
-        // kube-apiserver returns the deleted object for most kinds; a Status for namespaces is not used, keep the object.
-        send(res, 200, gone);
+        // kube-apiserver answers a graceful delete (pods, namespaces) with the object and an immediate one with a Status.
+        if (info.group === '' && (info.plural === 'pods' || info.plural === 'namespaces')) {
+          gone.metadata.deletionTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+          if (info.plural === 'namespaces') gone.status = { phase: 'Terminating' };
+          send(res, 200, gone);
+        } else {
+          send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: rp.name, group: info.group || undefined, kind: info.plural, uid: gone.metadata.uid } });
+        }
         return;
       }
       case 'deletecollection': {
@@ -237,6 +249,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const shaped = checkShape(info, next);
       // A patch that sets resourceVersion is a precondition; otherwise it applies to the current object.
       shaped.metadata.resourceVersion = shaped.metadata.resourceVersion ?? cur.metadata.resourceVersion;
+      shaped.metadata.managedFields = recordUpdate(cur, shaped, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), now, rp.subresource);
       return shaped;
     }, { subresource: rp.subresource });
     send(res, 200, out);
@@ -265,7 +278,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     res.on('close', stop);
     const fieldSelector = rp.name ? [q.get('fieldSelector'), `metadata.name=${rp.name}`].filter(Boolean).join(',') : q.get('fieldSelector') ?? undefined;
     try {
-      cancel = store.watch(info, rp.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector, resourceVersion: q.get('resourceVersion') ?? undefined }, write);
+      cancel = store.watch(info, rp.namespace, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector, resourceVersion: q.get('resourceVersion') ?? undefined }, write, stop);
     } catch (e) {
       if (e instanceof ApiError) { write({ type: 'ERROR', object: e.toStatus() as unknown as Record<string, unknown> }); stop(); return; }
       throw e;

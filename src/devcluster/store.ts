@@ -9,6 +9,7 @@ import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.js';
 import { validateObject } from './validate.js';
 import { ClusterIpAllocator } from './ipalloc.js';
+import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType | 'BOOKMARK' | 'ERROR'; object: KubeObject | Record<string, unknown> }
@@ -18,7 +19,7 @@ export interface ListOptions { labelSelector?: string; fieldSelector?: string; l
 export interface WatchOptions { labelSelector?: string; fieldSelector?: string; resourceVersion?: string }
 export interface StoreOptions { dataDir?: string; historySize?: number; serviceCidr?: string }
 
-interface Watcher { key: string; namespace: string; label: ReturnType<typeof parseSelector>; field: ReturnType<typeof parseSelector>; cb: (e: WatchEvent) => void }
+interface Watcher { key: string; namespace: string; label: ReturnType<typeof parseSelector>; field: ReturnType<typeof parseSelector>; cb: (e: WatchEvent) => void; onEnd?: () => void }
 
 const clone = <T>(o: T): T => structuredClone(o);
 /** JSON with sorted keys and undefined dropped: equal content → equal text. */
@@ -109,10 +110,11 @@ export class Store {
     const key = objKey(info, md.namespace ?? '', md.name!);
     if (this.objects.has(key)) throw alreadyExists(info.group, info.plural, md.name!);
     if (info.kind === 'CustomResourceDefinition') this.checkCrd(obj);
+    if (info.kind === 'Secret' && info.group === '') normalizeSecret(obj);
     if (info.kind === 'Service' && info.group === '') this.allocateClusterIp(obj);
     md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    md.generation = 1;
+    if (tracksGeneration(info)) md.generation = 1; else delete md.generation;
     delete md.resourceVersion;
     delete md.deletionTimestamp;
     if (info.kind === 'Namespace' && info.group === '') {
@@ -153,8 +155,10 @@ export class Store {
       validateObject(info, next);
       if (info.kind === 'Service' && info.group === '') this.keepClusterIp(cur, next);
       if (info.kind === 'CustomResourceDefinition') this.checkCrd(next);
+      if (info.kind === 'Secret' && info.group === '') normalizeSecret(next);
     }
-    if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    if (!tracksGeneration(info)) delete next.metadata.generation;
+    else if (specOf(next) !== specOf(cur)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     delete next.metadata.resourceVersion;
     // no-op update (as kube-apiserver): no new resourceVersion, no event. Key order and the managedFields
     // timestamps of a repeated apply do not make a change.
@@ -173,6 +177,15 @@ export class Store {
     const next = fn(clone(cur));
     next.metadata = { ...next.metadata, resourceVersion: next.metadata?.resourceVersion ?? cur.metadata.resourceVersion };
     return this.update(info, ns, name, next, opts);
+  }
+
+  /** Patch in-process: 'merge' (RFC 7386), 'json' (RFC 6902) or 'strategic'. */
+  patch(info: ResourceInfo, ns: string, name: string, type: 'merge' | 'json' | 'strategic', body: unknown, opts: { subresource?: string } = {}): KubeObject {
+    return this.mutate(info, ns, name, (cur) => {
+      const doc = cur as unknown as Json;
+      const next = type === 'json' ? jsonPatch(doc, body) : type === 'strategic' ? strategicMergePatch(doc, body as Json) : mergePatch(doc, body as Json);
+      return next as unknown as KubeObject;
+    }, opts);
   }
 
   delete(info: ResourceInfo, ns: string, name: string, opts: { resourceVersion?: string; uid?: string } = {}): KubeObject {
@@ -201,10 +214,10 @@ export class Store {
    * Watch one resource (optionally one namespace). `resourceVersion` N replays events after N;
    * unset or "0" starts with ADDED for every current object. Throws 410 Gone when N is older than the history.
    */
-  watch(info: ResourceInfo, ns: string, opts: WatchOptions, cb: (e: WatchEvent) => void): () => void {
+  watch(info: ResourceInfo, ns: string, opts: WatchOptions, cb: (e: WatchEvent) => void, onEnd?: () => void): () => void {
     const w: Watcher = {
       key: resourceKey(info.group, info.plural), namespace: info.namespaced ? ns : '',
-      label: parseSelector(opts.labelSelector), field: parseFieldSelector(opts.fieldSelector), cb,
+      label: parseSelector(opts.labelSelector), field: parseFieldSelector(opts.fieldSelector), cb, onEnd,
     };
     const rvStr = opts.resourceVersion;
     let replay: WatchEvent[];
@@ -335,6 +348,9 @@ export class Store {
     const info = this.resources.byKey(spec.group, spec.names.plural);
     if (info) for (const o of this.list(info, '').items) this.delete(info, o.metadata.namespace ?? '', o.metadata.name!);
     this.resources.removeCrd(obj.metadata.name!);
+    // the resource no longer exists: end its watches (clients see the stream close, then 404 on relist)
+    const key = resourceKey(spec.group, spec.names.plural);
+    for (const w of [...this.watchers]) if (w.key === key) { this.watchers.delete(w); w.onEnd?.(); }
   }
 
   private dataFile(): string { return join(this.opts.dataDir!, `${this.cluster}.json`); }
@@ -365,6 +381,23 @@ export class Store {
       if (k.startsWith('/services|')) { const ip = (o.spec as Record<string, unknown>)?.clusterIP; if (typeof ip === 'string') this.ips.claim(ip); }
     }
   }
+}
+
+/** As kube-apiserver: stringData is write-only, merged into data (base64); type defaults to Opaque. */
+function normalizeSecret(obj: KubeObject): void {
+  const sd = obj.stringData as Record<string, unknown> | undefined;
+  if (sd && typeof sd === 'object') {
+    const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
+    for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    obj.data = data;
+  }
+  delete obj.stringData;
+  obj.type = obj.type ?? 'Opaque';
+}
+
+/** kube-apiserver keeps metadata.generation for custom resources and most non-core kinds, not for core/rbac/lease objects. */
+function tracksGeneration(info: ResourceInfo): boolean {
+  return !['', 'rbac.authorization.k8s.io', 'coordination.k8s.io', 'events.k8s.io'].includes(info.group);
 }
 
 function splitKey(k: string): [string, string] {

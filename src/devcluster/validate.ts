@@ -4,6 +4,7 @@ import { apiVersionOf } from './resources.js';
 import { badRequest, invalid } from './errors.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Kinds whose names must be DNS-1123 labels (not subdomains). */
@@ -65,6 +66,12 @@ export function serviceErrors(obj: KubeObject): StatusCause[] {
 export function validateObject(info: ResourceInfo, obj: KubeObject): void {
   const causes = [...nameErrors(info.kind, obj.metadata.name)];
   if (info.kind === 'Service' && info.group === '') causes.push(...serviceErrors(obj));
+  for (const [field, map] of [['metadata.labels', obj.metadata.labels], ['metadata.annotations', obj.metadata.annotations]] as const) {
+    if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map))) { causes.push({ field, message: 'Invalid value: must be a map of string keys to string values' }); continue; }
+    for (const k of Object.keys(map ?? {})) {
+      if (!QUALIFIED_NAME.test(k)) causes.push({ field, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'` });
+    }
+  }
   for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
     if (typeof v !== 'string' || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
       causes.push({ field: `metadata.labels`, message: `Invalid value: ${JSON.stringify(v)}: label value for "${k}" must be 63 characters or less, alphanumeric, '-', '_' or '.'` });

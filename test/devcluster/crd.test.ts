@@ -35,13 +35,28 @@ test('a CRD makes its custom resources served for every version and visible in d
   const viaBeta = await custom.getNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1beta1', namespace: 'default', plural: 'widgets', name: 'w1' }) as any;
   assert.equal(viaBeta.spec.size, 3);
   assert.equal(viaBeta.apiVersion, 'example.meshfed.io/v1beta1');
+  assert.equal(viaBeta.metadata.generation, 1);
+  const patched = await custom.patchNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1', body: { spec: { size: 4 } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)) as any;
+  assert.equal(patched.metadata.generation, 2, 'a spec change bumps generation');
+  const labelled = await custom.patchNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets', name: 'w1', body: { metadata: { labels: { a: 'b' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)) as any;
+  assert.equal(labelled.metadata.generation, 2, 'a metadata change does not');
   const list = await custom.listNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets' }) as any;
   assert.equal(list.kind, 'WidgetList');
   assert.deepEqual(list.items.map((i: any) => i.metadata.name), ['w1']);
   const wrongKind = await statusOf(custom.createNamespacedCustomObject({ group: 'example.meshfed.io', version: 'v1', namespace: 'default', plural: 'widgets', body: { apiVersion: 'example.meshfed.io/v1', kind: 'Gadget', metadata: { name: 'w2' } } }));
   assert.equal(wrongKind.code, 400);
-  // deleting the CRD removes the resources and the endpoint
+  // deleting the CRD removes the resources and the endpoint, and ends open watches on it
+  const w = new k8s.Watch(h.kc);
+  let endedWith: unknown = 'not ended';
+  let onEnd!: () => void;
+  const ended = new Promise<void>((resolve) => { onEnd = resolve; });
+  // resolves once the stream is open (the server registers the watch before sending headers)
+  await w.watch('/apis/example.meshfed.io/v1/namespaces/default/widgets', { resourceVersion: h.server.store.currentResourceVersion() }, () => {}, (err) => { endedWith = err; onEnd(); });
   await ext.deleteCustomResourceDefinition({ name: 'widgets.example.meshfed.io' });
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([ended, new Promise((_, reject) => { guard = setTimeout(() => reject(new Error('watch not ended by CRD deletion')), 10_000); })]);
+  clearTimeout(guard);
+  assert.equal(endedWith ?? null, null, 'the watch ended cleanly rather than failing');
   assert.equal((await h.raw('GET', '/apis/example.meshfed.io/v1/namespaces/default/widgets')).status, 404);
   assert.equal((await h.raw('GET', '/apis')).json.groups.some((g: any) => g.name === 'example.meshfed.io'), false);
 });

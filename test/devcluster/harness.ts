@@ -42,7 +42,7 @@ export async function statusOf(p: Promise<unknown>): Promise<{ code: number; bod
   throw new Error('expected the call to fail');
 }
 
-export async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -37,7 +37,6 @@ test('JSON merge patch, JSON patch and strategic merge patch on a pod', async ()
   assert.equal(app.image, 'app:2');
   assert.deepEqual(app.env!.map((e) => `${e.name}=${e.value}`), ['X=1', 'Y=22', 'Z=3']);
   assert.deepEqual(app.ports!.map((p) => p.containerPort), [80, 443]);
-  assert.ok(Number(smp.metadata!.generation) > 1, 'spec change bumps generation');
 });
 
 test('server-side apply: create, managedFields, conflicting manager 409, force takes ownership', async () => {
@@ -65,4 +64,19 @@ test('server-side apply: create, managedFields, conflicting manager 409, force t
   assert.equal((dropped.data as Record<string, string>).extra, undefined);
   const noManager = await h.raw('PATCH', '/api/v1/namespaces/default/configmaps/ssa', 'data: {a: b}', { 'content-type': 'application/apply-patch+yaml' });
   assert.equal(noManager.status, 422);
+});
+
+test('non-apply writes record Update managers; applying over their fields conflicts until forced', async () => {
+  await h.core.createNamespacedConfigMap({ namespace: 'default', fieldManager: 'creator', body: { metadata: { name: 'upd', labels: { l: '1' } }, data: { a: '1', b: '2' } } });
+  const edited = await h.core.patchNamespacedConfigMap({ name: 'upd', namespace: 'default', fieldManager: 'editor', body: { data: { b: '3' } } }, as(k8s.PatchStrategy.MergePatch));
+  const byManager = Object.fromEntries(edited.metadata!.managedFields!.map((m) => [m.manager, { op: m.operation, data: Object.keys((m.fieldsV1 as any)['f:data'] ?? {}).sort() }]));
+  assert.deepEqual(byManager, { creator: { op: 'Update', data: ['f:a'] }, editor: { op: 'Update', data: ['f:b'] } });
+  const objApi = k8s.KubernetesObjectApi.makeApiClient(h.kc);
+  const cfg: k8s.V1ConfigMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'upd', namespace: 'default' }, data: { a: '9' } };
+  const c = await statusOf(objApi.patch(cfg, undefined, undefined, 'applier', undefined, k8s.PatchStrategy.ServerSideApply));
+  assert.equal(c.code, 409);
+  assert.match(c.body.message, /conflict with "creator"/);
+  const ok = await objApi.patch(cfg, undefined, undefined, 'applier', true, k8s.PatchStrategy.ServerSideApply);
+  assert.deepEqual(ok.data, { a: '9', b: '3' });
+  assert.deepEqual(ok.metadata!.managedFields!.map((m) => m.manager).sort(), ['applier', 'creator', 'editor']);
 });

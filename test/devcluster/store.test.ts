@@ -85,3 +85,14 @@ test('resource URL parsing', () => {
   assert.deepEqual(parseResourcePath('/apis/rbac.authorization.k8s.io/v1/clusterroles'), { group: 'rbac.authorization.k8s.io', version: 'v1', namespace: '', plural: 'clusterroles', name: '', subresource: '' });
   assert.equal(parseResourcePath('/apis/g'), undefined);
 });
+
+test('in-process patch and optimistic concurrency', () => {
+  const s = new Store('p');
+  const cms = s.info('', 'configmaps');
+  const c = s.create(cms, 'default', { ...cm('x'), data: { a: '1' } });
+  assert.deepEqual(s.patch(cms, 'default', 'x', 'merge', { data: { b: '2' } }).data, { a: '1', b: '2' });
+  assert.deepEqual(s.patch(cms, 'default', 'x', 'json', [{ op: 'remove', path: '/data/a' }]).data, { b: '2' });
+  assert.throws(() => s.update(cms, 'default', 'x', c), (e: unknown) => e instanceof ApiError && e.code === 409);
+  assert.throws(() => s.patch(cms, 'default', 'x', 'merge', { metadata: { resourceVersion: c.metadata.resourceVersion } }), (e: unknown) => e instanceof ApiError && e.code === 409);
+  assert.throws(() => s.patch(cms, 'default', 'nope', 'merge', {}), (e: unknown) => e instanceof ApiError && e.code === 404);
+});

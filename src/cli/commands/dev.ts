@@ -1,8 +1,8 @@
 // `meshfed dev …`: the local Kubernetes API stand-ins and the multi-cluster playground (never used by product code).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { startTopologyClusters } from '../../devcluster/clustersUp.ts';
-import { kubeconfigFor, startApiServer } from '../../devcluster/index.ts';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startPlayground, writeKubeconfig } from '../../devcluster/playground.ts';
+import { startSecureApiServer } from '../../devcluster/secure.ts';
 import { removeState, runningPlayground, writeState } from '../../devcluster/playground/lock.ts';
 import { parseTopology, TopologyError, type Topology } from '../../mesh/topology.ts';
 import { hostPort, requireStr, str, UserError, type Command, type CommandIO } from '../command.ts';
@@ -39,9 +39,10 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
     const running = runningPlayground(stateFile);
     if (running) throw new UserError(`a playground is already running (pid ${running.pid}, kubeconfig ${running.kubeconfig}); stop it with Ctrl-C in its terminal or "kill ${running.pid}"`);
   }
-  mkdirSync(dirname(kubeconfigOut), { recursive: true });
   io.out(`starting ${t.clusters.length} clusters from ${topologyFile}…`);
-  const running = await startTopologyClusters(t, { kubeconfigOut, onProgress: (l) => io.out(`  ${l}`) });
+  let n = 0;
+  const running = await startPlayground(t, { onProgress: (l) => io.out(`  ${l} [${++n}/${t.clusters.length}]`) });
+  writeKubeconfig(kubeconfigOut, running.servers, t.controlPlane);
   if (playground) {
     writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: '', kubeconfig: resolve(kubeconfigOut), admin: '', contexts: t.clusters.map((c) => c.name) });
   }
@@ -80,12 +81,11 @@ export const devCommands: Command[] = [
       const { host, port } = hostPort(requireStr(args, 'listen'), 'listen');
       const dataDir = str(args, 'data-dir');
       if (dataDir) mkdirSync(dataDir, { recursive: true });
-      const server = await startApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}) });
+      const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}) });
       io.out(`cluster ${name} serving at ${server.url}`);
       const out = str(args, 'kubeconfig-out');
       if (out) {
-        mkdirSync(dirname(resolve(out)), { recursive: true });
-        writeFileSync(out, kubeconfigFor([server]), { mode: 0o600 });
+        writeKubeconfig(resolve(out), [server]);
         io.out(`kubeconfig: ${resolve(out)} (kubectl --kubeconfig ${out} get ns)`);
       }
       await untilSignal();
