@@ -22,14 +22,12 @@ export class CaRequestError extends Error {
 
 export function requestCertificate(o: CertificateRequestOptions): Promise<string[]> {
   const { client: Ctor } = caServiceDefinition();
-  const host = o.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
   const creds = grpc.credentials.createSsl(Buffer.from(o.caCertPem));
   const opts: grpc.ClientOptions = o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {};
   const client = new Ctor(o.address, creds, opts);
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${o.token}`);
   md.set('clusterid', o.cluster);
-  void host;
   return new Promise<string[]>((resolve, reject) => {
     const call = client as unknown as { CreateCertificate: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: CertResponse) => void) => void };
     call.CreateCertificate({ csr: o.csrPem, validity_duration: o.validitySeconds ?? 0 }, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (err, res) => {

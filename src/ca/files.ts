@@ -1,8 +1,8 @@
 // Offline root + per-cluster intermediates in Istio's plug-in CA layout, and loading a signing intermediate.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { buildCertificate, certPem, generateKey, issuerFrom, keyId, keyToPem, name, selfSigned, spkiDer, type KeyType } from './x509.ts';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { buildCertificate, certPem, generateKey, issuerFrom, keyToPem, name, selfSigned, spkiDer, type KeyType } from './x509.ts';
 import type { CaMaterial } from './signer.ts';
 import type { Logger } from '../log.ts';
 
@@ -32,7 +32,6 @@ export function makeIntermediate(rootCertPem: string, rootKeyPem: string, cluste
   const rootNotAfter = Date.parse(new X509Certificate(rootCertPem).validTo);
   const now = Date.now();
   const d = buildCertificate({ subject: name({ o: org, cn: `Intermediate CA ${cluster}` }), spki, notBefore: new Date(now - 60_000), notAfter: new Date(Math.min(now + days * 86400_000, rootNotAfter)), ca: { pathLen: 0 } }, issuer);
-  void keyId;
   return { certPem: certPem(d), keyPem: keyToPem(k.privateKey) };
 }
 
@@ -106,7 +105,6 @@ export function devCa(log?: Logger, trustDomain = 'cluster.local'): CaMaterial {
   const k = generateKey();
   const rootPem = selfSigned(k, { o: 'meshfed-dev', cn: `meshfed DEV root (${trustDomain})` }, 30);
   const im = makeIntermediate(rootPem, keyToPem(k.privateKey), 'dev', 'meshfed-dev', 'ec-p256', 30);
-  void createPublicKey;
   return { caCertPem: im.certPem, caKeyPem: im.keyPem, certChainPem: im.certPem + rootPem, rootCertPem: rootPem };
 }
 

@@ -1,5 +1,5 @@
 // X.509 certificate building and signing with node's built-in crypto (no node-forge on the hot path).
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import * as der from './der.ts';
 
 export type KeyType = 'ec-p256' | 'rsa-2048';
@@ -164,4 +164,3 @@ export function splitPemChain(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)?.map((s) => (s.endsWith('\n') ? s : s + '\n')) ?? [];
 }
 
-export { createPublicKey };
