@@ -50,13 +50,11 @@ function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode): string[] {
 
 const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
 
-export function listenerResource(name: string, host: string, port: number): Resource {
+export function listenerResource(name: string): Resource {
   const hcm = packAny(TYPE_URL.httpConnectionManager, {
     rds: { config_source: ADS_SOURCE, route_config_name: name },
     http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(TYPE_URL.router, {}) }],
   });
-  void host;
-  void port;
   return { name, api_listener: { api_listener: hcm } };
 }
 
@@ -207,7 +205,7 @@ export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: stri
         warnings.push(`${name}: no such service port in the mesh`);
         continue;
       }
-      resources.set(name, typeUrl === TYPE_URL.listener ? listenerResource(name, svc.hostname, hp.port) : routeResource(name, svc.hostname, hp.port));
+      resources.set(name, typeUrl === TYPE_URL.listener ? listenerResource(name) : routeResource(name, svc.hostname, hp.port));
     }
   } else if (typeUrl === TYPE_URL.cluster || typeUrl === TYPE_URL.endpoint) {
     const wanted = wildcard ? allClusterNames(snapshot, node) : names;
