@@ -1,0 +1,242 @@
+// The ADS server: state-of-the-world xDS over @grpc/grpc-js, per-stream subscriptions, versions, nonces,
+// ACK/NACK, make-before-break push order and debounced pushes to the streams whose resources changed.
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import { createLogger } from '../log.ts';
+import { emptySnapshot, type MeshSnapshot } from '../mesh/types.ts';
+import { PORTS } from '../mesh/names.ts';
+import { Counter, Gauge, Histogram } from '../observe/metrics.ts';
+import type { EventBus } from '../observe/events.ts';
+import { adsService, packAny, PUSH_ORDER, type AnyMessage } from '../xds/protos.ts';
+import { parseNode, type ProxyNode, type RawNode } from './node.ts';
+import { translate } from './translate.ts';
+
+export interface DiscoveryRequest {
+  version_info?: string;
+  node?: RawNode | null;
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
+  error_detail?: { code?: number; message?: string } | null;
+}
+
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: AnyMessage[];
+  type_url: string;
+  nonce: string;
+}
+
+export interface TypeStatus {
+  names: string[];
+  wildcard: boolean;
+  versionSent: string;
+  versionAcked: string;
+  lastNonce: string;
+  lastNack?: { nonce: string; message: string; at: string };
+}
+
+export interface ProxyStatus {
+  nodeId: string;
+  role: ProxyNode['role'];
+  cluster: string;
+  network: string;
+  locality: ProxyNode['locality'];
+  connectedAt: string;
+  types: Record<string, TypeStatus>;
+}
+
+interface Stream {
+  call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  node?: ProxyNode;
+  connectedAt: string;
+  types: Map<string, TypeStatus & { sent: AnyMessage[] }>;
+}
+
+export interface PilotOptions {
+  port?: number;
+  host?: string;
+  tls?: { key: Buffer | string; cert: Buffer | string; ca: Buffer | string };
+  registry?: Registry;
+  events?: EventBus;
+  debounceMs?: number;
+  maxDelayMs?: number;
+}
+
+const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
+
+export class Pilot {
+  private readonly log = createLogger('pilot');
+  private server?: grpc.Server;
+  private snapshot: MeshSnapshot = emptySnapshot();
+  private readonly streams = new Set<Stream>();
+  private nonce = 0;
+  private timer?: NodeJS.Timeout;
+  private pendingSince = 0;
+  private readonly m?: { connected: Gauge; pushes: Counter; latency: Histogram; nacks: Counter };
+  port = 0;
+
+  constructor(private readonly opts: PilotOptions = {}) {
+    const reg = opts.registry;
+    if (reg) {
+      this.m = {
+        connected: new Gauge({ name: 'meshfed_pilot_connected_proxies', help: 'ADS streams open', registers: [reg] }),
+        pushes: new Counter({ name: 'meshfed_pilot_pushes_total', help: 'xDS responses sent', labelNames: ['type'], registers: [reg] }),
+        latency: new Histogram({ name: 'meshfed_pilot_push_seconds', help: 'snapshot change to all pushes written', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [reg] }),
+        nacks: new Counter({ name: 'meshfed_pilot_nacks_total', help: 'xDS NACKs received', labelNames: ['type'], registers: [reg] }),
+      };
+    }
+  }
+
+  async start(): Promise<number> {
+    const server = new grpc.Server();
+    server.addService(adsService().service, { StreamAggregatedResources: (call: Stream['call']) => this.onStream(call) });
+    const creds = this.opts.tls
+      ? grpc.ServerCredentials.createSsl(Buffer.from(this.opts.tls.ca), [{ private_key: Buffer.from(this.opts.tls.key), cert_chain: Buffer.from(this.opts.tls.cert) }], true)
+      : grpc.ServerCredentials.createInsecure();
+    const addr = `${this.opts.host ?? '0.0.0.0'}:${this.opts.port ?? PORTS.xdsPlaintext}`;
+    this.port = await new Promise<number>((res, rej) => server.bindAsync(addr, creds, (e, p) => (e ? rej(new Error(`pilot: cannot listen on ${addr}: ${e.message}`)) : res(p))));
+    this.server = server;
+    this.log.info({ port: this.port, tls: !!this.opts.tls }, 'ADS server listening');
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const s of this.streams) s.call.end();
+    this.streams.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((res) => server.tryShutdown(() => res()));
+  }
+
+  /** Replace the mesh; pushes are debounced (window debounceMs, at most maxDelayMs after the first change). */
+  setSnapshot(snapshot: MeshSnapshot): void {
+    this.snapshot = snapshot;
+    const now = Date.now();
+    if (!this.pendingSince) this.pendingSince = now;
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.max(0, Math.min(this.opts.debounceMs ?? 20, this.pendingSince + (this.opts.maxDelayMs ?? 200) - now));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  private flush(): void {
+    const started = this.pendingSince;
+    this.timer = undefined;
+    this.pendingSince = 0;
+    let pushed = 0;
+    for (const s of this.streams) {
+      if (!s.node) continue;
+      for (const t of PUSH_ORDER) if (s.types.has(t) && this.push(s, t, false)) pushed++;
+    }
+    const secs = (Date.now() - started) / 1000;
+    this.m?.latency.observe(secs);
+    this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
+  }
+
+  private onStream(call: Stream['call']): void {
+    const s: Stream = { call, connectedAt: new Date().toISOString(), types: new Map() };
+    this.streams.add(s);
+    this.m?.connected.inc();
+    call.on('data', (req: DiscoveryRequest) => {
+      try {
+        this.onRequest(s, req);
+      } catch (e) {
+        this.log.error({ err: e, node: s.node?.id }, 'failed to answer an xDS request');
+      }
+    });
+    const done = () => {
+      if (!this.streams.delete(s)) return;
+      this.m?.connected.dec();
+      if (s.node) this.opts.events?.publish('proxy.disconnected', `${s.node.id} disconnected`, { node: s.node.id });
+    };
+    call.on('end', () => {
+      done();
+      call.end();
+    });
+    call.on('error', done);
+    call.on('close', done);
+  }
+
+  private onRequest(s: Stream, req: DiscoveryRequest): void {
+    if (!s.node) {
+      if (!req.node?.id) {
+        s.call.destroy(new Error('first DiscoveryRequest must carry node.id'));
+        return;
+      }
+      s.node = parseNode(req.node);
+      this.log.info({ node: s.node }, 'proxy connected');
+      this.opts.events?.publish('proxy.connected', `${s.node.id} (${s.node.role}) connected`, { node: s.node.id, role: s.node.role, cluster: s.node.cluster });
+    }
+    const type = req.type_url ?? '';
+    const names = [...(req.resource_names ?? [])].sort();
+    let st = s.types.get(type);
+    const first = !st;
+    if (!st) {
+      st = { names: [], wildcard: names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless', versionSent: '', versionAcked: '', lastNonce: '', sent: [] };
+      s.types.set(type, st);
+    }
+    const nonce = req.response_nonce ?? '';
+    if (nonce && nonce !== st.lastNonce) return; // stale: answers an older response
+    if (nonce && req.error_detail && (req.error_detail.message || req.error_detail.code)) {
+      const message = req.error_detail.message ?? `code ${req.error_detail.code}`;
+      st.lastNack = { nonce, message, at: new Date().toISOString() };
+      this.m?.nacks.inc({ type });
+      this.log.warn({ node: s.node.id, type, nonce, message, keptVersion: st.versionAcked }, 'proxy rejected configuration (NACK)');
+      this.opts.events?.publish('proxy.nack', `${s.node.id} rejected ${type}: ${message}`, { node: s.node.id, type, message });
+    } else if (nonce) {
+      st.versionAcked = req.version_info ?? st.versionSent;
+    }
+    const changed = first || (!st.wildcard && names.join('\n') !== st.names.join('\n'));
+    if (!st.wildcard) st.names = names;
+    if (changed) this.push(s, type, true);
+  }
+
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): AnyMessage[] {
+    const t = translate(this.snapshot, node, type, names, wildcard);
+    for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
+    const out: AnyMessage[] = [];
+    for (const [, r] of t.resources) out.push(packAny(type, r));
+    return out;
+  }
+
+  /** Sends this type if its content changed (or always, when force). Returns whether it sent. */
+  private push(s: Stream, type: string, force: boolean): boolean {
+    const st = s.types.get(type)!;
+    const resources = this.resourcesFor(s.node!, type, st.names, st.wildcard);
+    const h = createHash('sha256');
+    for (const r of resources) h.update(r.value);
+    const version = h.digest('hex').slice(0, 16);
+    if (!force && version === st.versionSent) return false;
+    st.versionSent = version;
+    st.lastNonce = String(++this.nonce);
+    st.sent = resources;
+    s.call.write({ version_info: version, resources, type_url: type, nonce: st.lastNonce });
+    this.m?.pushes.inc({ type: type.slice(type.lastIndexOf('.') + 1) });
+    return true;
+  }
+
+  syncStatus(): ProxyStatus[] {
+    const out: ProxyStatus[] = [];
+    for (const s of this.streams) {
+      if (!s.node) continue;
+      const types: Record<string, TypeStatus> = {};
+      for (const [t, st] of s.types) types[t] = { names: st.names, wildcard: st.wildcard, versionSent: st.versionSent, versionAcked: st.versionAcked, lastNonce: st.lastNonce, ...(st.lastNack ? { lastNack: st.lastNack } : {}) };
+      out.push({ nodeId: s.node.id, role: s.node.role, cluster: s.node.cluster, network: s.node.network, locality: s.node.locality, connectedAt: s.connectedAt, types });
+    }
+    return out;
+  }
+
+  /** What was last sent to a node, per type (Any resources as sent), or undefined if not connected. */
+  configDump(nodeId: string): Record<string, AnyMessage[]> | undefined {
+    for (const s of this.streams) {
+      if (s.node?.id !== nodeId) continue;
+      const out: Record<string, AnyMessage[]> = {};
+      for (const [t, st] of s.types) out[t] = st.sent;
+      return out;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,222 @@
+// Snapshot + node + requested names → xDS resources (plain objects, snake_case as in Envoy's protos). Pure.
+import type { Endpoint, Gateway, Locality, MeshService, MeshSnapshot, ServicePort } from '../mesh/types.ts';
+import { gatewaySni, outboundClusterName, parseGatewaySni, parseOutboundClusterName, PORTS } from '../mesh/names.ts';
+import { packAny, TYPE_URL } from '../xds/protos.ts';
+import type { ProxyNode } from './node.ts';
+import { localityKey, localityPriorities } from './priority.ts';
+
+export type Resource = Record<string, unknown>;
+
+export interface Translation {
+  resources: Map<string, Resource>;
+  /** human notes: names that matched nothing, endpoints dropped for lack of a gateway */
+  warnings: string[];
+}
+
+/** Finds the service a client names as FQDN, `<name>.<ns>.svc` or `<name>.<ns>`. */
+export function findService(snapshot: MeshSnapshot, host: string): MeshService | undefined {
+  const h = host.toLowerCase();
+  const suffix = `.svc.${snapshot.domainSuffix}`;
+  let base = h;
+  if (base.endsWith(suffix)) base = base.slice(0, -suffix.length);
+  else if (base.endsWith('.svc')) base = base.slice(0, -4);
+  const parts = base.split('.');
+  if (parts.length !== 2) return undefined;
+  return snapshot.services.get(`${parts[1]}/${parts[0]}`);
+}
+
+function splitHostPort(name: string): { host: string; port: number } | undefined {
+  const m = /^(.+):(\d{1,5})$/.exec(name);
+  return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+}
+
+function servicePort(svc: MeshService, port: number): ServicePort | undefined {
+  return svc.ports.find((p) => p.port === port);
+}
+
+/** Every `<host>:<port>` the snapshot serves (for wildcard LDS/RDS). */
+function allListenerNames(snapshot: MeshSnapshot): string[] {
+  const out: string[] = [];
+  for (const svc of snapshot.services.values()) for (const p of svc.ports) out.push(`${svc.hostname}:${p.port}`);
+  return out.sort();
+}
+
+function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode): string[] {
+  const out: string[] = [];
+  for (const svc of snapshot.services.values())
+    for (const p of svc.ports) out.push(node.role === 'gateway' ? gatewaySni(svc.hostname, p.port) : outboundClusterName(svc.hostname, p.port));
+  return out.sort();
+}
+
+const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
+
+export function listenerResource(name: string): Resource {
+  const hcm = packAny(TYPE_URL.httpConnectionManager, {
+    rds: { config_source: ADS_SOURCE, route_config_name: name },
+    http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(TYPE_URL.router, {}) }],
+  });
+  return { name, api_listener: { api_listener: hcm } };
+}
+
+export function routeResource(name: string, host: string, port: number): Resource {
+  return {
+    name,
+    virtual_hosts: [
+      {
+        name,
+        domains: [...new Set([name, host])],
+        routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(host, port) } }],
+      },
+    ],
+  };
+}
+
+export function clusterResource(name: string): Resource {
+  return {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: ADS_SOURCE, service_name: name },
+    lb_policy: 'ROUND_ROBIN',
+    connect_timeout: { seconds: 5 },
+    outlier_detection: {
+      consecutive_5xx: { value: 5 },
+      interval: { seconds: 10 },
+      base_ejection_time: { seconds: 30 },
+      max_ejection_percent: { value: 100 },
+    },
+  };
+}
+
+function struct(obj: Record<string, string | boolean>): Resource {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { bool_value: v } : { string_value: v };
+  return { fields };
+}
+
+interface LbEndpoint {
+  locality: Locality;
+  address: string;
+  port: number;
+  weight: number;
+  metadata: Resource;
+}
+
+/** Where a proxy of this role reaches an in-network endpoint, or undefined if it must not. */
+function localTarget(node: ProxyNode, ep: Endpoint, sp: ServicePort): number | undefined {
+  const target = ep.ports[sp.name] ?? sp.port;
+  if (node.role === 'proxyless') return target;
+  if (ep.tlsMode === 'istio') return ep.inboundPort ?? PORTS.sidecarInbound;
+  return node.role === 'gateway' ? undefined : target;
+}
+
+export function endpointResource(
+  snapshot: MeshSnapshot,
+  node: ProxyNode,
+  name: string,
+  svc: MeshService,
+  sp: ServicePort,
+  warnings: string[],
+): Resource {
+  const lbs: LbEndpoint[] = [];
+  const remote = new Map<string, { gw: Gateway; locality: Locality; count: number; cluster: string }>();
+  for (const ep of svc.endpoints) {
+    if (!ep.ready) continue;
+    const local = !node.network || ep.network === node.network;
+    if (local) {
+      const port = localTarget(node, ep, sp);
+      if (port === undefined) continue;
+      lbs.push({
+        locality: ep.locality,
+        address: ep.address,
+        port,
+        weight: 1,
+        metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network }) } },
+      });
+      continue;
+    }
+    if (node.role === 'gateway') continue;
+    const gw = snapshot.gateways.find((g) => g.network === ep.network);
+    if (!gw) {
+      warnings.push(`${name}: endpoint ${ep.address} (cluster ${ep.cluster}) on network ${ep.network} dropped: no east-west gateway for that network`);
+      continue;
+    }
+    const key = `${ep.network}|${localityKey(ep.locality)}`;
+    const r = remote.get(key);
+    if (r) r.count++;
+    else remote.set(key, { gw, locality: ep.locality, count: 1, cluster: ep.cluster });
+  }
+  for (const r of remote.values())
+    lbs.push({
+      locality: r.locality,
+      address: r.gw.address,
+      port: r.gw.port || PORTS.eastWestGateway,
+      weight: r.count,
+      metadata: { filter_metadata: { istio: struct({ tlsMode: 'istio' }), meshfed: struct({ cluster: r.gw.cluster ?? r.cluster, network: r.gw.network, gateway: true }) } },
+    });
+  const byLoc = new Map<string, LbEndpoint[]>();
+  for (const lb of lbs) {
+    const k = localityKey(lb.locality);
+    const list = byLoc.get(k);
+    if (list) list.push(lb);
+    else byLoc.set(k, [lb]);
+  }
+  const prio = localityPriorities(node.locality, [...byLoc.values()].map((l) => l[0]!.locality), snapshot.failover);
+  const endpoints = [...byLoc.entries()]
+    .sort(([a], [b]) => prio.get(a)! - prio.get(b)! || a.localeCompare(b))
+    .map(([k, list]) => ({
+      locality: { region: list[0]!.locality.region, zone: list[0]!.locality.zone, sub_zone: list[0]!.locality.subZone },
+      priority: prio.get(k)!,
+      load_balancing_weight: { value: list.reduce((s, l) => s + l.weight, 0) },
+      lb_endpoints: list
+        .sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)
+        .map((l) => ({
+          endpoint: { address: { socket_address: { address: l.address, port_value: l.port } } },
+          health_status: 'HEALTHY',
+          load_balancing_weight: { value: l.weight },
+          metadata: l.metadata,
+        })),
+    }));
+  return { cluster_name: name, endpoints };
+}
+
+function resolveCluster(snapshot: MeshSnapshot, node: ProxyNode, name: string): { svc: MeshService; sp: ServicePort } | undefined {
+  const parsed = node.role === 'gateway' ? parseGatewaySni(name) : parseOutboundClusterName(name);
+  if (!parsed || parsed.subset !== '') return undefined;
+  const svc = findService(snapshot, parsed.host);
+  const sp = svc && servicePort(svc, parsed.port);
+  return svc && sp ? { svc, sp } : undefined;
+}
+
+/**
+ * Resources of one type for a node. `names` empty = wildcard (all of that type the role may see; proxyless
+ * clients always name what they want, so an empty list gives them nothing for LDS/CDS unless wildcard is set).
+ */
+export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, names: readonly string[], wildcard = false): Translation {
+  const resources = new Map<string, Resource>();
+  const warnings: string[] = [];
+  const isGw = node.role === 'gateway';
+  if (typeUrl === TYPE_URL.listener || typeUrl === TYPE_URL.route) {
+    if (isGw) return { resources, warnings };
+    const wanted = wildcard ? allListenerNames(snapshot) : names;
+    for (const name of wanted) {
+      const hp = splitHostPort(name);
+      const svc = hp && findService(snapshot, hp.host);
+      if (!hp || !svc || !servicePort(svc, hp.port)) {
+        warnings.push(`${name}: no such service port in the mesh`);
+        continue;
+      }
+      resources.set(name, typeUrl === TYPE_URL.listener ? listenerResource(name) : routeResource(name, svc.hostname, hp.port));
+    }
+  } else if (typeUrl === TYPE_URL.cluster || typeUrl === TYPE_URL.endpoint) {
+    const wanted = wildcard ? allClusterNames(snapshot, node) : names;
+    for (const name of wanted) {
+      const r = resolveCluster(snapshot, node, name);
+      if (!r) {
+        warnings.push(`${name}: no such cluster for a ${node.role}`);
+        continue;
+      }
+      resources.set(name, typeUrl === TYPE_URL.cluster ? clusterResource(name) : endpointResource(snapshot, node, name, r.svc, r.sp, warnings));
+    }
+  }
+  return { resources, warnings };
+}

@@ -1,0 +1,76 @@
+// End to end: real @grpc/grpc-js-xds clients (one child process per node) against pilot and real echo servers.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import type * as grpc from '@grpc/grpc-js';
+import { emptySnapshot, type Endpoint, type MeshSnapshot } from '../../src/mesh/types.ts';
+import { Pilot } from '../../src/pilot/server.ts';
+import { startEcho } from './fixtures/echo.ts';
+
+const CHILD = fileURLToPath(new URL('./fixtures/xds-client.ts', import.meta.url));
+
+interface Line { id?: string; error?: string }
+
+function startClient(xdsPort: number): { child: ChildProcess; lines: Line[] } {
+  const bootstrap = {
+    xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: { id: 'e2e-client', locality: { region: 'r1', zone: 'z1' }, metadata: { NETWORK: 'n1', CLUSTER_ID: 'c1', MESHFED_ROLE: 'proxyless' } },
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), TARGET: 'xds:///echo.demo.svc.cluster.local:50051' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: Line[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(JSON.parse(l) as Line));
+  return { child, lines };
+}
+
+/** Waits (bounded) until the last `n` calls all went to `id`. */
+async function until(lines: Line[], id: string, n = 5, timeoutMs = 15000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const tail = lines.slice(-n);
+    if (tail.length === n && tail.every((l) => l.id === id)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`calls did not settle on ${id}; last: ${JSON.stringify(lines.slice(-n))}`);
+}
+
+test('grpc-js-xds client follows locality failover and recovery with no failed calls', { timeout: 60000 }, async () => {
+  const servers: grpc.Server[] = [];
+  const eps: Endpoint[] = [];
+  const places: [string, string, string][] = [['127.0.0.2', 'r1', 'z1'], ['127.0.0.3', 'r1', 'z2'], ['127.0.0.4', 'r2', 'z1']];
+  for (const [ip, region, zone] of places) {
+    const e = await startEcho(ip, `${region}/${zone}`);
+    servers.push(e.server);
+    eps.push({ cluster: 'c1', network: 'n1', locality: { region, zone, subZone: '' }, address: ip, ports: { grpc: e.port }, ready: true, tlsMode: 'disabled', labels: {} });
+  }
+  let version = 0;
+  const snap = (ready: boolean[]): MeshSnapshot =>
+    emptySnapshot({
+      version: ++version,
+      services: new Map([['demo/echo', { namespace: 'demo', name: 'echo', hostname: 'echo.demo.svc.cluster.local', ports: [{ name: 'grpc', port: 50051, protocol: 'TCP' }], clusters: ['c1'], conflicts: [], endpoints: eps.map((e, i) => ({ ...e, ready: ready[i]! })) }]]),
+    });
+  const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5 });
+  pilot.setSnapshot(snap([true, true, true]));
+  await pilot.start();
+  const { child, lines } = startClient(pilot.port);
+  try {
+    await until(lines, 'r1/z1');
+    pilot.setSnapshot(snap([false, true, true]));
+    await until(lines, 'r1/z2');
+    pilot.setSnapshot(snap([false, false, true]));
+    await until(lines, 'r2/z1');
+    pilot.setSnapshot(snap([true, true, true]));
+    await until(lines, 'r1/z1');
+    assert.deepEqual(lines.filter((l) => l.error), []);
+    assert.equal(pilot.syncStatus()[0]?.nodeId, 'e2e-client');
+  } finally {
+    child.stdin!.end();
+    child.kill();
+    await pilot.stop();
+    for (const s of servers) s.forceShutdown();
+  }
+});

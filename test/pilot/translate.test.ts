@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { emptySnapshot, type Endpoint, type MeshService, type MeshSnapshot } from '../../src/mesh/types.ts';
+import { parseNode, type ProxyNode } from '../../src/pilot/node.ts';
+import { translate } from '../../src/pilot/translate.ts';
+import { packAny, TYPE_URL, unpackAny } from '../../src/xds/protos.ts';
+
+const HOST = 'echo.demo.svc.cluster.local';
+const CL = `outbound|8080||${HOST}`;
+
+function ep(address: string, cluster: string, network: string, region: string, zone: string, extra: Partial<Endpoint> = {}): Endpoint {
+  return { cluster, network, locality: { region, zone, subZone: '' }, address, ports: { http: 9090 }, ready: true, tlsMode: 'istio', inboundPort: 15006, labels: {}, ...extra };
+}
+
+function snap(endpoints: Endpoint[], partial: Partial<MeshSnapshot> = {}): MeshSnapshot {
+  const svc: MeshService = { namespace: 'demo', name: 'echo', hostname: HOST, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], clusters: ['c1'], endpoints, conflicts: [] };
+  return emptySnapshot({ services: new Map([['demo/echo', svc]]), ...partial });
+}
+
+function node(partial: Partial<ProxyNode> = {}): ProxyNode {
+  return { id: 'n1', role: 'proxyless', cluster: 'c1', network: 'net1', locality: { region: 'r1', zone: 'z1', subZone: '' }, ...partial };
+}
+
+interface Cla { endpoints: { locality: { region: string; zone: string }; priority: number; load_balancing_weight: { value: number }; lb_endpoints: { endpoint: { address: { socket_address: { address: string; port_value: number } } }; load_balancing_weight: { value: number } }[] }[] }
+
+function eds(s: MeshSnapshot, n: ProxyNode, name = CL): Cla {
+  const r = translate(s, n, TYPE_URL.endpoint, [name]).resources.get(name);
+  assert.ok(r, `no EDS for ${name}`);
+  return unpackAny<Cla>(packAny(TYPE_URL.endpoint, r));
+}
+
+const addrs = (c: Cla) => c.endpoints.map((l) => ({ p: l.priority, a: l.lb_endpoints.map((e) => `${e.endpoint.address.socket_address.address}:${e.endpoint.address.socket_address.port_value}`).join(',') }));
+
+test('priorities: same zone 0, same region 1, failover order next, rest by name; contiguous', () => {
+  const s = snap(
+    [ep('10.0.0.1', 'c1', 'net1', 'r1', 'z1'), ep('10.0.0.2', 'c1', 'net1', 'r1', 'z2'), ep('10.0.0.3', 'c2', 'net1', 'r3', 'z1'), ep('10.0.0.4', 'c3', 'net1', 'r2', 'z1'), ep('10.0.0.5', 'c4', 'net1', 'r0', 'z1')],
+    { failover: { r1: ['r3'] } },
+  );
+  assert.deepEqual(addrs(eds(s, node())), [
+    { p: 0, a: '10.0.0.1:9090' },
+    { p: 1, a: '10.0.0.2:9090' },
+    { p: 2, a: '10.0.0.3:9090' },
+    { p: 3, a: '10.0.0.5:9090' },
+    { p: 4, a: '10.0.0.4:9090' },
+  ]);
+  // no local endpoints: priorities still start at 0
+  const far = eds(snap([ep('10.0.0.4', 'c3', 'net1', 'r2', 'z1')]), node());
+  assert.deepEqual(addrs(far), [{ p: 0, a: '10.0.0.4:9090' }]);
+});
+
+test('not-ready endpoints are omitted; stale endpoints are still served; every locality has a weight', () => {
+  const s = snap([ep('10.0.0.1', 'c1', 'net1', 'r1', 'z1', { ready: false }), ep('10.0.0.2', 'c1', 'net1', 'r1', 'z1', { staleSince: '2026-01-01T00:00:00Z' }), ep('10.0.0.3', 'c1', 'net1', 'r1', 'z2')]);
+  const c = eds(s, node());
+  assert.deepEqual(addrs(c), [{ p: 0, a: '10.0.0.2:9090' }, { p: 1, a: '10.0.0.3:9090' }]);
+  for (const l of c.endpoints) assert.ok(l.load_balancing_weight.value >= 1);
+});
+
+test('split horizon: remote network endpoints become one gateway endpoint per locality, weighted; no gateway → dropped with a warning', () => {
+  const eps = [ep('10.0.0.1', 'c1', 'net1', 'r1', 'z1'), ep('10.1.0.1', 'c2', 'net2', 'r2', 'z1'), ep('10.1.0.2', 'c2', 'net2', 'r2', 'z1'), ep('10.1.0.3', 'c2', 'net2', 'r2', 'z2'), ep('10.2.0.1', 'c3', 'net3', 'r3', 'z1')];
+  const s = snap(eps, { gateways: [{ network: 'net2', region: 'r2', address: '192.0.2.2', port: 15443 }] });
+  const r = translate(s, node(), TYPE_URL.endpoint, [CL]);
+  const c = unpackAny<Cla>(packAny(TYPE_URL.endpoint, r.resources.get(CL)!));
+  assert.deepEqual(addrs(c), [{ p: 0, a: '10.0.0.1:9090' }, { p: 1, a: '192.0.2.2:15443' }, { p: 1, a: '192.0.2.2:15443' }]);
+  const weights = c.endpoints.slice(1).map((l) => l.lb_endpoints[0]!.load_balancing_weight.value).sort();
+  assert.deepEqual(weights, [1, 2]);
+  assert.ok(r.warnings.some((w) => w.includes('10.2.0.1') && w.includes('net3')));
+});
+
+test('roles: sidecar gets meshed endpoints at the inbound port; gateway gets only its own network, SNI-named', () => {
+  const eps = [ep('10.0.0.1', 'c1', 'net1', 'r1', 'z1'), ep('10.0.0.2', 'c1', 'net1', 'r1', 'z1', { tlsMode: 'disabled', inboundPort: undefined }), ep('10.1.0.1', 'c2', 'net2', 'r2', 'z1')];
+  const s = snap(eps, { gateways: [{ network: 'net2', region: 'r2', address: '192.0.2.2', port: 15443 }] });
+  assert.deepEqual(addrs(eds(s, node({ role: 'sidecar' }))), [{ p: 0, a: '10.0.0.1:15006,10.0.0.2:9090' }, { p: 1, a: '192.0.2.2:15443' }]);
+  const gwName = `outbound_.8080_._.${HOST}`;
+  const gw = node({ role: 'gateway' });
+  assert.deepEqual(addrs(eds(s, gw, gwName)), [{ p: 0, a: '10.0.0.1:15006' }]);
+  assert.deepEqual([...translate(s, gw, TYPE_URL.cluster, [], true).resources.keys()], [gwName]);
+  assert.equal(translate(s, gw, TYPE_URL.listener, [], true).resources.size, 0);
+});
+
+test('listener names: FQDN, name.ns and name.ns.svc are answered with the name asked; unknown ones are warned', () => {
+  const s = snap([]);
+  for (const name of [`${HOST}:8080`, 'echo.demo:8080', 'echo.demo.svc:8080']) {
+    const l = translate(s, node(), TYPE_URL.listener, [name]).resources.get(name);
+    assert.ok(l, name);
+    const dec = unpackAny<{ name: string; api_listener: { api_listener: { type_url: string; value: Buffer } } }>(packAny(TYPE_URL.listener, l));
+    assert.equal(dec.name, name);
+    const hcm = unpackAny<{ rds: { route_config_name: string } }>(dec.api_listener.api_listener);
+    assert.equal(hcm.rds.route_config_name, name);
+    const rt = unpackAny<{ virtual_hosts: { routes: { route: { cluster: string } }[] }[] }>(packAny(TYPE_URL.route, translate(s, node(), TYPE_URL.route, [name]).resources.get(name)!));
+    assert.equal(rt.virtual_hosts[0]!.routes[0]!.route.cluster, CL);
+  }
+  const bad = translate(s, node(), TYPE_URL.listener, ['nope.demo:8080', `${HOST}:9999`]);
+  assert.equal(bad.resources.size, 0);
+  assert.equal(bad.warnings.length, 2);
+});
+
+test('node role comes from MESHFED_ROLE, else the Istio id prefix', () => {
+  assert.equal(parseNode({ id: 'router~1.2.3.4~gw.ns~ns.svc.cluster.local' }).role, 'gateway');
+  assert.equal(parseNode({ id: 'sidecar~1.2.3.4~p.ns~ns.svc.cluster.local' }).role, 'sidecar');
+  assert.equal(parseNode({ id: 'x', metadata: { fields: { MESHFED_ROLE: { string_value: 'gateway' }, NETWORK: { string_value: 'n' } } } }).role, 'gateway');
+  const n = parseNode({ id: 'x', locality: { region: 'r', zone: 'z', sub_zone: 's' }, metadata: { fields: { NETWORK: { string_value: 'n' } } } });
+  assert.deepEqual([n.role, n.network, n.locality.subZone], ['proxyless', 'n', 's']);
+});
