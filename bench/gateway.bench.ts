@@ -1,0 +1,126 @@
+// East-west gateway overhead, side by side in one run: direct TLS to the endpoint, through `meshfed gateway`
+// (a real CLI process fed by a test ADS server), and through HAProxy (TCP mode, req.ssl_sni routing).
+// Prints progress on stderr and one JSON object on the last stdout line.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import tls from 'node:tls';
+import { MESHFED_BIN } from '../test/helpers/meshfed.ts';
+import { TestAds } from '../test/helpers/adsServer.ts';
+import { selfSigned } from '../test/helpers/tlsCerts.ts';
+import { TYPE_URL } from '../src/xds/protos.ts';
+import { gatewaySni } from '../src/mesh/names.ts';
+
+const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
+const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
+const CONN_N = Number(process.env.BENCH_CONN_N ?? 400);
+const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 128);
+const creds = selfSigned('bench.test');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+const CHUNK = Buffer.alloc(1 << 20, 7);
+const backend = tls.createServer(creds, (s) => {
+  s.on('error', () => {});
+  s.on('data', (d: Buffer) => {
+    if (d.toString().startsWith('BULK')) {
+      let left = BULK_MB;
+      const pump = (): void => { while (left > 0) { left--; if (!s.write(CHUNK)) { s.once('drain', pump); return; } } s.end(); };
+      pump();
+    } else s.write(d);
+  });
+});
+await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+const bport = (backend.address() as net.AddressInfo).port;
+
+function connect(port: number): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const c = tls.connect({ host: '127.0.0.1', port, servername: SNI, ca: creds.cert, checkServerIdentity: () => undefined }, () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
+
+async function measure(port: number) {
+  const c = await connect(port);
+  const lat: number[] = [];
+  const msg = Buffer.alloc(64, 1);
+  for (let i = 0; i < RTT_N; i++) {
+    const t = process.hrtime.bigint();
+    await new Promise<void>((r) => { c.once('data', () => r()); c.write(msg); });
+    lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  c.destroy();
+  let t0 = Date.now();
+  for (let i = 0; i < CONN_N; i++) {
+    const s = await connect(port);
+    await new Promise<void>((r) => { s.once('data', () => r()); s.write('x'); });
+    s.destroy();
+  }
+  const connPerSec = CONN_N / ((Date.now() - t0) / 1000);
+  const b = await connect(port);
+  t0 = Date.now();
+  let bytes = 0;
+  await new Promise<void>((r) => { b.on('data', (d: Buffer) => { bytes += d.length; }); b.on('end', () => r()); b.on('close', () => r()); b.write('BULK'); });
+  const mbps = bytes / (1 << 20) / ((Date.now() - t0) / 1000);
+  b.destroy();
+  return { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3), connPerSec: +connPerSec.toFixed(1), bulkMBps: +mbps.toFixed(1), bulkBytes: bytes };
+}
+
+// meshfed gateway
+const ads = new TestAds();
+const xdsAddr = await ads.start();
+ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }]);
+ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: bport } } } }] }] }]);
+const gw = spawn(process.execPath, [MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
+const ports = await new Promise<{ listen: number; health: number }>((resolve, reject) => {
+  let out = '';
+  gw.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve(JSON.parse(l)); });
+  gw.once('exit', (c) => reject(new Error(`meshfed gateway exited ${c}`)));
+});
+for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+await new Promise((r) => setTimeout(r, 200));
+
+// haproxy
+let hap: ChildProcess | undefined;
+const hapDir = mkdtempSync(join(tmpdir(), 'meshfed-haproxy-'));
+const hport = await freePort();
+writeFileSync(join(hapDir, 'h.cfg'), `global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${hport}\n  tcp-request inspect-delay 5s\n  tcp-request content accept if { req_ssl_hello_type 1 }\n  use_backend be if { req.ssl_sni -i ${SNI} }\nbackend be\n  server s1 127.0.0.1:${bport}\n`);
+try {
+  hap = spawn('haproxy', ['-db', '-f', join(hapDir, 'h.cfg')], { stdio: 'ignore' });
+  hap.on('error', () => { hap = undefined; });
+  await new Promise((r) => setTimeout(r, 500));
+} catch { hap = undefined; }
+
+const result: Record<string, unknown> = { rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB };
+log('warm-up…');
+await measure(bport);
+log('direct…');
+const direct = await measure(bport);
+result.direct = direct;
+log('meshfed gateway…');
+const viaGw = await measure(ports.listen);
+result.meshfedGateway = { ...viaGw, addedP50ms: +(viaGw.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaGw.p99ms - direct.p99ms).toFixed(3) };
+if (hap && hap.exitCode === null) {
+  log('haproxy…');
+  const viaHap = await measure(hport);
+  result.haproxy = { ...viaHap, addedP50ms: +(viaHap.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaHap.p99ms - direct.p99ms).toFixed(3) };
+} else result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
+
+gw.kill('SIGTERM');
+hap?.kill('SIGTERM');
+ads.stop();
+backend.close();
+rmSync(hapDir, { recursive: true, force: true });
+console.log(JSON.stringify(result));
+process.exit(0);

@@ -1,0 +1,26 @@
+// Proxy admin HTTP: /healthz/ready (200 once configured, 503 before/while draining) and /stats/prometheus.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from '../observe/metrics.ts';
+
+export async function startAdminServer(host: string, port: number, ready: () => boolean, registry: Registry | undefined): Promise<{ port: number; close: () => Promise<void> }> {
+  const srv = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz/ready') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready: no xDS configuration yet or draining\n');
+    } else if (path === '/stats/prometheus' && registry) {
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        (e: Error) => res.writeHead(500).end(`metrics failed: ${e.message}\n`),
+      );
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz/ready or /stats/prometheus\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(port, host, () => resolve()); });
+  return {
+    port: (srv.address() as AddressInfo).port,
+    close: () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); }),
+  };
+}

@@ -1,0 +1,156 @@
+// East-west gateway: reads the ClientHello's SNI without terminating TLS, picks an endpoint on this network
+// (routing.ts), and splices bytes both ways. It holds no key and never sees plaintext.
+import net from 'node:net';
+import type { Logger } from '../log.ts';
+import type { Registry } from '../observe/metrics.ts';
+import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
+import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
+import { gatewayMetrics, type GatewayMetrics } from './gatewayMetrics.ts';
+import { rateLimitedWarn } from './rateLimitedLog.ts';
+
+export interface GatewayOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  log: Logger;
+  helloTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxConnectAttempts?: number;
+  outlier?: OutlierPolicy;
+}
+
+export class Gateway {
+  private table: EndpointTable = new Map();
+  private readonly outliers: OutlierState = new Map();
+  private readonly active = new Map<string, number>();
+  private readonly sockets = new Set<net.Socket>();
+  private readonly server: net.Server;
+  private readonly m: GatewayMetrics;
+  private readonly warn: ReturnType<typeof rateLimitedWarn>;
+  private rr = 0;
+  private configured = false;
+  private draining = false;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.m = gatewayMetrics(opts.registry);
+    this.warn = rateLimitedWarn(opts.log);
+    this.server = net.createServer((s) => this.accept(s));
+  }
+
+  /** Replace the endpoint table (from CDS/EDS). The first call makes the gateway ready. */
+  setEndpoints(table: EndpointTable): void {
+    this.table = table;
+    this.configured = true;
+  }
+
+  get ready(): boolean { return this.configured && !this.draining; }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.port, this.opts.host, () => { this.server.off('error', reject); resolve(); });
+    });
+    return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Stop accepting, let open connections finish for up to graceMs, then destroy the rest. */
+  async drain(graceMs = 5000): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private reject(sock: net.Socket, reason: string, detail: string): void {
+    this.m.rejected.inc({ reason });
+    this.warn(reason, { remote: sock.remoteAddress, detail }, 'gateway closed connection before routing');
+    sock.destroy();
+  }
+
+  private accept(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.on('close', () => this.sockets.delete(sock));
+    sock.on('error', () => {});
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); }, this.opts.helloTimeoutMs ?? 5000);
+    const onData = (d: Buffer): void => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      const r = parseClientHello(buf, MAX_HELLO_BYTES);
+      if (r.kind === 'need-more') return;
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.pause();
+      if (r.kind === 'not-tls') return this.reject(sock, 'not_tls', r.reason);
+      if (r.kind === 'no-sni') return this.reject(sock, 'no_sni', 'ClientHello has no server_name');
+      this.forward(sock, r.serverName, buf);
+    };
+    sock.on('data', onData);
+  }
+
+  private forward(sock: net.Socket, sni: string, hello: Buffer): void {
+    const tried = new Set<string>();
+    const maxAttempts = this.opts.maxConnectAttempts ?? 3;
+    const attempt = (): void => {
+      if (sock.destroyed) return;
+      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
+      if (d.kind === 'bad-sni') return this.reject(sock, 'unknown_sni', d.reason);
+      if (d.kind === 'unknown-service') return this.reject(sock, 'unknown_sni', `no service for SNI ${d.cluster}`);
+      if (d.kind === 'no-endpoint') return this.reject(sock, 'no_endpoint', `no ready endpoint for ${d.cluster} after ${tried.size} attempts`);
+      const service = d.cluster;
+      const key = endpointKey(d.endpoint);
+      tried.add(key);
+      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port });
+      const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
+      const onFail = (err: Error): void => {
+        clearTimeout(connectTimer);
+        this.m.connectFailures.inc({ service });
+        if (recordOutcome(this.outliers, key, false, Date.now(), this.opts.outlier ?? DEFAULT_OUTLIER)) {
+          this.m.ejections.inc({ service });
+          this.opts.log.warn({ service, endpoint: key }, 'gateway ejected endpoint after connect failures');
+        }
+        this.warn(`connect:${key}`, { service, endpoint: key, err: err.message }, 'gateway upstream connect failed');
+        if (tried.size >= maxAttempts) return this.reject(sock, 'no_endpoint', `connect failed on ${tried.size} endpoints`);
+        attempt();
+      };
+      up.once('error', onFail);
+      up.once('connect', () => {
+        clearTimeout(connectTimer);
+        up.off('error', onFail);
+        recordOutcome(this.outliers, key, true, Date.now());
+        this.splice(sock, up, service, key, hello);
+      });
+    };
+    attempt();
+  }
+
+  private splice(down: net.Socket, up: net.Socket, service: string, key: string, hello: Buffer): void {
+    this.sockets.add(up);
+    this.m.connectionsTotal.inc({ service });
+    this.m.connectionsActive.inc({ service });
+    this.active.set(key, (this.active.get(key) ?? 0) + 1);
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.m.connectionsActive.dec({ service });
+      const n = (this.active.get(key) ?? 1) - 1;
+      if (n <= 0) this.active.delete(key); else this.active.set(key, n);
+      this.sockets.delete(up);
+      down.destroy();
+      up.destroy();
+    };
+    this.m.bytesIn.inc({ service }, hello.length);
+    up.write(hello);
+    down.on('data', (d: Buffer) => this.m.bytesIn.inc({ service }, d.length));
+    up.on('data', (d: Buffer) => this.m.bytesOut.inc({ service }, d.length));
+    down.pipe(up);
+    up.pipe(down);
+    up.on('error', finish);
+    down.on('error', finish);
+    up.on('close', finish);
+    down.on('close', finish);
+    down.resume();
+  }
+}

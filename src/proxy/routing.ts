@@ -1,0 +1,73 @@
+// Pure routing decisions for the east-west gateway: SNI + EDS state + outlier state → endpoint.
+import { parseGatewaySni } from '../mesh/names.ts';
+
+export interface Endpoint { address: string; port: number; healthy: boolean }
+
+/** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */
+export type EndpointTable = ReadonlyMap<string, readonly Endpoint[]>;
+
+export interface OutlierEntry { consecutiveFailures: number; ejections: number; ejectedUntil: number }
+export type OutlierState = Map<string, OutlierEntry>;
+
+export interface OutlierPolicy { consecutiveFailures: number; baseEjectionMs: number; maxEjectionMs: number }
+export const DEFAULT_OUTLIER: OutlierPolicy = { consecutiveFailures: 3, baseEjectionMs: 5000, maxEjectionMs: 60000 };
+
+export type RouteDecision =
+  | { kind: 'endpoint'; cluster: string; endpoint: Endpoint }
+  | { kind: 'bad-sni'; reason: string }
+  | { kind: 'unknown-service'; cluster: string }
+  | { kind: 'no-endpoint'; cluster: string };
+
+export const endpointKey = (e: { address: string; port: number }): string => `${e.address}:${e.port}`;
+
+/**
+ * Choose an endpoint for a connection. Ejected endpoints are skipped until their ejection ends (the next
+ * connection is then the probe); `exclude` holds endpoints already tried for this connection.
+ * Least-request: fewest active connections wins; ties broken by `tieBreak` (round-robin counter).
+ */
+export function route(
+  sni: string,
+  table: EndpointTable,
+  outliers: ReadonlyMap<string, OutlierEntry>,
+  active: ReadonlyMap<string, number>,
+  now: number,
+  exclude: ReadonlySet<string> = new Set(),
+  tieBreak = 0,
+): RouteDecision {
+  const parsed = parseGatewaySni(sni);
+  if (!parsed) return { kind: 'bad-sni', reason: `SNI "${sni.slice(0, 100)}" is not outbound_.<port>_.<subset>_.<host>` };
+  const cluster = sni.toLowerCase();
+  const eps = table.get(cluster);
+  if (!eps) return { kind: 'unknown-service', cluster };
+  const candidates = eps.filter((e) => {
+    const k = endpointKey(e);
+    if (!e.healthy || exclude.has(k)) return false;
+    const o = outliers.get(k);
+    return !o || o.ejectedUntil <= now;
+  });
+  if (candidates.length === 0) return { kind: 'no-endpoint', cluster };
+  let min = Infinity;
+  for (const e of candidates) min = Math.min(min, active.get(endpointKey(e)) ?? 0);
+  const least = candidates.filter((e) => (active.get(endpointKey(e)) ?? 0) === min);
+  return { kind: 'endpoint', cluster, endpoint: least[tieBreak % least.length]! };
+}
+
+/** Record a connect outcome; returns true when this failure ejected the endpoint. */
+export function recordOutcome(state: OutlierState, key: string, ok: boolean, now: number, policy: OutlierPolicy = DEFAULT_OUTLIER): boolean {
+  const e = state.get(key) ?? { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 };
+  if (ok) {
+    if (e.ejectedUntil <= now) state.delete(key);
+    return false;
+  }
+  e.consecutiveFailures += 1;
+  const wasProbe = e.ejections > 0 && e.ejectedUntil <= now;
+  let ejected = false;
+  if (wasProbe || e.consecutiveFailures >= policy.consecutiveFailures) {
+    e.ejections += 1;
+    e.ejectedUntil = now + Math.min(policy.baseEjectionMs * 2 ** (e.ejections - 1), policy.maxEjectionMs);
+    e.consecutiveFailures = 0;
+    ejected = true;
+  }
+  state.set(key, e);
+  return ejected;
+}

@@ -1,0 +1,74 @@
+// Sidecar inbound: terminates mTLS (client certificate required, chained to the trust bundle, SPIFFE ID of the
+// trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app.
+import https from 'node:https';
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../log.ts';
+import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import { peerSpiffeId, xfcc } from './spiffePeer.ts';
+import { rateLimitedWarn } from './rateLimitedLog.ts';
+
+export interface InboundOptions {
+  host: string;
+  port: number;
+  appHost?: string;
+  appPort: number;
+  ownId: string;
+  trustDomain: string;
+  destinationService: string;
+  tls: { key: string; cert: string; ca: string };
+  registry: Registry;
+  log: Logger;
+}
+
+export interface Inbound { port: number; setCredentials(c: { key: string; cert: string; ca: string }): void; close(): Promise<void> }
+
+export async function startInbound(o: InboundOptions): Promise<Inbound> {
+  const requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], registers }));
+  const duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+  const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
+  const warn = rateLimitedWarn(o.log);
+
+  const server = https.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, (req, res) => {
+    const started = Date.now();
+    const sock = req.socket as TLSSocket;
+    const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    if (!peer) {
+      refused.inc({ reason: 'no_spiffe_id' });
+      res.writeHead(403, { 'content-type': 'text/plain' }).end(`peer certificate has no SPIFFE ID in trust domain ${o.trustDomain}\n`);
+      return;
+    }
+    const source = peer.split('/sa/')[1] ?? 'unknown';
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
+    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    const done = (code: number): void => {
+      const labels = { reporter: 'destination', source_workload: source, destination_service: o.destinationService, response_code: String(code) };
+      requests.inc(labels);
+      duration.observe(labels, Date.now() - started);
+    };
+    const up = http.request({ host: o.appHost ?? '127.0.0.1', port: o.appPort, method: req.method, path: req.url, headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+      ur.on('end', () => done(ur.statusCode ?? 502));
+    });
+    up.on('error', (e) => {
+      warn('app', { appPort: o.appPort, err: e.message }, 'sidecar inbound: app unreachable');
+      if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain' }).end(`app on port ${o.appPort} unreachable: ${e.message}\n`);
+      done(503);
+    });
+    req.pipe(up);
+  });
+  server.on('tlsClientError', (e: Error & { code?: string }) => {
+    const reason = /certificate|cert/i.test(e.message) || e.code?.includes('CERT') ? 'bad_client_cert' : /wrong version|http request|unknown protocol/i.test(e.message) ? 'plaintext' : 'tls_error';
+    refused.inc({ reason });
+    warn(reason, { err: e.message }, 'sidecar inbound refused connection');
+  });
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => resolve()); });
+  return {
+    port: (server.address() as AddressInfo).port,
+    setCredentials: (c) => server.setSecureContext({ ...c }),
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

@@ -1,0 +1,124 @@
+// Sidecar outbound: an HTTP/1.1 proxy for the app (HTTP_PROXY absolute-form, or origin-form with Host). Resolves
+// the service from the endpoint table (xDS), opens mTLS to the destination's inbound or the remote gateway with
+// SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
+import http from 'node:http';
+import https from 'node:https';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { PeerCertificate } from 'node:tls';
+import type { Logger } from '../log.ts';
+import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import { gatewaySni } from '../mesh/names.ts';
+import { route, recordOutcome, endpointKey, type EndpointTable, type OutlierState } from './routing.ts';
+import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
+import { peerSpiffeId } from './spiffePeer.ts';
+
+export interface OutboundOptions {
+  host: string;
+  port: number;
+  namespace: string;
+  sourceWorkload: string;
+  trustDomain: string;
+  tls: { key: string; cert: string; ca: string };
+  registry: Registry;
+  log: Logger;
+  maxAttempts?: number;
+  perTryTimeoutMs?: number;
+  maxBodyBytes?: number;
+}
+
+export class Outbound {
+  /** Keyed by gatewaySni(host, port) — the same key whether the endpoint is a sidecar or a remote gateway. */
+  private table: EndpointTable = new Map();
+  private readonly outliers: OutlierState = new Map();
+  private readonly active = new Map<string, number>();
+  private readonly server: http.Server;
+  private creds: OutboundOptions['tls'];
+  private rr = 0;
+  private readonly requests;
+  private readonly duration;
+
+  constructor(private readonly o: OutboundOptions) {
+    this.creds = o.tls;
+    this.requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], registers }));
+    this.duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  setEndpoints(t: EndpointTable): void { this.table = t; }
+  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.o.port, this.o.host, () => resolve()); });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  close(): Promise<void> { return new Promise((r) => { this.server.closeAllConnections(); this.server.close(() => r()); }); }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = Date.now();
+    const t = parseOutboundTarget(req.url ?? '/', req.headers.host);
+    if ('error' in t) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${t.error}\n`); return; }
+    const host = candidateHosts(t.host, this.o.namespace).find((h) => this.table.has(gatewaySni(h, t.port)));
+    const finish = (code: number, svc: string): void => {
+      const labels = { reporter: 'source', source_workload: this.o.sourceWorkload, destination_service: svc, response_code: String(code) };
+      this.requests.inc(labels);
+      this.duration.observe(labels, Date.now() - started);
+    };
+    if (!host) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)\n`);
+      finish(503, t.host);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) { size += (c as Buffer).length; if (size > (this.o.maxBodyBytes ?? 4 << 20)) { res.writeHead(413).end('meshfed sidecar: body too large to proxy\n'); return; } chunks.push(c as Buffer); }
+    const body = Buffer.concat(chunks);
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
+    delete headers['proxy-connection'];
+    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    const sni = gatewaySni(host, t.port);
+    const tried = new Set<string>();
+    const maxAttempts = IDEMPOTENT.has(req.method ?? 'GET') ? (this.o.maxAttempts ?? 3) : 1;
+    let lastError = 'no healthy endpoint';
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
+      if (d.kind !== 'endpoint') break;
+      const key = endpointKey(d.endpoint);
+      tried.add(key);
+      this.active.set(key, (this.active.get(key) ?? 0) + 1);
+      try {
+        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body);
+        recordOutcome(this.outliers, key, true, Date.now());
+        if (r.status === 503 && attempt + 1 < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
+        res.writeHead(r.status, r.headers);
+        r.stream.pipe(res);
+        finish(r.status, host);
+        return;
+      } catch (e) {
+        lastError = `${key}: ${(e as Error).message}`;
+        if ((e as { connectPhase?: boolean }).connectPhase) recordOutcome(this.outliers, key, false, Date.now());
+      } finally {
+        const n = (this.active.get(key) ?? 1) - 1;
+        if (n <= 0) this.active.delete(key); else this.active.set(key, n);
+      }
+    }
+    res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: no healthy endpoint for ${host}:${t.port} after ${tried.size} attempt(s): ${lastError}\n`);
+    finish(503, host);
+  }
+
+  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
+    return new Promise((resolve, reject) => {
+      let connected = false;
+      const td = this.o.trustDomain;
+      const req = https.request({
+        host: address, port, method, path, headers, servername: sni, agent: false, ...this.creds,
+        checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
+      }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
+      req.on('socket', (s) => s.once('secureConnect', () => { connected = true; }));
+      req.setTimeout(this.o.perTryTimeoutMs ?? 5000, () => req.destroy(new Error('per-try timeout')));
+      req.on('error', (e) => reject(Object.assign(e, { connectPhase: !connected })));
+      req.end(body);
+    });
+  }
+}

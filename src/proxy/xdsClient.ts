@@ -1,0 +1,101 @@
+// State-of-the-world ADS client for the proxies: subscribes per type, decodes with unpackAny, ACKs what the
+// handler accepts and NACKs (keeping the previous version) what it rejects; reconnects with backoff (p-retry).
+import * as grpc from '@grpc/grpc-js';
+import pRetry from 'p-retry';
+import { adsService, unpackAny, type AnyMessage } from '../xds/protos.ts';
+import type { Logger } from '../log.ts';
+
+export interface NodeInfo {
+  id: string;
+  role: 'sidecar' | 'gateway';
+  clusterId: string;
+  network: string;
+  locality: { region: string; zone?: string; sub_zone?: string };
+}
+
+/** Handler for one type's full resource set. Throw to NACK (the message goes back as error_detail). */
+export type ResourceHandler = (resources: Record<string, unknown>[], version: string) => void;
+
+interface DiscoveryResponse { version_info: string; resources: AnyMessage[]; type_url: string; nonce: string }
+interface StreamLike extends NodeJS.EventEmitter { write(m: object): boolean; end(): void; cancel(): void }
+
+export class XdsClient {
+  private readonly subs = new Map<string, { names: string[]; version: string; nonce: string; handler: ResourceHandler }>();
+  private stream: StreamLike | undefined;
+  private readonly client: grpc.Client & { StreamAggregatedResources: () => StreamLike };
+  private readonly abort = new AbortController();
+  private nodeSent = false;
+
+  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, credentials = grpc.credentials.createInsecure()) {
+    const Ctor = adsService();
+    this.client = new Ctor(address, credentials) as unknown as typeof this.client;
+  }
+
+  /** Subscribe (or change the names of) a type. Empty names = wildcard. */
+  subscribe(typeUrl: string, names: string[], handler: ResourceHandler): void {
+    const prev = this.subs.get(typeUrl);
+    this.subs.set(typeUrl, { names, version: prev?.version ?? '', nonce: prev?.nonce ?? '', handler });
+    if (this.stream) this.send(typeUrl);
+  }
+
+  /** Runs until stop(): one stream at a time, reconnecting with exponential backoff. */
+  start(): Promise<void> {
+    return pRetry(() => this.runStream(), {
+      retries: Infinity, minTimeout: 200, maxTimeout: 10000, factor: 2, randomize: true, signal: this.abort.signal,
+      onFailedAttempt: (ctx: { error: Error }) => { if (!this.abort.signal.aborted) this.log.warn({ err: ctx.error.message }, 'xDS stream ended; reconnecting'); },
+    }).catch((e: unknown) => { if (!this.abort.signal.aborted) throw e; });
+  }
+
+  stop(): void {
+    this.abort.abort();
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private send(typeUrl: string, errorDetail?: string): void {
+    const s = this.subs.get(typeUrl)!;
+    const req: Record<string, unknown> = { type_url: typeUrl, resource_names: s.names, version_info: s.version, response_nonce: s.nonce };
+    if (!this.nodeSent) {
+      req.node = {
+        id: this.node.id,
+        locality: this.node.locality,
+        metadata: { fields: {
+          MESHFED_ROLE: { stringValue: this.node.role }, CLUSTER_ID: { stringValue: this.node.clusterId }, NETWORK: { stringValue: this.node.network },
+        } },
+      };
+      this.nodeSent = true;
+    }
+    if (errorDetail) req.error_detail = { code: 3, message: errorDetail };
+    this.stream?.write(req);
+  }
+
+  private runStream(): Promise<void> {
+    return new Promise<void>((_resolve, reject) => {
+      if (this.abort.signal.aborted) return reject(new Error('stopped'));
+      const stream = this.client.StreamAggregatedResources();
+      this.stream = stream;
+      this.nodeSent = false;
+      for (const t of this.subs.keys()) this.send(t);
+      stream.on('data', (r: DiscoveryResponse) => this.onResponse(r));
+      const fail = (e: Error): void => { if (this.stream === stream) this.stream = undefined; reject(e); };
+      stream.on('error', (e: Error) => fail(e));
+      stream.on('end', () => fail(new Error('xDS server closed the stream')));
+    });
+  }
+
+  private onResponse(r: DiscoveryResponse): void {
+    const s = this.subs.get(r.type_url);
+    if (!s) return;
+    s.nonce = r.nonce;
+    try {
+      const decoded = r.resources.map((a) => unpackAny<Record<string, unknown>>(a));
+      s.handler(decoded, r.version_info);
+      s.version = r.version_info;
+      this.send(r.type_url);
+    } catch (e) {
+      const msg = `rejected ${r.type_url} version ${r.version_info}: ${(e as Error).message}`;
+      this.log.warn({ typeUrl: r.type_url, version: r.version_info, err: (e as Error).message }, 'xDS NACK');
+      this.send(r.type_url, msg);
+    }
+  }
+}

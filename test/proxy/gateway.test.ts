@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Gateway } from '../../src/proxy/gateway.ts';
+import { newRegistry, type Registry } from '../../src/observe/metrics.ts';
+import { createLogger } from '../../src/log.ts';
+import { gatewaySni } from '../../src/mesh/names.ts';
+import { selfSigned } from '../helpers/tlsCerts.ts';
+
+const creds = selfSigned('endpoint.test');
+const echoSni = gatewaySni('echo.demo.svc.cluster.local', 8080);
+const otherSni = gatewaySni('other.demo.svc.cluster.local', 9090);
+
+/** A TLS endpoint that answers every line with "<name>:<line>". */
+async function tlsEndpoint(name: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const srv = tls.createServer(creds, (s) => { s.on('data', (d: Buffer) => s.write(`${name}:${d.toString()}`)); s.on('error', () => {}); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { port: (srv.address() as net.AddressInfo).port, close: () => new Promise((r) => { srv.close(() => r()); }) };
+}
+
+async function freePortClosed(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+function ask(port: number, servername: string, msg: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = tls.connect({ host: '127.0.0.1', port, servername, ca: creds.cert, checkServerIdentity: () => undefined }, () => c.write(msg));
+    c.once('data', (d: Buffer) => { resolve(d.toString()); c.end(); });
+    c.once('error', reject);
+    c.setTimeout(5000, () => { c.destroy(); reject(new Error('timeout')); });
+  });
+}
+
+async function metricValue(reg: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return Number(v?.value ?? 0);
+}
+
+async function startGateway(table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500) {
+  const registry = newRegistry();
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs });
+  gw.setEndpoints(table);
+  const port = await gw.listen();
+  return { gw, port, registry };
+}
+
+test('routes by SNI to the right service through an end-to-end TLS splice, and counts bytes', async () => {
+  const echo = await tlsEndpoint('echo');
+  const other = await tlsEndpoint('other');
+  const { gw, port, registry } = await startGateway(new Map([
+    [echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]],
+    [otherSni, [{ address: '127.0.0.1', port: other.port, healthy: true }]],
+  ]));
+  try {
+    assert.equal(await ask(port, echoSni, 'hi'), 'echo:hi');
+    assert.equal(await ask(port, otherSni, 'yo'), 'other:yo');
+    assert.ok(await metricValue(registry, 'meshfed_gateway_bytes_received_total', { service: echoSni }) > 100);
+    assert.ok(await metricValue(registry, 'meshfed_gateway_bytes_sent_total', { service: echoSni }) > 100);
+    assert.equal(await metricValue(registry, 'meshfed_gateway_connections_total', { service: otherSni }), 1);
+  } finally {
+    await gw.drain(100); await echo.close(); await other.close();
+  }
+});
+
+test('garbage, unknown SNI and a slow hello are closed and counted while real traffic still flows', async () => {
+  const echo = await tlsEndpoint('echo');
+  const { gw, port, registry } = await startGateway(new Map([[echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]]]), 300);
+  const closedBy = (payload: Buffer | null) => new Promise<void>((resolve) => {
+    const c = net.connect(port, '127.0.0.1', () => { if (payload) c.write(payload); });
+    c.on('error', () => {}); c.on('close', () => resolve());
+  });
+  try {
+    const flood = [];
+    for (let i = 0; i < 40; i++) flood.push(closedBy(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
+    const ok = await Promise.all([ask(port, echoSni, 'a'), ask(port, echoSni, 'b')]);
+    assert.deepEqual(ok, ['echo:a', 'echo:b']);
+    await Promise.all(flood);
+    await closedBy(Buffer.from([0x16, 0x03, 0x01])); // slow: never completes the hello
+    await assert.rejects(ask(port, gatewaySni('nope.demo.svc.cluster.local', 80), 'x'));
+    assert.equal(await metricValue(registry, 'meshfed_gateway_rejected_connections_total', { reason: 'not_tls' }), 40);
+    assert.equal(await metricValue(registry, 'meshfed_gateway_rejected_connections_total', { reason: 'hello_timeout' }), 1);
+    assert.equal(await metricValue(registry, 'meshfed_gateway_rejected_connections_total', { reason: 'unknown_sni' }), 1);
+  } finally {
+    await gw.drain(100); await echo.close();
+  }
+});
+
+test('a refusing endpoint is retried on another, then ejected after consecutive failures', async () => {
+  const echo = await tlsEndpoint('echo');
+  const dead = await freePortClosed();
+  const { gw, port, registry } = await startGateway(new Map([[echoSni, [
+    { address: '127.0.0.1', port: dead, healthy: true },
+    { address: '127.0.0.1', port: echo.port, healthy: true },
+  ]]]));
+  try {
+    for (let i = 0; i < 8; i++) assert.equal(await ask(port, echoSni, `m${i}`), `echo:m${i}`);
+    const failures = await metricValue(registry, 'meshfed_gateway_upstream_connect_failures_total', { service: echoSni });
+    assert.equal(await metricValue(registry, 'meshfed_gateway_outlier_ejections_total', { service: echoSni }), 1);
+    assert.equal(failures, 3, 'after ejection the dead endpoint is no longer tried');
+  } finally {
+    await gw.drain(100); await echo.close();
+  }
+});

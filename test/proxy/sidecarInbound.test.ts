@@ -1,0 +1,81 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { startInbound } from '../../src/proxy/sidecarInbound.ts';
+import { Gateway } from '../../src/proxy/gateway.ts';
+import { newRegistry, type Registry } from '../../src/observe/metrics.ts';
+import { createLogger } from '../../src/log.ts';
+import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
+import { meshCa } from '../helpers/tlsCerts.ts';
+
+const ca = meshCa();
+const idA = spiffeId('cluster.local', 'demo', 'a');
+const idB = spiffeId('cluster.local', 'demo', 'b');
+const certA = ca.leaf(idA);
+const certB = ca.leaf(idB);
+const foreign = meshCa('foreign-root');
+const foreignA = foreign.leaf(idA);
+const sni = gatewaySni('b.demo.svc.cluster.local', 8080);
+
+async function metricValue(reg: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);
+  return Number(m?.values.find((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v))?.value ?? 0);
+}
+
+function get(port: number, cert: { key: string; cert: string } | undefined, servername: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/hello', servername, ca: ca.root, ...(cert ?? {}), checkServerIdentity: () => undefined, agent: false, headers: { 'x-request-id': 'rid-1' } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+test('A (mesh cert) → gateway (SNI passthrough) → B inbound → app: B sees A\'s SPIFFE ID in XFCC; the gateway only moved bytes', async () => {
+  const app = http.createServer((req, res) => res.end(JSON.stringify({ xfcc: req.headers['x-forwarded-client-cert'], rid: req.headers['x-request-id'] })));
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const regB = newRegistry();
+  const inbound = await startInbound({ host: '127.0.0.1', port: 0, appPort: (app.address() as net.AddressInfo).port, ownId: idB, trustDomain: 'cluster.local', destinationService: 'b.demo.svc.cluster.local', tls: { ...certB, ca: ca.root }, registry: regB, log: createLogger('t') });
+  const regGw = newRegistry();
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry: regGw, log: createLogger('t') });
+  gw.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: inbound.port, healthy: true }]]]));
+  const gwPort = await gw.listen();
+  try {
+    const r = await get(gwPort, certA, sni);
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.body) as { xfcc: string; rid: string };
+    assert.equal(seen.xfcc, `By=${idB};URI=${idA}`);
+    assert.equal(seen.rid, 'rid-1', 'x-request-id propagated');
+    assert.ok(await metricValue(regGw, 'meshfed_gateway_bytes_received_total', { service: sni }) > 0);
+    assert.ok(await metricValue(regGw, 'meshfed_gateway_bytes_sent_total', { service: sni }) > 0);
+    assert.equal(await metricValue(regB, 'istio_requests_total', { source_workload: 'a', response_code: '200' }), 1);
+  } finally {
+    await gw.drain(100); await inbound.close(); app.close();
+  }
+});
+
+test('B inbound refuses a client without a mesh cert, a foreign CA, and plaintext — and counts them', async () => {
+  const app = http.createServer((_req, res) => res.end('app'));
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const reg = newRegistry();
+  const inbound = await startInbound({ host: '127.0.0.1', port: 0, appPort: (app.address() as net.AddressInfo).port, ownId: idB, trustDomain: 'cluster.local', destinationService: 'b', tls: { ...certB, ca: ca.root }, registry: reg, log: createLogger('t') });
+  try {
+    await assert.rejects(get(inbound.port, undefined, sni));
+    await assert.rejects(get(inbound.port, foreignA, sni));
+    await new Promise<void>((resolve) => {
+      const c = net.connect(inbound.port, '127.0.0.1', () => c.write('GET / HTTP/1.1\r\nHost: b\r\n\r\n'));
+      c.on('error', () => {}); c.on('close', () => resolve()); c.resume();
+    });
+    assert.equal((await get(inbound.port, certA, sni)).body, 'app', 'a mesh client still gets through');
+    const total = (await reg.getMetricsAsJSON()).find((m) => m.name === 'meshfed_sidecar_inbound_refused_total')!.values.reduce((s, v) => s + Number(v.value), 0);
+    assert.equal(total, 3);
+  } finally {
+    await inbound.close(); app.close();
+  }
+});

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { startInbound, type Inbound } from '../../src/proxy/sidecarInbound.ts';
+import { Outbound } from '../../src/proxy/sidecarOutbound.ts';
+import { Gateway } from '../../src/proxy/gateway.ts';
+import { parseOutboundTarget, candidateHosts } from '../../src/proxy/outboundTarget.ts';
+import { newRegistry } from '../../src/observe/metrics.ts';
+import { createLogger } from '../../src/log.ts';
+import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
+import { meshCa } from '../helpers/tlsCerts.ts';
+
+const ca = meshCa();
+const idA = spiffeId('cluster.local', 'demo', 'a');
+const idB = spiffeId('cluster.local', 'demo', 'b');
+const certA = ca.leaf(idA);
+const certB = ca.leaf(idB);
+const HOST = 'b.demo.svc.cluster.local';
+const sni = gatewaySni(HOST, 8080);
+const log = createLogger('t');
+
+test('outbound target parsing: absolute-form, origin-form with Host, kube-style short names', () => {
+  assert.deepEqual(parseOutboundTarget('http://b.demo:8080/x?y=1', undefined), { host: 'b.demo', port: 8080, path: '/x?y=1' });
+  assert.deepEqual(parseOutboundTarget('/p', 'B:9090'), { host: 'b', port: 9090, path: '/p' });
+  assert.ok('error' in parseOutboundTarget('/p', undefined));
+  assert.deepEqual(candidateHosts('b', 'demo'), ['b', HOST]);
+  assert.deepEqual(candidateHosts('b.demo', 'x'), ['b.demo', HOST]);
+});
+
+async function appB(name: string): Promise<http.Server> {
+  const s = http.createServer((req, res) => res.end(JSON.stringify({ name, xfcc: req.headers['x-forwarded-client-cert'], rid: req.headers['x-request-id'] })));
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return s;
+}
+const inboundFor = (app: http.Server): Promise<Inbound> => startInbound({ host: '127.0.0.1', port: 0, appPort: (app.address() as net.AddressInfo).port, ownId: idB, trustDomain: 'cluster.local', destinationService: HOST, tls: { ...certB, ca: ca.root }, registry: newRegistry(), log });
+
+function viaProxy(proxyPort: number, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: proxyPort, path: url, headers, agent: false }, (res) => {
+      let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('workload A → A sidecar (HTTP_PROXY) → gateway → B sidecar → B: B sees A\'s SPIFFE ID; unknown service is a clear 503', async () => {
+  const app = await appB('b1');
+  const inbound = await inboundFor(app);
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry: newRegistry(), log });
+  gw.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: inbound.port, healthy: true }]]]));
+  const gwPort = await gw.listen();
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log });
+  out.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: gwPort, healthy: true }]]])); // B is on another network: its gateway
+  const port = await out.listen();
+  try {
+    const r = await viaProxy(port, 'http://b.demo:8080/hello', { 'x-request-id': 'r-42' });
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.body) as { xfcc: string; rid: string };
+    assert.equal(seen.xfcc, `By=${idB};URI=${idA}`);
+    assert.equal(seen.rid, 'r-42');
+    const origin = await viaProxy(port, '/hello', { host: 'b:8080' });
+    assert.equal(origin.status, 200);
+    const unknown = await viaProxy(port, 'http://nope.demo:80/');
+    assert.equal(unknown.status, 503);
+    assert.match(unknown.body, /unknown service nope\.demo:80/);
+  } finally {
+    await out.close(); await gw.drain(100); await inbound.close(); app.close();
+  }
+});
+
+test('stopping one of B\'s endpoints mid-load loses no idempotent request (bounded: 150 requests)', async () => {
+  const apps = [await appB('b1'), await appB('b2')];
+  const inbounds = [await inboundFor(apps[0]!), await inboundFor(apps[1]!)];
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log });
+  out.setEndpoints(new Map([[sni, inbounds.map((i) => ({ address: '127.0.0.1', port: i.port, healthy: true }))]]));
+  const port = await out.listen();
+  try {
+    const results: number[] = [];
+    const names = new Set<string>();
+    for (let i = 0; i < 150; i++) {
+      if (i === 50) await inbounds[0]!.close(); // endpoint dies; xDS has not caught up
+      const batch = await Promise.all([0, 1].map(() => viaProxy(port, `http://${HOST}:8080/`)));
+      for (const r of batch) { results.push(r.status); if (r.status === 200) names.add((JSON.parse(r.body) as { name: string }).name); }
+    }
+    assert.equal(results.filter((s) => s !== 200).length, 0, 'every request succeeded');
+    assert.deepEqual(names, new Set(['b1', 'b2']), 'both endpoints served before the failure');
+  } finally {
+    await out.close(); await inbounds[1]!.close(); for (const a of apps) a.close();
+  }
+});

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { XdsClient } from '../../src/proxy/xdsClient.ts';
+import { wireGatewayXds } from '../../src/proxy/gatewayXds.ts';
+import type { Endpoint } from '../../src/proxy/routing.ts';
+import { TYPE_URL } from '../../src/xds/protos.ts';
+import { gatewaySni } from '../../src/mesh/names.ts';
+import { createLogger } from '../../src/log.ts';
+import { TestAds } from '../helpers/adsServer.ts';
+
+const sni = gatewaySni('echo.demo.svc.cluster.local', 8080);
+const cla = (ip: string) => ({ cluster_name: sni, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 15006 } } } }] }] });
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 20)); }
+}
+
+test('gateway xDS: wildcard CDS then EDS builds the endpoint table, sends node metadata, ACKs, NACKs bad config, follows updates', async () => {
+  const ads = new TestAds();
+  const addr = await ads.start();
+  ads.set(TYPE_URL.cluster, 'c1', [{ name: sni, type: 'EDS' }]);
+  ads.set(TYPE_URL.endpoint, 'e1', [cla('10.1.0.5')]);
+  const xds = new XdsClient(addr, { id: 'router~10.0.0.1~gw.istio-system~istio-system.svc.cluster.local', role: 'gateway', clusterId: 'east', network: 'net1', locality: { region: 'eu' } }, createLogger('t'));
+  let table = new Map<string, Endpoint[]>();
+  wireGatewayXds(xds, (t) => { table = t; });
+  const running = xds.start();
+  try {
+    await until(() => table.get(sni)?.[0]?.address === '10.1.0.5', 'first endpoints');
+    const first = ads.requests[0]!;
+    assert.equal(first.node?.metadata?.fields?.MESHFED_ROLE?.stringValue, 'gateway');
+    assert.equal(first.node?.metadata?.fields?.NETWORK?.stringValue, 'net1');
+    await until(() => ads.requests.some((r) => r.type_url === TYPE_URL.endpoint && r.version_info === 'e1'), 'EDS ACK');
+
+    ads.set(TYPE_URL.cluster, 'c2', [{ name: 'not-an-sni', type: 'EDS' }]);
+    await until(() => ads.requests.some((r) => r.type_url === TYPE_URL.cluster && !!r.error_detail?.message), 'CDS NACK');
+    const nack = ads.requests.find((r) => r.type_url === TYPE_URL.cluster && r.error_detail)!;
+    assert.equal(nack.version_info, 'c1', 'NACK keeps the last accepted version');
+    assert.match(nack.error_detail!.message, /not-an-sni/);
+    assert.equal(table.get(sni)?.[0]?.address, '10.1.0.5', 'rejected config did not replace the table');
+
+    ads.set(TYPE_URL.endpoint, 'e2', [cla('10.1.0.9')]);
+    await until(() => table.get(sni)?.[0]?.address === '10.1.0.9', 'endpoint update');
+  } finally {
+    xds.stop(); ads.stop(); await running;
+  }
+});
+
+test('xDS client reconnects with backoff after the server goes away', async () => {
+  const ads1 = new TestAds();
+  const addr = await ads1.start();
+  ads1.set(TYPE_URL.cluster, 'v1', [{ name: sni, type: 'EDS' }]);
+  const xds = new XdsClient(addr, { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'));
+  const versions: string[] = [];
+  xds.subscribe(TYPE_URL.cluster, [], (_r, v) => { versions.push(v); });
+  const running = xds.start();
+  const ads2 = new TestAds();
+  try {
+    await until(() => versions.includes('v1'), 'v1');
+    ads1.stop();
+    const port = Number(addr.split(':')[1]);
+    await new Promise((r) => setTimeout(r, 100));
+    // restart on the same port
+    await ads2.start(port);
+    ads2.set(TYPE_URL.cluster, 'v2', [{ name: sni, type: 'EDS' }]);
+    await until(() => versions.includes('v2'), 'v2 after reconnect');
+  } finally {
+    xds.stop(); ads2.stop(); await running;
+  }
+});
