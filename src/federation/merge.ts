@@ -108,18 +108,72 @@ function podInfo(pod: k8s.V1Pod | undefined): Pick<Endpoint, 'tlsMode' | 'inboun
   return out;
 }
 
-/** Endpoints of one native Service in one cluster, from its EndpointSlices. */
-export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): Endpoint[] {
-  const nodes = new Map(c.nodes.map((n) => [n.metadata?.name ?? '', n]));
-  const pods = new Map(c.pods.filter((p) => p.metadata?.namespace === namespace).map((p) => [p.metadata?.name ?? '', p]));
+// Per-cluster indexes, cached by the identity of the (immutable) arrays they come from, so that a change in
+// one cluster's EndpointSlices does not re-index its pods and nodes, nor other clusters.
+const sliceIndex = new WeakMap<readonly k8s.V1EndpointSlice[], Map<string, k8s.V1EndpointSlice[]>>();
+const podIndex = new WeakMap<readonly k8s.V1Pod[], Map<string, k8s.V1Pod>>();
+const nodeIndex = new WeakMap<readonly k8s.V1Node[], Map<string, k8s.V1Node>>();
+
+function slicesOf(c: ClusterView): Map<string, k8s.V1EndpointSlice[]> {
+  let m = sliceIndex.get(c.endpointSlices);
+  if (!m) {
+    m = new Map();
+    for (const s of c.endpointSlices) {
+      const svc = s.metadata?.labels?.[LABELS.serviceName];
+      if (!svc || !s.metadata?.namespace) continue;
+      const key = serviceKey(s.metadata.namespace, svc);
+      const list = m.get(key);
+      if (list) list.push(s); else m.set(key, [s]);
+    }
+    sliceIndex.set(c.endpointSlices, m);
+  }
+  return m;
+}
+
+function podsOf(c: ClusterView): Map<string, k8s.V1Pod> {
+  let m = podIndex.get(c.pods);
+  if (!m) {
+    m = new Map(c.pods.map((p) => [serviceKey(p.metadata?.namespace ?? '', p.metadata?.name ?? ''), p]));
+    podIndex.set(c.pods, m);
+  }
+  return m;
+}
+
+function nodesOf(c: ClusterView): Map<string, k8s.V1Node> {
+  let m = nodeIndex.get(c.nodes);
+  if (!m) {
+    m = new Map(c.nodes.map((n) => [n.metadata?.name ?? '', n]));
+    nodeIndex.set(c.nodes, m);
+  }
+  return m;
+}
+
+interface SliceMemo {
+  pods: Map<string, k8s.V1Pod>;
+  nodes: Map<string, k8s.V1Node>;
+  cluster: ClusterStatus;
+  network: string;
+  staleSince: string | undefined;
+  endpoints: Endpoint[];
+}
+// Endpoints computed from one EndpointSlice object, reused while nothing they depend on changed.
+const sliceMemo = new WeakMap<k8s.V1EndpointSlice, SliceMemo>();
+
+function sliceEndpoints(c: ClusterView, slice: k8s.V1EndpointSlice, network: string, staleSince: string | undefined): Endpoint[] {
+  const nodes = nodesOf(c);
+  const pods = podsOf(c);
+  const memo = sliceMemo.get(slice);
+  if (memo && memo.pods === pods && memo.nodes === nodes && memo.cluster.name === c.status.name
+    && memo.cluster.region === c.status.region && memo.network === network && memo.staleSince === staleSince) {
+    return memo.endpoints;
+  }
+  const namespace = slice.metadata?.namespace ?? '';
   const out: Endpoint[] = [];
-  for (const slice of c.endpointSlices) {
-    if (slice.metadata?.namespace !== namespace || slice.metadata?.labels?.[LABELS.serviceName] !== name) continue;
-    if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
+  if (slice.addressType === 'IPv4' || slice.addressType === 'IPv6') {
     const ports: Record<string, number> = {};
     for (const p of slice.ports ?? []) if (p.port !== undefined) ports[p.name ?? ''] = p.port;
     for (const ep of slice.endpoints ?? []) {
-      const pod = ep.targetRef?.kind === 'Pod' ? pods.get(ep.targetRef.name ?? '') : undefined;
+      const pod = ep.targetRef?.kind === 'Pod' ? pods.get(serviceKey(namespace, ep.targetRef.name ?? '')) : undefined;
       const nodeName = ep.nodeName ?? pod?.spec?.nodeName;
       for (const address of ep.addresses ?? []) {
         const e: Endpoint = {
@@ -133,11 +187,21 @@ export function clusterEndpoints(c: ClusterView, namespace: string, name: string
         };
         if (nodeName) e.nodeName = nodeName;
         if (staleSince) e.staleSince = staleSince;
-        out.push(e);
+        out.push(Object.freeze(e));
       }
     }
   }
-  return out.sort((a, b) => a.address.localeCompare(b.address));
+  out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  sliceMemo.set(slice, { pods, nodes, cluster: c.status, network, staleSince, endpoints: out });
+  return out;
+}
+
+/** Endpoints of one native Service in one cluster, from its EndpointSlices. */
+export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): Endpoint[] {
+  const slices = slicesOf(c).get(serviceKey(namespace, name)) ?? [];
+  if (slices.length === 1) return sliceEndpoints(c, slices[0]!, network, staleSince);
+  const out = slices.flatMap((s) => sliceEndpoints(c, s, network, staleSince));
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 export function gatewaysOf(c: ClusterView): Gateway[] {
@@ -183,8 +247,9 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     }
   }
   const byName = new Map(sorted.map((c) => [c.status.name, c]));
+  const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
   const services = new Map<string, MeshService>();
-  for (const key of [...defs.keys()].sort()) {
+  for (const key of [...defs.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
     const list = defs.get(key)!.sort((a, b) => created(a.svc) - created(b.svc) || a.cluster.localeCompare(b.cluster));
     const winner = list[0]!;
     const conflicts: PortConflict[] = [];
@@ -202,7 +267,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     for (const d of list) {
       const c = byName.get(d.cluster)!;
       const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
-      const eps = clusterEndpoints(c, namespace, name, clusterNetwork(c), stale);
+      const eps = clusterEndpoints(c, namespace, name, networks.get(d.cluster)!, stale);
       endpoints.push(...eps);
       const cnt = counts.get(d.cluster)!;
       cnt.services += 1;
@@ -217,7 +282,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
       conflicts: Object.freeze(conflicts),
     }));
   }
-  const statuses = sorted.map((c) => Object.freeze({ ...c.status, network: clusterNetwork(c), ...counts.get(c.status.name)! }));
+  const statuses = sorted.map((c) => Object.freeze({ ...c.status, network: networks.get(c.status.name)!, ...counts.get(c.status.name)! }));
   return Object.freeze({
     version: opts.version,
     builtAt: opts.now.toISOString(),

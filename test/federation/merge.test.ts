@@ -100,3 +100,19 @@ test('--federate-all federates every non-system namespace', () => {
   assert.deepEqual([...federatedNamespaces([c], true)], ['apps']);
   assert.deepEqual([...federatedNamespaces([c], false)], []);
 });
+
+test('re-merging after a change reflects it (cached endpoints are invalidated) and unchanged inputs give equal results', () => {
+  const a = clusterA();
+  const first = mergeClusters([a], { version: 1, now });
+  const again = mergeClusters([a], { version: 2, now });
+  assert.deepEqual(again.services.get('demo/echo')!.endpoints, first.services.get('demo/echo')!.endpoints);
+  const pods = a.pods.map((p) => (p.metadata?.name === 'echo-2' ? { ...p, metadata: { ...p.metadata, labels: { 'security.istio.io/tlsMode': 'istio' } } } : p));
+  const changedPods = mergeClusters([{ ...a, pods }], { version: 3, now }).services.get('demo/echo')!;
+  assert.equal(changedPods.endpoints.find((e) => e.address === '10.0.0.2')!.tlsMode, 'istio');
+  const slices = a.endpointSlices.map((s) => (s.metadata?.labels?.['kubernetes.io/service-name'] === 'echo' ? { ...s, endpoints: s.endpoints.slice(0, 1) } : s));
+  const changedSlices = mergeClusters([{ ...a, endpointSlices: slices }], { version: 4, now }).services.get('demo/echo')!;
+  assert.deepEqual(changedSlices.endpoints.map((e) => e.address), ['10.0.0.1']);
+  const nodes = [{ metadata: { name: 'n1', labels: { 'topology.kubernetes.io/region': 'us' } } }];
+  const changedNodes = mergeClusters([{ ...a, nodes }], { version: 5, now }).services.get('demo/echo')!;
+  assert.equal(changedNodes.endpoints[0]!.locality.region, 'us');
+});
