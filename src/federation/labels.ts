@@ -1,0 +1,35 @@
+// Labels and annotations federation reads and writes (docs/CONTRACTS.md).
+
+export const LABELS = {
+  region: 'topology.kubernetes.io/region',
+  zone: 'topology.kubernetes.io/zone',
+  subZone: 'topology.istio.io/subzone',
+  network: 'topology.istio.io/network',
+  tlsMode: 'security.istio.io/tlsMode',
+  gateway: 'meshfed.io/gateway',
+  federation: 'meshfed.io/federation',
+  managedBy: 'app.kubernetes.io/managed-by',
+  multicluster: 'meshfed.io/multicluster',
+  serviceName: 'kubernetes.io/service-name',
+} as const;
+
+export const ANNOTATIONS = {
+  inboundPort: 'meshfed.io/inbound-port',
+  sourceClusters: 'meshfed.io/source-clusters',
+  clusterName: 'meshfed.io/cluster-name',
+  network: 'meshfed.io/network',
+  region: 'meshfed.io/region',
+} as const;
+
+export const MANAGED_BY = 'meshfed';
+export const FIELD_MANAGER = 'meshfed';
+export const SYSTEM_NAMESPACE = 'meshfed-system';
+
+/** Namespaces never federated by `--federate-all`. */
+export function isSystemNamespace(name: string): boolean {
+  return name === SYSTEM_NAMESPACE || name === 'kube-system' || name === 'kube-public' || name === 'kube-node-lease';
+}
+
+export function isManagedByMeshfed(labels: Readonly<Record<string, string>> | undefined): boolean {
+  return labels?.[LABELS.managedBy] === MANAGED_BY;
+}

@@ -1,0 +1,296 @@
+// Pure merge of per-cluster Kubernetes state into one immutable MeshSnapshot. No I/O.
+import type * as k8s from '@kubernetes/client-node';
+import type {
+  ClusterStatus, Endpoint, Gateway, Locality, MeshService, MeshSnapshot, PortConflict, Protocol, ServicePort, TlsMode,
+} from '../mesh/types.ts';
+import { serviceKey } from '../mesh/types.ts';
+import { PORTS, serviceHostname } from '../mesh/names.ts';
+import { ANNOTATIONS, LABELS, isManagedByMeshfed, isSystemNamespace } from './labels.ts';
+
+/** What federation knows about one member cluster: its registration, status and last-known objects. */
+export interface ClusterView {
+  status: ClusterStatus;
+  namespaces: readonly k8s.V1Namespace[];
+  services: readonly k8s.V1Service[];
+  endpointSlices: readonly k8s.V1EndpointSlice[];
+  pods: readonly k8s.V1Pod[];
+  nodes: readonly k8s.V1Node[];
+}
+
+export interface MergeOptions {
+  version: number;
+  now: Date;
+  trustDomain?: string;
+  domainSuffix?: string;
+  federateAll?: boolean;
+  /** region → failover order from the topology config */
+  failover?: Readonly<Record<string, readonly string[]>>;
+}
+
+const DEFAULT_INBOUND = PORTS.sidecarInbound;
+
+/** Namespaces federated anywhere: labelled in any member cluster (namespace sameness), or all non-system ones. */
+export function federatedNamespaces(clusters: readonly ClusterView[], federateAll = false): Set<string> {
+  const out = new Set<string>();
+  for (const c of clusters) {
+    for (const ns of c.namespaces) {
+      const name = ns.metadata?.name;
+      if (!name || isSystemNamespace(name)) continue;
+      if (federateAll || ns.metadata?.labels?.[LABELS.federation] === 'enabled') out.add(name);
+    }
+  }
+  return out;
+}
+
+/** The cluster's network: registration first, then kube-system's label, then any node's label, else the cluster name. */
+export function clusterNetwork(c: ClusterView): string {
+  if (c.status.network) return c.status.network;
+  const ks = c.namespaces.find((n) => n.metadata?.name === 'kube-system')?.metadata?.labels?.[LABELS.network];
+  if (ks) return ks;
+  for (const n of c.nodes) {
+    const v = n.metadata?.labels?.[LABELS.network];
+    if (v) return v;
+  }
+  return c.status.name;
+}
+
+function toProtocol(p: string | undefined): Protocol {
+  return p === 'UDP' || p === 'SCTP' ? p : 'TCP';
+}
+
+function inferAppProtocol(name: string): string | undefined {
+  const m = /^(http2|http|grpc-web|grpc|tcp|tls|https|mongo|redis|mysql)(-|$)/.exec(name);
+  return m ? m[1] : undefined;
+}
+
+export function servicePorts(svc: k8s.V1Service): ServicePort[] {
+  return (svc.spec?.ports ?? []).map((p) => {
+    const name = p.name ?? '';
+    const appProtocol = p.appProtocol ?? inferAppProtocol(name);
+    const out: ServicePort = { name, port: p.port, protocol: toProtocol(p.protocol) };
+    if (appProtocol) out.appProtocol = appProtocol;
+    return out;
+  }).sort((a, b) => a.port - b.port || a.name.localeCompare(b.name));
+}
+
+function portsSignature(ports: readonly ServicePort[]): string {
+  return ports.map((p) => `${p.name}/${p.port}/${p.protocol}`).join(',');
+}
+
+function created(svc: k8s.V1Service): number {
+  const t = svc.metadata?.creationTimestamp;
+  if (t === undefined) return Number.MAX_SAFE_INTEGER;
+  const ms = new Date(t).getTime();
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+}
+
+function nodeLocality(node: k8s.V1Node | undefined, zoneHint: string | undefined, clusterRegion: string): Locality {
+  const l = node?.metadata?.labels ?? {};
+  return {
+    region: l[LABELS.region] ?? clusterRegion,
+    zone: l[LABELS.zone] ?? zoneHint ?? '',
+    subZone: l[LABELS.subZone] ?? '',
+  };
+}
+
+function podInfo(pod: k8s.V1Pod | undefined): Pick<Endpoint, 'tlsMode' | 'inboundPort' | 'serviceAccount' | 'podName' | 'labels'> {
+  if (!pod) return { tlsMode: 'disabled', labels: {} };
+  const labels = pod.metadata?.labels ?? {};
+  const tlsMode: TlsMode = labels[LABELS.tlsMode] === 'istio' ? 'istio' : 'disabled';
+  const out: Pick<Endpoint, 'tlsMode' | 'inboundPort' | 'serviceAccount' | 'podName' | 'labels'> = { tlsMode, labels: { ...labels } };
+  if (tlsMode === 'istio') {
+    const raw = pod.metadata?.annotations?.[ANNOTATIONS.inboundPort];
+    const n = raw === undefined ? DEFAULT_INBOUND : Number(raw);
+    out.inboundPort = Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_INBOUND;
+  }
+  out.serviceAccount = pod.spec?.serviceAccountName ?? 'default';
+  if (pod.metadata?.name) out.podName = pod.metadata.name;
+  return out;
+}
+
+// Per-cluster indexes, cached by the identity of the (immutable) arrays they come from, so that a change in
+// one cluster's EndpointSlices does not re-index its pods and nodes, nor other clusters.
+const sliceIndex = new WeakMap<readonly k8s.V1EndpointSlice[], Map<string, k8s.V1EndpointSlice[]>>();
+const podIndex = new WeakMap<readonly k8s.V1Pod[], Map<string, k8s.V1Pod>>();
+const nodeIndex = new WeakMap<readonly k8s.V1Node[], Map<string, k8s.V1Node>>();
+
+function slicesOf(c: ClusterView): Map<string, k8s.V1EndpointSlice[]> {
+  let m = sliceIndex.get(c.endpointSlices);
+  if (!m) {
+    m = new Map();
+    for (const s of c.endpointSlices) {
+      const svc = s.metadata?.labels?.[LABELS.serviceName];
+      if (!svc || !s.metadata?.namespace) continue;
+      const key = serviceKey(s.metadata.namespace, svc);
+      const list = m.get(key);
+      if (list) list.push(s); else m.set(key, [s]);
+    }
+    sliceIndex.set(c.endpointSlices, m);
+  }
+  return m;
+}
+
+function podsOf(c: ClusterView): Map<string, k8s.V1Pod> {
+  let m = podIndex.get(c.pods);
+  if (!m) {
+    m = new Map(c.pods.map((p) => [serviceKey(p.metadata?.namespace ?? '', p.metadata?.name ?? ''), p]));
+    podIndex.set(c.pods, m);
+  }
+  return m;
+}
+
+function nodesOf(c: ClusterView): Map<string, k8s.V1Node> {
+  let m = nodeIndex.get(c.nodes);
+  if (!m) {
+    m = new Map(c.nodes.map((n) => [n.metadata?.name ?? '', n]));
+    nodeIndex.set(c.nodes, m);
+  }
+  return m;
+}
+
+interface SliceMemo {
+  pods: Map<string, k8s.V1Pod>;
+  nodes: Map<string, k8s.V1Node>;
+  cluster: ClusterStatus;
+  network: string;
+  staleSince: string | undefined;
+  endpoints: Endpoint[];
+}
+// Endpoints computed from one EndpointSlice object, reused while nothing they depend on changed.
+const sliceMemo = new WeakMap<k8s.V1EndpointSlice, SliceMemo>();
+
+function sliceEndpoints(c: ClusterView, slice: k8s.V1EndpointSlice, network: string, staleSince: string | undefined): Endpoint[] {
+  const nodes = nodesOf(c);
+  const pods = podsOf(c);
+  const memo = sliceMemo.get(slice);
+  if (memo && memo.pods === pods && memo.nodes === nodes && memo.cluster.name === c.status.name
+    && memo.cluster.region === c.status.region && memo.network === network && memo.staleSince === staleSince) {
+    return memo.endpoints;
+  }
+  const namespace = slice.metadata?.namespace ?? '';
+  const out: Endpoint[] = [];
+  if (slice.addressType === 'IPv4' || slice.addressType === 'IPv6') {
+    const ports: Record<string, number> = {};
+    for (const p of slice.ports ?? []) if (p.port !== undefined) ports[p.name ?? ''] = p.port;
+    for (const ep of slice.endpoints ?? []) {
+      const pod = ep.targetRef?.kind === 'Pod' ? pods.get(serviceKey(namespace, ep.targetRef.name ?? '')) : undefined;
+      const nodeName = ep.nodeName ?? pod?.spec?.nodeName;
+      for (const address of ep.addresses ?? []) {
+        const e: Endpoint = {
+          cluster: c.status.name,
+          network,
+          locality: nodeLocality(nodeName ? nodes.get(nodeName) : undefined, ep.zone, c.status.region),
+          address,
+          ports: { ...ports },
+          ready: ep.conditions?.ready !== false,
+          ...podInfo(pod),
+        };
+        if (nodeName) e.nodeName = nodeName;
+        if (staleSince) e.staleSince = staleSince;
+        out.push(Object.freeze(e));
+      }
+    }
+  }
+  out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  sliceMemo.set(slice, { pods, nodes, cluster: c.status, network, staleSince, endpoints: out });
+  return out;
+}
+
+/** Endpoints of one native Service in one cluster, from its EndpointSlices. */
+export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): Endpoint[] {
+  const slices = slicesOf(c).get(serviceKey(namespace, name)) ?? [];
+  if (slices.length === 1) return sliceEndpoints(c, slices[0]!, network, staleSince);
+  const out = slices.flatMap((s) => sliceEndpoints(c, s, network, staleSince));
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+export function gatewaysOf(c: ClusterView): Gateway[] {
+  const out: Gateway[] = [];
+  for (const svc of c.services) {
+    const labels = svc.metadata?.labels ?? {};
+    if (labels[LABELS.gateway] !== 'eastwest') continue;
+    const address = svc.status?.loadBalancer?.ingress?.[0]?.ip ?? svc.spec?.externalIPs?.[0];
+    if (!address) continue;
+    const ports = svc.spec?.ports ?? [];
+    const p = ports.find((x) => x.name === 'tls') ?? ports.find((x) => x.port === PORTS.eastWestGateway);
+    out.push({
+      network: labels[LABELS.network] ?? clusterNetwork(c),
+      region: c.status.region,
+      cluster: c.status.name,
+      address,
+      port: p?.port ?? PORTS.eastWestGateway,
+    });
+  }
+  return out;
+}
+
+interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[] }
+
+/** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
+export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptions): MeshSnapshot {
+  const domainSuffix = opts.domainSuffix ?? 'cluster.local';
+  const federated = federatedNamespaces(clusters, opts.federateAll);
+  const defs = new Map<string, Definition[]>();
+  const counts = new Map<string, { services: number; endpoints: number }>();
+  const sorted = [...clusters].sort((a, b) => a.status.name.localeCompare(b.status.name));
+  for (const c of sorted) {
+    counts.set(c.status.name, { services: 0, endpoints: 0 });
+    for (const svc of c.services) {
+      const ns = svc.metadata?.namespace;
+      const name = svc.metadata?.name;
+      if (!ns || !name || !federated.has(ns) || isManagedByMeshfed(svc.metadata?.labels)) continue;
+      if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
+      const key = serviceKey(ns, name);
+      const list = defs.get(key) ?? [];
+      list.push({ cluster: c.status.name, svc, ports: servicePorts(svc) });
+      defs.set(key, list);
+    }
+  }
+  const byName = new Map(sorted.map((c) => [c.status.name, c]));
+  const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
+  const services = new Map<string, MeshService>();
+  for (const key of [...defs.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
+    const list = defs.get(key)!.sort((a, b) => created(a.svc) - created(b.svc) || a.cluster.localeCompare(b.cluster));
+    const winner = list[0]!;
+    const conflicts: PortConflict[] = [];
+    for (const d of list.slice(1)) {
+      if (portsSignature(d.ports) !== portsSignature(winner.ports)) {
+        conflicts.push({
+          cluster: d.cluster,
+          winner: winner.cluster,
+          detail: `ports [${portsSignature(d.ports)}] in ${d.cluster} differ from the older definition [${portsSignature(winner.ports)}] in ${winner.cluster}`,
+        });
+      }
+    }
+    const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
+    const endpoints: Endpoint[] = [];
+    for (const d of list) {
+      const c = byName.get(d.cluster)!;
+      const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
+      const eps = clusterEndpoints(c, namespace, name, networks.get(d.cluster)!, stale);
+      endpoints.push(...eps);
+      const cnt = counts.get(d.cluster)!;
+      cnt.services += 1;
+      cnt.endpoints += eps.length;
+    }
+    services.set(key, Object.freeze({
+      namespace, name,
+      hostname: serviceHostname(name, namespace, domainSuffix),
+      ports: Object.freeze(winner.ports),
+      clusters: Object.freeze(list.map((d) => d.cluster).sort()),
+      endpoints: Object.freeze(endpoints),
+      conflicts: Object.freeze(conflicts),
+    }));
+  }
+  const statuses = sorted.map((c) => Object.freeze({ ...c.status, network: networks.get(c.status.name)!, ...counts.get(c.status.name)! }));
+  return Object.freeze({
+    version: opts.version,
+    builtAt: opts.now.toISOString(),
+    trustDomain: opts.trustDomain ?? 'cluster.local',
+    domainSuffix,
+    clusters: Object.freeze(statuses),
+    services,
+    gateways: Object.freeze(sorted.flatMap(gatewaysOf)),
+    failover: Object.freeze({ ...(opts.failover ?? {}) }),
+  });
+}
