@@ -1,0 +1,50 @@
+// What the admin server shows, as an interface the lead wires to federation, pilot and the proxies.
+// The admin module never imports those modules; tests use in-memory sources.
+import type { Registry } from 'prom-client';
+import type { ClusterStatus, MeshSnapshot } from '../mesh/types.ts';
+import type { EventBus } from '../observe/events.ts';
+
+/** Per xDS type state of one proxy stream (like istiod's /debug/syncz). */
+export interface TypeSync {
+  /** xDS type URL or short name (CDS, EDS, LDS, RDS, SDS) */
+  type: string;
+  names: readonly string[];
+  versionSent?: string;
+  versionAcked?: string;
+  nonce?: string;
+  lastNack?: { at: string; message: string; version?: string };
+}
+
+export interface ProxySync {
+  nodeId: string;
+  role: string;
+  cluster: string;
+  network: string;
+  locality?: { region: string; zone: string; subZone: string };
+  connectedAt: string;
+  types: readonly TypeSync[];
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** what it still waits for, when not ready */
+  reasons: readonly string[];
+}
+
+/** A proxy's Prometheus endpoint the admin scrapes for request rates (e.g. http://10.0.0.1:15090/stats/prometheus). */
+export interface ScrapeTarget {
+  name: string;
+  url: string;
+}
+
+export interface AdminSources {
+  snapshot(): MeshSnapshot;
+  clusters(): readonly ClusterStatus[];
+  proxies(): readonly ProxySync[];
+  /** undefined for an unknown node */
+  configDump(nodeId: string): unknown | undefined;
+  ready(): Readiness;
+  registry: Registry;
+  events: EventBus;
+  scrapeTargets?: () => readonly ScrapeTarget[];
+}

@@ -1,0 +1,54 @@
+// `meshfed status`: reads the admin server's debug JSON and renders istioctl-like tables.
+import type { ClusterStatus } from '../mesh/types.ts';
+import type { ProxySync } from './sources.ts';
+import type { TopologyView } from './views.ts';
+import { ageString, proxyTypeCell, table } from './views.ts';
+
+const TYPES = ['CDS', 'LDS', 'EDS', 'RDS', 'SDS'];
+
+export function renderStatus(clusters: readonly ClusterStatus[], proxies: readonly ProxySync[], topo: TopologyView, now = Date.now()): string {
+  const out: string[] = [];
+  out.push('CLUSTERS');
+  out.push(clusters.length === 0 ? '(none registered)' : table(
+    ['NAME', 'REGION', 'NETWORK', 'STATE', 'SERVICES', 'ENDPOINTS', 'LAST SYNC', 'REASON'],
+    clusters.map((c) => [c.name, c.region, c.network, c.state.toUpperCase(), String(c.services), String(c.endpoints), ageString(c.lastSync, now), c.reason ?? '']),
+  ));
+  out.push('', 'PROXIES');
+  out.push(proxies.length === 0 ? '(none connected)' : table(
+    ['NODE', 'CLUSTER', 'ROLE', ...TYPES],
+    proxies.map((p) => [p.nodeId, p.cluster, p.role, ...TYPES.map((t) => proxyTypeCell(p, t))]),
+  ));
+  const gws = topo.regions.flatMap((r) => r.gateways.map((g) => ({ region: r.name, ...g })));
+  out.push('', 'GATEWAYS');
+  out.push(gws.length === 0 ? '(none)' : table(
+    ['REGION', 'NETWORK', 'CLUSTER', 'ADDRESS', 'STATE'],
+    gws.map((g) => [g.region, g.network, g.cluster ?? '', `${g.address}:${g.port}`, g.state.toUpperCase()]),
+  ));
+  return out.join('\n');
+}
+
+async function getJson<T>(base: string, path: string): Promise<T> {
+  let r: Response;
+  try {
+    r = await fetch(base + path, { signal: AbortSignal.timeout(5000) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`cannot reach meshfed admin server at ${base}: ${cause?.code ?? cause?.message ?? (e as Error).message} (is the control plane running? pass --admin HOST:PORT)`);
+  }
+  if (!r.ok) throw new Error(`admin server at ${base} answered ${r.status} for ${path}: ${(await r.text()).trim()}`);
+  try {
+    return (await r.json()) as T;
+  } catch {
+    throw new Error(`admin server at ${base} sent invalid JSON for ${path}: is it a meshfed admin server?`);
+  }
+}
+
+export async function fetchStatus(host: string, port: number): Promise<string> {
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const [clusters, proxies, topo] = await Promise.all([
+    getJson<ClusterStatus[]>(base, '/debug/clusters'),
+    getJson<ProxySync[]>(base, '/debug/syncz'),
+    getJson<TopologyView>(base, '/debug/topology'),
+  ]);
+  return renderStatus(clusters, proxies, topo);
+}
