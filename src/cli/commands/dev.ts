@@ -72,7 +72,7 @@ export const devCommands: Command[] = [
     flags: {
       name: { type: 'string', help: 'NAME  cluster name' },
       listen: { type: 'string', default: '127.0.0.1:0', help: 'HOST:PORT  where to listen (port 0: any free port)' },
-      'kubeconfig-out': { type: 'string', help: 'FILE  write a kubeconfig for it here' },
+      'kubeconfig-out': { type: 'string', help: 'FILE  where to write its kubeconfig (default .meshfed/dev/<name>.kubeconfig)' },
       'data-dir': { type: 'string', help: 'DIR  keep its objects here across restarts' },
       'service-cidr': { type: 'string', default: '10.96.0.0/16', help: 'CIDR  ClusterIP range' },
     },
@@ -82,12 +82,11 @@ export const devCommands: Command[] = [
       const dataDir = str(args, 'data-dir');
       if (dataDir) mkdirSync(dataDir, { recursive: true });
       const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}) });
-      io.out(`cluster ${name} serving at ${server.url}`);
-      const out = str(args, 'kubeconfig-out');
-      if (out) {
-        writeKubeconfig(resolve(out), [server]);
-        io.out(`kubeconfig: ${resolve(out)} (kubectl --kubeconfig ${out} get ns)`);
-      }
+      const out = resolve(str(args, 'kubeconfig-out') ?? `.meshfed/dev/${name}.kubeconfig`);
+      writeKubeconfig(out, [server]);
+      io.out(`cluster ${name} listening on ${server.url}`);
+      io.out(`kubeconfig: ${out}`);
+      io.out(`try: kubectl --kubeconfig ${out} get namespaces`);
       await untilSignal();
       await server.close();
       return 0;
