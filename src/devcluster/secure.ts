@@ -5,7 +5,9 @@ import type { TokenSigner } from './auth/tokens.js';
 import { endpointSliceController } from './controllers/endpointslices.js';
 import { serviceAccountController } from './controllers/serviceaccounts.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
-import type { Controller } from './types.js';
+import type { Store } from './store.js';
+import { builtinTable, printerColumns, toTable as renderTable } from './table.js';
+import type { Controller, KubeObject, ResourceInfo } from './types.js';
 
 export interface SecureServer extends ApiServer { signer: TokenSigner }
 
@@ -13,6 +15,18 @@ export async function startSecureApiServer(opts: ApiServerOptions & { extraContr
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${randomBytes(18).toString('base64url')}`;
   const sec = securityHooks({ cluster: opts.name, adminToken });
   const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
-  const server = await startApiServer({ ...opts, adminToken, hooks: { ...opts.hooks, ...sec.hooks, controllers } });
+  let store: Store | undefined;
+  const toTable = (info: ResourceInfo, objs: KubeObject[]) => {
+    if (store && info.group && !info.group.endsWith('.k8s.io')) {
+      try {
+        const crd = store.get(store.info('apiextensions.k8s.io', 'customresourcedefinitions'), '', `${info.plural}.${info.group}`) as KubeObject & { spec?: { versions?: Array<{ name: string; additionalPrinterColumns?: Parameters<typeof printerColumns>[0] }> } };
+        const cols = crd.spec?.versions?.find((v) => v.name === info.version)?.additionalPrinterColumns;
+        if (cols?.length) return renderTable(printerColumns(cols), objs);
+      } catch { /* not a CRD-backed resource */ }
+    }
+    return builtinTable(info, objs);
+  };
+  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, ...opts.hooks, ...sec.hooks, controllers } });
+  store = server.store;
   return Object.assign(server, { signer: sec.signer });
 }
