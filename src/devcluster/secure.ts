@@ -6,6 +6,7 @@ import { endpointSliceController } from './controllers/endpointslices.js';
 import { serviceAccountController } from './controllers/serviceaccounts.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
 import type { Store } from './store.js';
+import { openapiProtobuf } from './openapi.js';
 import { builtinTable, printerColumns, toTable as renderTable } from './table.js';
 import type { Controller, KubeObject, ResourceInfo } from './types.js';
 
@@ -26,7 +27,7 @@ export async function startSecureApiServer(opts: ApiServerOptions & { extraContr
     }
     return builtinTable(info, objs);
   };
-  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, ...opts.hooks, ...sec.hooks, controllers } });
+  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, openapi: () => openapiProtobuf(store ? store.resources.all() : []), ...opts.hooks, ...sec.hooks, controllers } });
   store = server.store;
   return Object.assign(server, { signer: sec.signer });
 }
