@@ -1,18 +1,52 @@
 // A stand-in cluster with the full setup: admin token, SA tokens, RBAC, default ServiceAccounts, EndpointSlices.
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TokenSigner } from './auth/tokens.js';
 import { securityHooks } from './auth/hooks.js';
-import type { TokenSigner } from './auth/tokens.js';
 import { endpointSliceController } from './controllers/endpointslices.js';
 import { serviceAccountController } from './controllers/serviceaccounts.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
-import type { Controller } from './types.js';
+import type { Store } from './store.js';
+import { openapiProtobuf } from './openapi.js';
+import { builtinTable, printerColumns, toTable as renderTable } from './table.js';
+import type { Controller, KubeObject, ResourceInfo } from './types.js';
 
 export interface SecureServer extends ApiServer { signer: TokenSigner }
 
 export async function startSecureApiServer(opts: ApiServerOptions & { extraControllers?: Controller[] }): Promise<SecureServer> {
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${randomBytes(18).toString('base64url')}`;
-  const sec = securityHooks({ cluster: opts.name, adminToken });
+  const sec = securityHooks({ cluster: opts.name, adminToken, signer: signerFor(opts.name, opts.dataDir) });
   const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
-  const server = await startApiServer({ ...opts, adminToken, hooks: { ...opts.hooks, ...sec.hooks, controllers } });
+  let store: Store | undefined;
+  const toTable = (info: ResourceInfo, objs: KubeObject[]) => {
+    if (store && info.group && !info.group.endsWith('.k8s.io')) {
+      try {
+        const crd = store.get(store.info('apiextensions.k8s.io', 'customresourcedefinitions'), '', `${info.plural}.${info.group}`) as KubeObject & { spec?: { versions?: Array<{ name: string; additionalPrinterColumns?: Parameters<typeof printerColumns>[0] }> } };
+        const cols = crd.spec?.versions?.find((v) => v.name === info.version)?.additionalPrinterColumns;
+        if (cols?.length) return renderTable(printerColumns(cols), objs);
+      } catch { /* not a CRD-backed resource */ }
+    }
+    return builtinTable(info, objs);
+  };
+  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, openapi: () => openapiProtobuf(store ? store.resources.all() : []), ...opts.hooks, ...sec.hooks, controllers } });
+  store = server.store;
   return Object.assign(server, { signer: sec.signer });
+}
+
+/** With a data dir, the ServiceAccount signing key survives restarts (tokens issued before stay valid). */
+function signerFor(cluster: string, dataDir: string | undefined): TokenSigner {
+  if (!dataDir) return new TokenSigner(cluster);
+  const file = join(dataDir, `${cluster}.sa-signing-key.pem`);
+  if (existsSync(file)) {
+    try {
+      return new TokenSigner(cluster, readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new Error(`cluster "${cluster}": cannot load the ServiceAccount signing key ${file}: ${(e as Error).message} (remove the file to start with a new key)`);
+    }
+  }
+  const signer = new TokenSigner(cluster);
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, signer.privateKeyPem(), { mode: 0o600 });
+  return signer;
 }

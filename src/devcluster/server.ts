@@ -84,7 +84,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const allowed = await hooks.authorize(user, { verb: req.method?.toLowerCase() ?? 'get', apiGroup: '', resource: '', subresource: '', namespace: '', name: '', path, isResourceRequest: false });
       if (!allowed.allowed) throw forbidden(`forbidden: User "${user.username}" cannot ${req.method?.toLowerCase()} path "${path}"`);
       if (req.method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
-      send(res, 200, nonResource(path));
+      const doc = nonResource(path);
+      if (Buffer.isBuffer(doc)) { // protobuf OpenAPI (what kubectl asks for); JSON-only clients get 406
+        if (!/protobuf/.test(req.headers.accept ?? '')) throw new ApiError(406, 'NotAcceptable', 'only the protobuf form of /openapi/v2 is served');
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': doc.length });
+        res.end(doc);
+        return { verb: 'get' };
+      }
+      send(res, 200, doc);
       return { verb: 'get' };
     }
     const info = store.resources.find(rp.group, rp.version, rp.plural);

@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { request as httpsRequest } from 'node:https';
 import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
 import { kubeconfigFor } from '../../src/devcluster/index.ts';
+import { authenticateSaToken } from '../../src/devcluster/auth/hooks.ts';
 import { forbiddenMessage, ruleAllows } from '../../src/devcluster/auth/rbac.ts';
 import { statusOf, waitFor } from './harness.ts';
 
@@ -158,4 +159,32 @@ test('rule matching: wildcards, subresources, resourceNames, nonResourceURLs', (
   assert.equal(ruleAllows({ verbs: ['get'], nonResourceURLs: ['/healthz/*'] }, nr), false);
   assert.equal(forbiddenMessage({ username: 'u', uid: '', groups: [] }, { ...a, apiGroup: 'apps', resource: 'deployments', subresource: '', namespace: '', name: '' }),
     'deployments.apps is forbidden: User "u" cannot get resource "deployments" in API group "apps" at the cluster scope');
+});
+
+test('with a data dir, ServiceAccount tokens stay valid across a restart', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'meshfed-auth-'));
+  try {
+    const first = await startSecureApiServer({ name: 'persist', dataDir: dir });
+    first.store.create(first.store.info('', 'serviceaccounts'), 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keep' } });
+    const sa = first.store.get(first.store.info('', 'serviceaccounts'), 'default', 'keep');
+    const token = first.signer.issue({ namespace: 'default', name: 'keep', uid: String(sa.metadata.uid) }).token;
+    first.store.persist();
+    await first.close();
+    const second = await startSecureApiServer({ name: 'persist', dataDir: dir });
+    try {
+      const r = authenticateSaToken(second.store, second.signer, token);
+      assert.ok('user' in r, JSON.stringify(r));
+      assert.equal(r.user.username, 'system:serviceaccount:default:keep');
+      const other = await startSecureApiServer({ name: 'persist' });
+      assert.equal(other.signer.verify(token).ok, false);
+      await other.close();
+    } finally {
+      await second.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
