@@ -10,7 +10,14 @@ import { Counter, Gauge, Histogram } from '../observe/metrics.ts';
 import type { EventBus } from '../observe/events.ts';
 import { adsService, packAny, PUSH_ORDER, type AnyMessage } from '../xds/protos.ts';
 import { parseNode, type ProxyNode, type RawNode } from './node.ts';
-import { translate } from './translate.ts';
+import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
+import type { MeshService } from '../mesh/types.ts';
+
+interface CacheEntry {
+  svc: MeshService | undefined;
+  any: AnyMessage | undefined;
+  hash: string;
+}
 
 export interface DiscoveryRequest {
   version_info?: string;
@@ -71,6 +78,9 @@ export class Pilot {
   private server?: grpc.Server;
   private snapshot: MeshSnapshot = emptySnapshot();
   private readonly streams = new Set<Stream>();
+  /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
+  private cache = new Map<string, CacheEntry>();
+  private cacheFor?: { gateways: unknown; failover: unknown; domainSuffix: string };
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -194,21 +204,40 @@ export class Pilot {
     if (changed) this.push(s, type, true);
   }
 
-  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): AnyMessage[] {
-    const t = translate(this.snapshot, node, type, names, wildcard);
-    for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
-    const out: AnyMessage[] = [];
-    for (const [, r] of t.resources) out.push(packAny(type, r));
-    return out;
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: AnyMessage[]; version: string } {
+    const snap = this.snapshot;
+    const c = this.cacheFor;
+    if (!c || c.gateways !== snap.gateways || c.failover !== snap.failover || c.domainSuffix !== snap.domainSuffix) {
+      this.cache = new Map();
+      this.cacheFor = { gateways: snap.gateways, failover: snap.failover, domainSuffix: snap.domainSuffix };
+    }
+    const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node)) : names;
+    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
+    const resources: AnyMessage[] = [];
+    const h = createHash('sha256');
+    for (const name of wanted) {
+      const svc = serviceForName(snap, node, type, name);
+      let e = this.cache.get(cls + name);
+      if (!e || e.svc !== svc) {
+        const t = translate(snap, node, type, [name]);
+        for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
+        const r = t.resources.get(name);
+        const any = r ? packAny(type, r) : undefined;
+        e = { svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
+        this.cache.set(cls + name, e);
+      }
+      if (e.any) {
+        resources.push(e.any);
+        h.update(name).update(e.hash);
+      }
+    }
+    return { resources, version: h.digest('hex').slice(0, 16) };
   }
 
   /** Sends this type if its content changed (or always, when force). Returns whether it sent. */
   private push(s: Stream, type: string, force: boolean): boolean {
     const st = s.types.get(type)!;
-    const resources = this.resourcesFor(s.node!, type, st.names, st.wildcard);
-    const h = createHash('sha256');
-    for (const r of resources) h.update(r.value);
-    const version = h.digest('hex').slice(0, 16);
+    const { resources, version } = this.resourcesFor(s.node!, type, st.names, st.wildcard);
     if (!force && version === st.versionSent) return false;
     st.versionSent = version;
     st.lastNonce = String(++this.nonce);
