@@ -58,7 +58,7 @@ interface Stream {
   call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
   node?: ProxyNode;
   connectedAt: string;
-  types: Map<string, TypeStatus & { sent: AnyMessage[] }>;
+  types: Map<string, TypeStatus & { sent: Map<string, { any: AnyMessage; hash: string }> }>;
 }
 
 export interface PilotOptions {
@@ -185,7 +185,7 @@ export class Pilot {
     let st = s.types.get(type);
     const first = !st;
     if (!st) {
-      st = { names: [], wildcard: names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless', versionSent: '', versionAcked: '', lastNonce: '', sent: [] };
+      st = { names: [], wildcard: names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless', versionSent: '', versionAcked: '', lastNonce: '', sent: new Map() };
       s.types.set(type, st);
     }
     const nonce = req.response_nonce ?? '';
@@ -204,7 +204,7 @@ export class Pilot {
     if (changed) this.push(s, type, true);
   }
 
-  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: AnyMessage[]; version: string } {
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
     const snap = this.snapshot;
     const c = this.cacheFor;
     if (!c || c.gateways !== snap.gateways || c.failover !== snap.failover || c.domainSuffix !== snap.domainSuffix) {
@@ -213,7 +213,7 @@ export class Pilot {
     }
     const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node)) : names;
     const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
-    const resources: AnyMessage[] = [];
+    const resources: { name: string; any: AnyMessage; hash: string }[] = [];
     const h = createHash('sha256');
     for (const name of wanted) {
       const svc = serviceForName(snap, node, type, name);
@@ -227,7 +227,7 @@ export class Pilot {
         this.cache.set(cls + name, e);
       }
       if (e.any) {
-        resources.push(e.any);
+        resources.push({ name, any: e.any, hash: e.hash });
         h.update(name).update(e.hash);
       }
     }
@@ -239,10 +239,13 @@ export class Pilot {
     const st = s.types.get(type)!;
     const { resources, version } = this.resourcesFor(s.node!, type, st.names, st.wildcard);
     if (!force && version === st.versionSent) return false;
+    // LDS/CDS responses carry the whole set; RDS/EDS may carry only what changed (xDS SotW rules).
+    const incremental = !force && (type === PUSH_ORDER[1] || type === PUSH_ORDER[3]);
+    const out = incremental ? resources.filter((r) => st.sent.get(r.name)?.hash !== r.hash) : resources;
     st.versionSent = version;
     st.lastNonce = String(++this.nonce);
-    st.sent = resources;
-    s.call.write({ version_info: version, resources, type_url: type, nonce: st.lastNonce });
+    st.sent = new Map(resources.map((r) => [r.name, r]));
+    s.call.write({ version_info: version, resources: out.map((r) => r.any), type_url: type, nonce: st.lastNonce });
     this.m?.pushes.inc({ type: type.slice(type.lastIndexOf('.') + 1) });
     return true;
   }
@@ -263,7 +266,7 @@ export class Pilot {
     for (const s of this.streams) {
       if (s.node?.id !== nodeId) continue;
       const out: Record<string, AnyMessage[]> = {};
-      for (const [t, st] of s.types) out[t] = st.sent;
+      for (const [t, st] of s.types) out[t] = [...st.sent.values()].map((r) => r.any);
       return out;
     }
     return undefined;
