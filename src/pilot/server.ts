@@ -69,6 +69,8 @@ export interface PilotOptions {
   events?: EventBus;
   debounceMs?: number;
   maxDelayMs?: number;
+  /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
+  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -221,7 +223,8 @@ export class Pilot {
       if (!e || e.svc !== svc) {
         const t = translate(snap, node, type, [name]);
         for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
-        const r = t.resources.get(name);
+        const gen = t.resources.get(name);
+        const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;
         const any = r ? packAny(type, r) : undefined;
         e = { svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
         this.cache.set(cls + name, e);
