@@ -10,7 +10,14 @@ import { Counter, Gauge, Histogram } from '../observe/metrics.ts';
 import type { EventBus } from '../observe/events.ts';
 import { adsService, packAny, PUSH_ORDER, type AnyMessage } from '../xds/protos.ts';
 import { parseNode, type ProxyNode, type RawNode } from './node.ts';
-import { translate } from './translate.ts';
+import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
+import type { MeshService } from '../mesh/types.ts';
+
+interface CacheEntry {
+  svc: MeshService | undefined;
+  any: AnyMessage | undefined;
+  hash: string;
+}
 
 export interface DiscoveryRequest {
   version_info?: string;
@@ -51,7 +58,7 @@ interface Stream {
   call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
   node?: ProxyNode;
   connectedAt: string;
-  types: Map<string, TypeStatus & { sent: AnyMessage[] }>;
+  types: Map<string, TypeStatus & { sent: Map<string, { any: AnyMessage; hash: string }> }>;
 }
 
 export interface PilotOptions {
@@ -62,6 +69,8 @@ export interface PilotOptions {
   events?: EventBus;
   debounceMs?: number;
   maxDelayMs?: number;
+  /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
+  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -71,6 +80,9 @@ export class Pilot {
   private server?: grpc.Server;
   private snapshot: MeshSnapshot = emptySnapshot();
   private readonly streams = new Set<Stream>();
+  /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
+  private cache = new Map<string, CacheEntry>();
+  private cacheFor?: { gateways: unknown; failover: unknown; domainSuffix: string };
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -175,7 +187,7 @@ export class Pilot {
     let st = s.types.get(type);
     const first = !st;
     if (!st) {
-      st = { names: [], wildcard: names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless', versionSent: '', versionAcked: '', lastNonce: '', sent: [] };
+      st = { names: [], wildcard: names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless', versionSent: '', versionAcked: '', lastNonce: '', sent: new Map() };
       s.types.set(type, st);
     }
     const nonce = req.response_nonce ?? '';
@@ -194,26 +206,49 @@ export class Pilot {
     if (changed) this.push(s, type, true);
   }
 
-  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): AnyMessage[] {
-    const t = translate(this.snapshot, node, type, names, wildcard);
-    for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
-    const out: AnyMessage[] = [];
-    for (const [, r] of t.resources) out.push(packAny(type, r));
-    return out;
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
+    const snap = this.snapshot;
+    const c = this.cacheFor;
+    if (!c || c.gateways !== snap.gateways || c.failover !== snap.failover || c.domainSuffix !== snap.domainSuffix) {
+      this.cache = new Map();
+      this.cacheFor = { gateways: snap.gateways, failover: snap.failover, domainSuffix: snap.domainSuffix };
+    }
+    const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node)) : names;
+    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
+    const resources: { name: string; any: AnyMessage; hash: string }[] = [];
+    const h = createHash('sha256');
+    for (const name of wanted) {
+      const svc = serviceForName(snap, node, type, name);
+      let e = this.cache.get(cls + name);
+      if (!e || e.svc !== svc) {
+        const t = translate(snap, node, type, [name]);
+        for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
+        const gen = t.resources.get(name);
+        const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;
+        const any = r ? packAny(type, r) : undefined;
+        e = { svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
+        this.cache.set(cls + name, e);
+      }
+      if (e.any) {
+        resources.push({ name, any: e.any, hash: e.hash });
+        h.update(name).update(e.hash);
+      }
+    }
+    return { resources, version: h.digest('hex').slice(0, 16) };
   }
 
   /** Sends this type if its content changed (or always, when force). Returns whether it sent. */
   private push(s: Stream, type: string, force: boolean): boolean {
     const st = s.types.get(type)!;
-    const resources = this.resourcesFor(s.node!, type, st.names, st.wildcard);
-    const h = createHash('sha256');
-    for (const r of resources) h.update(r.value);
-    const version = h.digest('hex').slice(0, 16);
+    const { resources, version } = this.resourcesFor(s.node!, type, st.names, st.wildcard);
     if (!force && version === st.versionSent) return false;
+    // LDS/CDS responses carry the whole set; RDS/EDS may carry only what changed (xDS SotW rules).
+    const incremental = !force && (type === PUSH_ORDER[1] || type === PUSH_ORDER[3]);
+    const out = incremental ? resources.filter((r) => st.sent.get(r.name)?.hash !== r.hash) : resources;
     st.versionSent = version;
     st.lastNonce = String(++this.nonce);
-    st.sent = resources;
-    s.call.write({ version_info: version, resources, type_url: type, nonce: st.lastNonce });
+    st.sent = new Map(resources.map((r) => [r.name, r]));
+    s.call.write({ version_info: version, resources: out.map((r) => r.any), type_url: type, nonce: st.lastNonce });
     this.m?.pushes.inc({ type: type.slice(type.lastIndexOf('.') + 1) });
     return true;
   }
@@ -234,7 +269,7 @@ export class Pilot {
     for (const s of this.streams) {
       if (s.node?.id !== nodeId) continue;
       const out: Record<string, AnyMessage[]> = {};
-      for (const [t, st] of s.types) out[t] = st.sent;
+      for (const [t, st] of s.types) out[t] = [...st.sent.values()].map((r) => r.any);
       return out;
     }
     return undefined;

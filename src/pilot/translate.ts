@@ -35,13 +35,13 @@ function servicePort(svc: MeshService, port: number): ServicePort | undefined {
 }
 
 /** Every `<host>:<port>` the snapshot serves (for wildcard LDS/RDS). */
-function allListenerNames(snapshot: MeshSnapshot): string[] {
+export function allListenerNames(snapshot: MeshSnapshot): string[] {
   const out: string[] = [];
   for (const svc of snapshot.services.values()) for (const p of svc.ports) out.push(`${svc.hostname}:${p.port}`);
   return out.sort();
 }
 
-function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode): string[] {
+export function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode): string[] {
   const out: string[] = [];
   for (const svc of snapshot.services.values())
     for (const p of svc.ports) out.push(node.role === 'gateway' ? gatewaySni(svc.hostname, p.port) : outboundClusterName(svc.hostname, p.port));
@@ -219,4 +219,13 @@ export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: stri
     }
   }
   return { resources, warnings };
+}
+
+/** The service a resource name of this type refers to for this node (for caching), or undefined. */
+export function serviceForName(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, name: string): MeshService | undefined {
+  if (typeUrl === TYPE_URL.listener || typeUrl === TYPE_URL.route) {
+    const hp = splitHostPort(name);
+    return hp && findService(snapshot, hp.host);
+  }
+  return resolveCluster(snapshot, node, name)?.svc;
 }

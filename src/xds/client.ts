@@ -25,7 +25,7 @@ export class AdsClient {
 
   constructor(address: string, private readonly node: XdsNode, creds = grpc.credentials.createInsecure()) {
     const Ctor = adsService();
-    this.client = new Ctor(address, creds);
+    this.client = new Ctor(address, creds, { 'grpc.max_receive_message_length': -1 });
     const c = this.client as unknown as { StreamAggregatedResources: () => grpc.ClientDuplexStream<object, AdsResponse> };
     this.call = c.StreamAggregatedResources();
     this.call.on('data', (r: AdsResponse) => {

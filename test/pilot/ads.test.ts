@@ -119,3 +119,15 @@ test('a snapshot change is pushed only to streams whose resources changed', asyn
   await sleep(100);
   assert.equal(b.pending(), 0);
 });
+
+test('an EDS update carries only the changed ClusterLoadAssignment', async () => {
+  const c = client('pinc');
+  c.send(TYPE_URL.endpoint, [ECHO, OTHER]);
+  const r1 = await c.next();
+  c.send(TYPE_URL.endpoint, [ECHO, OTHER], { version: r1.version_info, nonce: r1.nonce });
+  await sleep(30);
+  pilot.setSnapshot(snap(3, [ep('10.0.0.1'), ep('10.0.0.2'), ep('10.0.0.3')], [ep('10.0.1.1')]));
+  const r2 = await c.next();
+  assert.deepEqual(r2.resources.map((r) => unpackAny<{ cluster_name: string }>(r).cluster_name), [ECHO]);
+  assert.equal(pilot.configDump('pinc')?.[TYPE_URL.endpoint]?.length, 2);
+});

@@ -74,3 +74,39 @@ test('grpc-js-xds client follows locality failover and recovery with no failed c
     for (const s of servers) s.forceShutdown();
   }
 });
+
+test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps working on the last good version', { timeout: 60000 }, async () => {
+  const e = await startEcho('127.0.0.5', 'good');
+  let broken = false;
+  let version = 0;
+  const snap = (): MeshSnapshot =>
+    emptySnapshot({
+      version: ++version,
+      services: new Map([['demo/echo', { namespace: 'demo', name: 'echo', hostname: 'echo.demo.svc.cluster.local', ports: [{ name: 'grpc', port: 50051, protocol: 'TCP' }], clusters: ['c1'], conflicts: [], endpoints: [{ cluster: 'c1', network: 'n1', locality: { region: 'r1', zone: 'z1', subZone: '' }, address: '127.0.0.5', ports: { grpc: e.port }, ready: true, tlsMode: 'disabled', labels: {} }] }]]),
+    });
+  // a client listener without api_listener: grpc-js-xds must reject it
+  const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5, override: (type, _name, r) => (broken && type.endsWith('Listener') ? { name: r.name } : r) });
+  pilot.setSnapshot(snap());
+  await pilot.start();
+  const { child, lines } = startClient(pilot.port);
+  try {
+    await until(lines, 'good');
+    broken = true;
+    pilot.setSnapshot(snap());
+    const end = Date.now() + 15000;
+    const nack = () => Object.values(pilot.syncStatus()[0]?.types ?? {}).find((t) => t.lastNack);
+    while (!nack() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(nack(), 'the client did not NACK the broken listener');
+    const st = nack()!;
+    assert.notEqual(st.versionAcked, st.versionSent);
+    const n = lines.length;
+    while (lines.length < n + 10 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(lines.slice(n).every((l) => l.id === 'good'), JSON.stringify(lines.slice(n)));
+    assert.deepEqual(lines.filter((l) => l.error), []);
+  } finally {
+    child.stdin!.end();
+    child.kill();
+    await pilot.stop();
+    e.server.forceShutdown();
+  }
+});

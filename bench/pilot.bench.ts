@@ -1,0 +1,85 @@
+// 100 ADS streams subscribed to 50,000 endpoints (50 services × 1,000 endpoints across 5 clusters).
+// Measures: full push (all streams get every EDS), one-endpoint change → every stream has the new EDS
+// (p50/p99 over repetitions), peak RSS, CPU. Baseline in the same run: encoding the same resources once.
+import { cpuUsage, memoryUsage } from 'node:process';
+import { emptySnapshot, type Endpoint, type MeshService, type MeshSnapshot } from '../src/mesh/types.ts';
+import { Pilot } from '../src/pilot/server.ts';
+import { translate } from '../src/pilot/translate.ts';
+import { AdsClient } from '../src/xds/client.ts';
+import { packAny, TYPE_URL } from '../src/xds/protos.ts';
+
+const STREAMS = 100, SERVICES = 50, PER = 1000, CLUSTERS = 5, REPS = 10;
+const log = (m: string) => process.stderr.write(`pilot.bench: ${m}\n`);
+let peakRss = 0;
+const sample = setInterval(() => (peakRss = Math.max(peakRss, memoryUsage().rss)), 20);
+
+function service(i: number, bump = -1): MeshService {
+  const endpoints: Endpoint[] = [];
+  for (let j = 0; j < PER; j++) {
+    const c = j % CLUSTERS;
+    endpoints.push({ cluster: `c${c}`, network: 'n1', locality: { region: `r${c % 3}`, zone: `z${c}`, subZone: '' }, address: `10.${i}.${j >> 8}.${j & 255}`, ports: { http: j === bump ? 9999 : 8080 }, ready: true, tlsMode: 'disabled', labels: {} });
+  }
+  return { namespace: 'bench', name: `s${i}`, hostname: `s${i}.bench.svc.cluster.local`, ports: [{ name: 'http', port: 80, protocol: 'TCP' }], clusters: ['c0'], endpoints, conflicts: [] };
+}
+const services = Array.from({ length: SERVICES }, (_, i) => service(i));
+const snap = (v: number, svcs: MeshService[]): MeshSnapshot => emptySnapshot({ version: v, services: new Map(svcs.map((s) => [`bench/${s.name}`, s])) });
+const names = services.map((s) => `outbound|80||${s.hostname}`);
+const node = { id: 'b', role: 'proxyless' as const, cluster: 'c0', network: 'n1', locality: { region: 'r0', zone: 'z0', subZone: '' } };
+
+// baseline: translate + encode all 50 ClusterLoadAssignments once
+const s0 = snap(1, services);
+let t = performance.now();
+let bytes = 0;
+for (const r of translate(s0, node, TYPE_URL.endpoint, names).resources.values()) bytes += packAny(TYPE_URL.endpoint, r).value.length;
+const baselineFullEncodeMs = performance.now() - t;
+t = performance.now();
+packAny(TYPE_URL.endpoint, translate(s0, node, TYPE_URL.endpoint, [names[0]!]).resources.get(names[0]!)!);
+const baselineOneEncodeMs = performance.now() - t;
+log(`baseline: encode all ${SERVICES} CLAs ${baselineFullEncodeMs.toFixed(1)} ms (${bytes} bytes), one CLA ${baselineOneEncodeMs.toFixed(2)} ms`);
+
+const cpu0 = cpuUsage();
+const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 1, maxDelayMs: 10 });
+pilot.setSnapshot(s0);
+await pilot.start();
+const clients = Array.from({ length: STREAMS }, (_, i) => new AdsClient(`127.0.0.1:${pilot.port}`, { id: `b${i}`, locality: { region: 'r0', zone: 'z0' }, metadata: { NETWORK: 'n1' } }));
+t = performance.now();
+const acks = new Map<AdsClient, { version: string; nonce: string }>();
+for (const c of clients) c.send(TYPE_URL.endpoint, names);
+await Promise.all(clients.map(async (c) => {
+  const r = await c.next(60000);
+  acks.set(c, { version: r.version_info, nonce: r.nonce });
+  c.send(TYPE_URL.endpoint, names, acks.get(c));
+}));
+const fullPushMs = performance.now() - t;
+log(`full push to ${STREAMS} streams: ${fullPushMs.toFixed(0)} ms`);
+
+const lat: number[] = [];
+for (let rep = 0; rep < REPS; rep++) {
+  const k = rep % SERVICES;
+  const svcs = services.slice();
+  svcs[k] = service(k, 7);
+  services[k] = svcs[k]!;
+  t = performance.now();
+  pilot.setSnapshot(snap(rep + 2, svcs));
+  await Promise.all(clients.map(async (c) => {
+    const r = await c.next(30000);
+    c.send(TYPE_URL.endpoint, names, { version: r.version_info, nonce: r.nonce });
+  }));
+  lat.push(performance.now() - t);
+  log(`rep ${rep + 1}/${REPS}: change → all ${STREAMS} streams ${lat.at(-1)!.toFixed(1)} ms`);
+}
+const cpu = cpuUsage(cpu0);
+for (const c of clients) c.close();
+await pilot.stop();
+clearInterval(sample);
+lat.sort((a, b) => a - b);
+const pct = (p: number) => lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)]!;
+console.log(JSON.stringify({
+  streams: STREAMS, endpoints: SERVICES * PER, clusters: CLUSTERS, reps: REPS,
+  changeToAllStreamsMs: { p50: +pct(50).toFixed(1), p99: +pct(99).toFixed(1), max: +lat.at(-1)!.toFixed(1) },
+  fullPushMs: +fullPushMs.toFixed(0),
+  baselineEncodeAllOnceMs: +baselineFullEncodeMs.toFixed(1), baselineEncodeOneClaMs: +baselineOneEncodeMs.toFixed(2),
+  peakRssMiB: Math.round(peakRss / 2 ** 20), cpuUserMs: Math.round(cpu.user / 1000), cpuSystemMs: Math.round(cpu.system / 1000),
+  targetP99Ms: 100,
+}));
+process.exit(0);
