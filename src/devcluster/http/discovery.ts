@@ -1,0 +1,48 @@
+// Discovery documents: /version, /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v>.
+import type { ResourceInfo } from '../types.js';
+import type { ResourceTable } from '../resources.js';
+
+const ADDR = [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }];
+
+export function versionInfo() {
+  return {
+    major: '1', minor: '20', gitVersion: 'v1.20.15-meshfed', gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.15.15', compiler: 'gc', platform: 'linux/amd64',
+  };
+}
+
+export const coreVersions = () => ({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: ADDR });
+
+function groupDoc(name: string, versions: string[]) {
+  const vs = versions.map((v) => ({ groupVersion: `${name}/${v}`, version: v }));
+  return { name, versions: vs, preferredVersion: vs[0] };
+}
+
+export function apiGroupList(table: ResourceTable) {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: [...table.groups()].map(([g, vs]) => groupDoc(g, vs)) };
+}
+
+export function apiGroup(table: ResourceTable, group: string) {
+  const vs = table.groups().get(group);
+  return vs ? { kind: 'APIGroup', apiVersion: 'v1', ...groupDoc(group, vs) } : undefined;
+}
+
+export function resourceList(table: ResourceTable, group: string, version: string) {
+  const infos = table.all().filter((i) => i.group === group && i.version === version);
+  if (!infos.length) return undefined;
+  const resources: object[] = [];
+  for (const i of infos) {
+    resources.push(entry(i));
+    for (const s of i.subresources ?? []) {
+      resources.push({ name: `${i.plural}/${s}`, singularName: '', namespaced: i.namespaced, kind: s === 'token' ? 'TokenRequest' : i.kind, verbs: s === 'token' ? ['create'] : ['get', 'patch', 'update'] });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}
+
+function entry(i: ResourceInfo) {
+  const e: Record<string, unknown> = { name: i.plural, singularName: i.singular, namespaced: i.namespaced, kind: i.kind, verbs: i.verbs };
+  if (i.shortNames.length) e.shortNames = i.shortNames;
+  if (i.categories.length) e.categories = i.categories;
+  return e;
+}
