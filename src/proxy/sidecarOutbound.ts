@@ -34,6 +34,7 @@ export class Outbound {
   private readonly active = new Map<string, number>();
   private readonly server: http.Server;
   private creds: OutboundOptions['tls'];
+  private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private rr = 0;
   private readonly requests;
   private readonly duration;
@@ -46,14 +47,14 @@ export class Outbound {
   }
 
   setEndpoints(t: EndpointTable): void { this.table = t; }
-  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; }
+  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; const old = this.agent; this.agent = new https.Agent({ keepAlive: true, maxSockets: 64 }); old.destroy(); }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.o.port, this.o.host, () => resolve()); });
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -112,10 +113,10 @@ export class Outbound {
       let connected = false;
       const td = this.o.trustDomain;
       const req = https.request({
-        host: address, port, method, path, headers, servername: sni, agent: false, ...this.creds,
+        host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
       }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
-      req.on('socket', (s) => s.once('secureConnect', () => { connected = true; }));
+      req.on('socket', (s) => { if ((s as { encrypted?: boolean; connecting?: boolean }).connecting === false) connected = true; else s.once('secureConnect', () => { connected = true; }); });
       req.setTimeout(this.o.perTryTimeoutMs ?? 5000, () => req.destroy(new Error('per-try timeout')));
       req.on('error', (e) => reject(Object.assign(e, { connectPhase: !connected })));
       req.end(body);

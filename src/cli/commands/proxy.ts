@@ -1,6 +1,7 @@
 // `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
-import { hostPort, int, requireStr, str, type Command } from '../command.ts';
+import { hostPort, int, requireStr, str, UsageError, type Command } from '../command.ts';
 import { runGateway } from '../../proxy/runGateway.ts';
+import { runSidecar } from '../../proxy/runSidecar.ts';
 import { PORTS } from '../../mesh/names.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
@@ -34,4 +35,34 @@ const gateway: Command = {
   }, io.out),
 };
 
-export const proxyCommands: Command[] = [gateway];
+const sidecar: Command = {
+  path: ['sidecar'],
+  summary: 'Run a workload sidecar: HTTP proxy for the app (HTTP_PROXY) and mTLS inbound, identity from the mesh CA',
+  flags: {
+    xds: { type: 'string', help: 'HOST:PORT  pilot xDS address (plaintext ADS)' },
+    ca: { type: 'string', help: 'HOST:PORT  mesh CA (CreateCertificate over TLS)' },
+    'ca-cert': { type: 'string', help: 'FILE  trust anchor for the CA\'s TLS certificate' },
+    'token-file': { type: 'string', help: 'FILE  ServiceAccount JWT sent to the CA' },
+    cluster: { type: 'string', help: 'ID  member cluster name' },
+    network: { type: 'string', default: '', help: 'NET  network of this workload' },
+    region: { type: 'string', default: '', help: 'R  locality region' },
+    'app-port': { type: 'string', help: 'N  port of the app on 127.0.0.1' },
+    outbound: { type: 'string', default: `127.0.0.1:${PORTS.sidecarOutbound}`, help: 'HOST:PORT  HTTP proxy for the app' },
+    inbound: { type: 'string', default: `0.0.0.0:${PORTS.sidecarInbound}`, help: 'POD_IP:PORT  mTLS inbound' },
+    metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus and /healthz/ready' },
+    namespace: { type: 'string', default: 'default', help: 'NS  namespace of the workload' },
+    'service-account': { type: 'string', default: 'default', help: 'SA  ServiceAccount of the workload' },
+    service: { type: 'string', default: '', help: 'HOST  this workload\'s service hostname (for telemetry)' },
+    'trust-domain': { type: 'string', default: 'cluster.local', help: 'TD  SPIFFE trust domain' },
+  },
+  run: async (args, io) => runSidecar({
+    xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
+    clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
+    appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
+    namespace: str(args, 'namespace') ?? 'default', serviceAccount: str(args, 'service-account') ?? 'default',
+    service: str(args, 'service') ?? '', trustDomain: str(args, 'trust-domain') ?? 'cluster.local',
+    outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
+  }, io.out),
+};
+
+export const proxyCommands: Command[] = [gateway, sidecar];

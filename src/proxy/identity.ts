@@ -1,0 +1,48 @@
+// Workload identity: key + CSR → CA → certificate chain; renewed at half-life; trust bundle = the chain's root.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../log.ts';
+import { requestCertificate } from '../ca/client.ts';
+import { buildCsr, newWorkloadKey } from './csr.ts';
+
+export interface Credentials { key: string; cert: string; ca: string; notAfter: number }
+
+/** When to renew: half-way through the certificate's life, never sooner than minMs from now. */
+export function renewDelayMs(notBefore: number, notAfter: number, now: number, minMs = 1000): number {
+  return Math.max(minMs, notBefore + (notAfter - notBefore) / 2 - now);
+}
+
+export function credentialsFromChain(keyPem: string, chain: string[]): Credentials {
+  if (chain.length === 0) throw new Error('CA returned an empty certificate chain');
+  const leaf = new X509Certificate(chain[0]!);
+  const root = chain.length > 1 ? chain[chain.length - 1]! : chain[0]!;
+  const certChain = (chain.length > 1 ? chain.slice(0, -1) : chain).map((c) => c.trim()).join('\n') + '\n';
+  return { key: keyPem, cert: certChain, ca: root, notAfter: Date.parse(leaf.validTo) };
+}
+
+export interface IdentityOptions { caAddress: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
+
+export async function fetchCredentials(o: IdentityOptions): Promise<Credentials & { notBefore: number }> {
+  const k = newWorkloadKey();
+  const token = readFileSync(o.tokenFile, 'utf8').trim();
+  const caCertPem = readFileSync(o.caCertFile, 'utf8');
+  const chain = await requestCertificate({ address: o.caAddress, caCertPem, token, cluster: o.cluster, csrPem: buildCsr(k.privateKey, o.spiffeId) });
+  const c = credentialsFromChain(k.privateKeyPem, chain);
+  return { ...c, notBefore: Date.parse(new X509Certificate(chain[0]!).validFrom) };
+}
+
+/** Fetch now, then keep renewing at half-life (retrying failures every few seconds). Returns a stop function. */
+export async function keepCredentials(o: IdentityOptions, onUpdate: (c: Credentials) => void): Promise<{ first: Credentials; stop: () => void }> {
+  const first = await fetchCredentials(o);
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (ms: number): void => { if (!stopped) timer = setTimeout(renew, ms); };
+  const renew = (): void => {
+    fetchCredentials(o).then(
+      (c) => { onUpdate(c); o.log.info({ notAfter: new Date(c.notAfter).toISOString() }, 'workload certificate renewed'); schedule(renewDelayMs(c.notBefore, c.notAfter, Date.now())); },
+      (e: Error) => { o.log.warn({ err: e.message }, 'certificate renewal failed; retrying in 5s'); schedule(5000); },
+    );
+  };
+  schedule(renewDelayMs(first.notBefore, first.notAfter, Date.now()));
+  return { first, stop: () => { stopped = true; if (timer) clearTimeout(timer); } };
+}

@@ -1,0 +1,45 @@
+// `meshfed sidecar` process wiring: identity from the CA, xDS → outbound table, inbound mTLS, metrics, SIGTERM.
+import { createLogger } from '../log.ts';
+import { newRegistry } from '../observe/metrics.ts';
+import { spiffeId } from '../mesh/names.ts';
+import { keepCredentials } from './identity.ts';
+import { XdsClient } from './xdsClient.ts';
+import { wireSidecarXds } from './sidecarXds.ts';
+import { startInbound } from './sidecarInbound.ts';
+import { Outbound } from './sidecarOutbound.ts';
+import { startAdminServer } from './adminServer.ts';
+
+export interface SidecarConfig {
+  xds: string; ca: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string;
+  appPort: number; namespace: string; serviceAccount: string; service: string; trustDomain: string;
+  outbound: { host: string; port: number }; inbound: { host: string; port: number }; metrics: { host: string; port: number };
+}
+
+export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void): Promise<number> {
+  const log = createLogger('sidecar');
+  const registry = newRegistry();
+  const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
+  let configured = false;
+  const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
+  const identity = await keepCredentials({ caAddress: cfg.ca, caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
+    outbound.setCredentials(c);
+    inbound.setCredentials(c);
+  });
+  outbound.setCredentials(identity.first);
+  const inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, tls: identity.first, registry, log });
+  const outPort = await outbound.listen();
+  const xds = new XdsClient(cfg.xds, { id: `sidecar~${cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region } }, log);
+  wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; });
+  const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
+  const running = xds.start();
+  onListening(JSON.stringify({ outbound: outPort, inbound: inbound.port, metrics: admin.port, spiffeId: id }));
+  log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');
+  await new Promise<void>((resolve) => { process.once('SIGTERM', () => resolve()); process.once('SIGINT', () => resolve()); });
+  identity.stop();
+  xds.stop();
+  await running;
+  await outbound.close();
+  await inbound.close();
+  await admin.close();
+  return 0;
+}
