@@ -25,6 +25,8 @@ export interface MergeOptions {
   federateAll?: boolean;
   /** region → failover order from the topology config */
   failover?: Readonly<Record<string, readonly string[]>>;
+  /** the previous snapshot: services whose inputs did not change are reused as they are (fast updates) */
+  previous?: MeshSnapshot;
 }
 
 const DEFAULT_INBOUND = PORTS.sidecarInbound;
@@ -63,7 +65,18 @@ function inferAppProtocol(name: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
+const portsMemo = new WeakMap<k8s.V1Service, ServicePort[]>();
+
 export function servicePorts(svc: k8s.V1Service): ServicePort[] {
+  let ports = portsMemo.get(svc);
+  if (!ports) {
+    ports = computeServicePorts(svc);
+    portsMemo.set(svc, ports);
+  }
+  return ports;
+}
+
+function computeServicePorts(svc: k8s.V1Service): ServicePort[] {
   return (svc.spec?.ports ?? []).map((p) => {
     const name = p.name ?? '';
     const appProtocol = p.appProtocol ?? inferAppProtocol(name);
@@ -196,9 +209,12 @@ function sliceEndpoints(c: ClusterView, slice: k8s.V1EndpointSlice, network: str
   return out;
 }
 
+const NO_ENDPOINTS: Endpoint[] = [];
+
 /** Endpoints of one native Service in one cluster, from its EndpointSlices. */
-export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): Endpoint[] {
-  const slices = slicesOf(c).get(serviceKey(namespace, name)) ?? [];
+export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): readonly Endpoint[] {
+  const slices = slicesOf(c).get(serviceKey(namespace, name));
+  if (!slices) return NO_ENDPOINTS;
   if (slices.length === 1) return sliceEndpoints(c, slices[0]!, network, staleSince);
   const out = slices.flatMap((s) => sliceEndpoints(c, s, network, staleSince));
   return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
@@ -226,6 +242,18 @@ export function gatewaysOf(c: ClusterView): Gateway[] {
 
 interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[] }
 
+// What each MeshService was built from, to reuse it when a later merge has identical inputs.
+interface ServiceInputs { domainSuffix: string; svcs: k8s.V1Service[]; clusters: string[]; eps: (readonly Endpoint[])[] }
+const serviceInputs = new WeakMap<MeshService, ServiceInputs>();
+
+function sameInputs(a: ServiceInputs | undefined, b: ServiceInputs): boolean {
+  if (!a || a.domainSuffix !== b.domainSuffix || a.svcs.length !== b.svcs.length) return false;
+  for (let i = 0; i < b.svcs.length; i++) {
+    if (a.svcs[i] !== b.svcs[i] || a.clusters[i] !== b.clusters[i] || a.eps[i] !== b.eps[i]) return false;
+  }
+  return true;
+}
+
 /** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
 export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptions): MeshSnapshot {
   const domainSuffix = opts.domainSuffix ?? 'cluster.local';
@@ -252,6 +280,22 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
   for (const key of [...defs.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
     const list = defs.get(key)!.sort((a, b) => created(a.svc) - created(b.svc) || a.cluster.localeCompare(b.cluster));
     const winner = list[0]!;
+    const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
+    const inputs: ServiceInputs = { domainSuffix, svcs: list.map((d) => d.svc), clusters: list.map((d) => d.cluster), eps: [] };
+    for (const d of list) {
+      const c = byName.get(d.cluster)!;
+      const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
+      const eps = clusterEndpoints(c, namespace, name, networks.get(d.cluster)!, stale);
+      inputs.eps.push(eps);
+      const cnt = counts.get(d.cluster)!;
+      cnt.services += 1;
+      cnt.endpoints += eps.length;
+    }
+    const prev = opts.previous?.services.get(key);
+    if (prev && sameInputs(serviceInputs.get(prev), inputs)) {
+      services.set(key, prev);
+      continue;
+    }
     const conflicts: PortConflict[] = [];
     for (const d of list.slice(1)) {
       if (portsSignature(d.ports) !== portsSignature(winner.ports)) {
@@ -262,25 +306,16 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
         });
       }
     }
-    const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
-    const endpoints: Endpoint[] = [];
-    for (const d of list) {
-      const c = byName.get(d.cluster)!;
-      const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
-      const eps = clusterEndpoints(c, namespace, name, networks.get(d.cluster)!, stale);
-      endpoints.push(...eps);
-      const cnt = counts.get(d.cluster)!;
-      cnt.services += 1;
-      cnt.endpoints += eps.length;
-    }
-    services.set(key, Object.freeze({
+    const ms: MeshService = Object.freeze({
       namespace, name,
       hostname: serviceHostname(name, namespace, domainSuffix),
       ports: Object.freeze(winner.ports),
       clusters: Object.freeze(list.map((d) => d.cluster).sort()),
-      endpoints: Object.freeze(endpoints),
+      endpoints: Object.freeze(inputs.eps.flat()),
       conflicts: Object.freeze(conflicts),
-    }));
+    });
+    serviceInputs.set(ms, inputs);
+    services.set(key, ms);
   }
   const statuses = sorted.map((c) => Object.freeze({ ...c.status, network: networks.get(c.status.name)!, ...counts.get(c.status.name)! }));
   return Object.freeze({

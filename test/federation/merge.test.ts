@@ -116,3 +116,16 @@ test('re-merging after a change reflects it (cached endpoints are invalidated) a
   const changedNodes = mergeClusters([{ ...a, nodes }], { version: 5, now }).services.get('demo/echo')!;
   assert.equal(changedNodes.endpoints[0]!.locality.region, 'us');
 });
+
+test('with the previous snapshot, unchanged services are reused and changed ones rebuilt', () => {
+  const a = clusterA();
+  const b = view('b', { namespaces: [ns('demo', FED)], services: [svc('demo', 'other', [['http', 80]])] });
+  const first = mergeClusters([a, b], { version: 1, now });
+  const slices = a.endpointSlices.map((s) => (s.metadata?.labels?.['kubernetes.io/service-name'] === 'echo' ? { ...s, endpoints: s.endpoints.slice(0, 1) } : s));
+  const second = mergeClusters([{ ...a, endpointSlices: slices }, b], { version: 2, now, previous: first });
+  assert.equal(second.services.get('demo/other'), first.services.get('demo/other'));
+  assert.notEqual(second.services.get('demo/echo'), first.services.get('demo/echo'));
+  assert.deepEqual(second.services.get('demo/echo')!.endpoints.map((e) => e.address), ['10.0.0.1']);
+  const down = mergeClusters([{ ...a, endpointSlices: slices }, { ...b, status: { ...b.status, state: 'unreachable', since: '2026-02-01T00:00:00.000Z' } }], { version: 3, now, previous: second });
+  assert.equal(down.services.get('demo/echo'), second.services.get('demo/echo'));
+});
