@@ -4,15 +4,15 @@ import type { Registry } from 'prom-client';
 import type { ClusterStatus, MeshSnapshot } from '../mesh/types.ts';
 import type { EventBus } from '../observe/events.ts';
 
-/** Per xDS type state of one proxy stream (like istiod's /debug/syncz). */
+/** Per xDS type state of one proxy stream (like istiod's /debug/syncz); same shape as pilot's TypeStatus. */
 export interface TypeSync {
-  /** xDS type URL or short name (CDS, EDS, LDS, RDS, SDS) */
-  type: string;
   names: readonly string[];
-  versionSent?: string;
-  versionAcked?: string;
-  nonce?: string;
-  lastNack?: { at: string; message: string; version?: string };
+  wildcard?: boolean;
+  /** '' when nothing was sent yet */
+  versionSent: string;
+  versionAcked: string;
+  lastNonce?: string;
+  lastNack?: { nonce?: string; message: string; at: string };
 }
 
 export interface ProxySync {
@@ -22,7 +22,8 @@ export interface ProxySync {
   network: string;
   locality?: { region: string; zone: string; subZone: string };
   connectedAt: string;
-  types: readonly TypeSync[];
+  /** keyed by xDS type URL (type.googleapis.com/envoy.config.cluster.v3.Cluster, …) */
+  types: Readonly<Record<string, TypeSync>>;
 }
 
 export interface Readiness {

@@ -50,9 +50,10 @@ export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT' | 'NACKED';
 
 /** istioctl proxy-status semantics: nothing sent, sent == acked, or sent but not (yet) acked. */
 export function typeSyncState(t: TypeSync): SyncState {
-  if (t.versionSent === undefined || t.versionSent === '') return 'NOT SENT';
+  if (t.versionSent === '') return 'NOT SENT';
   if (t.versionAcked === t.versionSent) return 'SYNCED';
-  if (t.lastNack && t.lastNack.version === t.versionSent) return 'NACKED';
+  // the proxy rejected the latest response (pilot keeps versionAcked at the last good version)
+  if (t.lastNack && t.lastNonce !== undefined && t.lastNack.nonce === t.lastNonce) return 'NACKED';
   return 'STALE';
 }
 
@@ -116,11 +117,9 @@ export function ageString(iso: string | undefined, now: number): string {
   return `${Math.floor(s / 3600)}h ago`;
 }
 
-export function proxyTypeCell(p: ProxySync, type: string): string {
-  const t = p.types.find((x) => x.type === type || x.type.endsWith(`.${typeLongName(type)}`));
-  return t ? typeSyncState(t) : 'NOT SENT';
-}
-
-function typeLongName(short: string): string {
-  return { CDS: 'Cluster', EDS: 'ClusterLoadAssignment', LDS: 'Listener', RDS: 'RouteConfiguration', SDS: 'Secret' }[short] ?? short;
+/** short name (CDS, LDS, …) → the matching entry of a proxy's types keyed by type URL (or by short name) */
+export function proxyTypeCell(p: ProxySync, short: string): string {
+  const long = { CDS: 'Cluster', EDS: 'ClusterLoadAssignment', LDS: 'Listener', RDS: 'RouteConfiguration', SDS: 'Secret' }[short] ?? short;
+  const entry = Object.entries(p.types).find(([url]) => url === short || url.endsWith(`.${long}`));
+  return entry ? typeSyncState(entry[1]) : 'NOT SENT';
 }

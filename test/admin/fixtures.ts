@@ -40,11 +40,12 @@ export class MemorySources implements AdminSources {
   proxyList: ProxySync[] = [{
     nodeId: 'sidecar~10.1.0.1~reviews-v1.bookinfo~bookinfo.svc.cluster.local', role: 'sidecar', cluster: 'east-1', network: 'net-east',
     locality: { region: 'us-east', zone: 'us-easta', subZone: '' }, connectedAt: new Date().toISOString(),
-    types: [
-      { type: 'CDS', names: [], versionSent: '3', versionAcked: '3', nonce: 'n1' },
-      { type: 'EDS', names: ['outbound|9080||reviews.bookinfo.svc.cluster.local'], versionSent: '4', versionAcked: '3', nonce: 'n2' },
-      { type: 'LDS', names: [], versionSent: '3', versionAcked: '3', nonce: 'n3' },
-    ],
+    types: {
+      'type.googleapis.com/envoy.config.cluster.v3.Cluster': { names: [], wildcard: true, versionSent: '3', versionAcked: '3', lastNonce: 'n1' },
+      'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment': { names: ['outbound|9080||reviews.bookinfo.svc.cluster.local'], wildcard: false, versionSent: '4', versionAcked: '3', lastNonce: 'n2' },
+      'type.googleapis.com/envoy.config.listener.v3.Listener': { names: [], wildcard: true, versionSent: '3', versionAcked: '3', lastNonce: 'n3' },
+      'type.googleapis.com/envoy.config.route.v3.RouteConfiguration': { names: ['9080'], wildcard: false, versionSent: '2', versionAcked: '1', lastNonce: 'n4', lastNack: { nonce: 'n4', message: 'bad route', at: new Date().toISOString() } },
+    },
   }];
 
   constructor() {

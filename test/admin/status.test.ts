@@ -14,10 +14,12 @@ before(async () => {
 after(() => admin.close());
 
 test('proxy type state follows istioctl proxy-status semantics', () => {
-  assert.equal(typeSyncState({ type: 'CDS', names: [] }), 'NOT SENT');
-  assert.equal(typeSyncState({ type: 'CDS', names: [], versionSent: '2', versionAcked: '2' }), 'SYNCED');
-  assert.equal(typeSyncState({ type: 'CDS', names: [], versionSent: '3', versionAcked: '2' }), 'STALE');
-  assert.equal(typeSyncState({ type: 'CDS', names: [], versionSent: '3', versionAcked: '2', lastNack: { at: '', message: 'bad', version: '3' } }), 'NACKED');
+  assert.equal(typeSyncState({ names: [], versionSent: '', versionAcked: '' }), 'NOT SENT');
+  assert.equal(typeSyncState({ names: [], versionSent: '2', versionAcked: '2' }), 'SYNCED');
+  assert.equal(typeSyncState({ names: [], versionSent: '3', versionAcked: '2', lastNonce: 'b' }), 'STALE');
+  // an old NACK does not make the current response NACKED
+  assert.equal(typeSyncState({ names: [], versionSent: '3', versionAcked: '2', lastNonce: 'b', lastNack: { nonce: 'a', message: 'bad', at: '' } }), 'STALE');
+  assert.equal(typeSyncState({ names: [], versionSent: '3', versionAcked: '2', lastNonce: 'b', lastNack: { nonce: 'b', message: 'bad', at: '' } }), 'NACKED');
 });
 
 test('meshfed status prints clusters, proxies and gateways tables', async () => {
@@ -29,7 +31,7 @@ test('meshfed status prints clusters, proxies and gateways tables', async () => 
   assert.ok(lines.some((l) => /^east-1\s+us-east\s+net-east\s+CONNECTED\s+1\s+2\s+\d+s ago/.test(l)), r.stdout);
   assert.ok(lines.some((l) => /^west-1\s+us-west\s+net-west\s+UNREACHABLE .*ECONNREFUSED/.test(l)), r.stdout);
   const proxy = lines.find((l) => l.startsWith('sidecar~10.1.0.1'));
-  assert.match(proxy ?? '', /east-1\s+sidecar\s+SYNCED\s+SYNCED\s+STALE\s+NOT SENT\s+NOT SENT/);
+  assert.match(proxy ?? '', /east-1\s+sidecar\s+SYNCED\s+SYNCED\s+STALE\s+NACKED\s+NOT SENT/);
   assert.ok(lines.some((l) => /^us-west\s+net-west\s+west-1\s+172\.18\.0\.20:15443\s+UNREACHABLE/.test(l)), r.stdout);
   assert.ok(lines.some((l) => /^us-east\s+net-east\s+east-1\s+172\.18\.0\.10:15443\s+HEALTHY/.test(l)), r.stdout);
 });
