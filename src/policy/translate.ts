@@ -89,12 +89,16 @@ function mergedPolicy(base: TrafficPolicy | undefined, over: TrafficPolicy | und
   return { ...base, ...over };
 }
 
-/** Cluster fields (lb, circuit breakers, outlier detection) for one traffic policy. */
-export function clusterPolicyFields(tp: TrafficPolicy): XdsJson {
+/**
+ * Cluster fields (lb, circuit breakers, outlier detection) for one traffic policy. `proxyless`: the client is
+ * @grpc/grpc-js-xds 1.14, which NACKs a Cluster whose lb_policy is not ROUND_ROBIN or RING_HASH, so
+ * LEAST_REQUEST and RANDOM fall back to ROUND_ROBIN there.
+ */
+export function clusterPolicyFields(tp: TrafficPolicy, proxyless = false): XdsJson {
   const out: XdsJson = {};
   const lb = tp.loadBalancer;
   if (lb?.consistentHash) out.lb_policy = 'RING_HASH';
-  else if (lb?.simple) out.lb_policy = lb.simple;
+  else if (lb?.simple) out.lb_policy = proxyless ? 'ROUND_ROBIN' : lb.simple;
   const cp = tp.connectionPool;
   const thresholds: XdsJson = {};
   if (cp?.tcp?.maxConnections !== undefined) thresholds.max_connections = { value: cp.tcp.maxConnections };
@@ -115,11 +119,11 @@ export function clusterPolicyFields(tp: TrafficPolicy): XdsJson {
 }
 
 /** The default cluster and one per subset (`outbound|<port>|<subset>|<host>`), EDS via ADS. */
-export function translateClusters(dr: DestinationRule, port: number): XdsJson[] {
+export function translateClusters(dr: DestinationRule, port: number, proxyless = false): XdsJson[] {
   const eds = { eds_config: { ads: {} } };
   const make = (subset: Subset | undefined): XdsJson => {
     const name = outboundClusterName(dr.spec.host, port, subset?.name ?? '');
-    return { name, type: 'EDS', eds_cluster_config: { ...eds, service_name: name }, ...clusterPolicyFields(mergedPolicy(dr.spec.trafficPolicy, subset?.trafficPolicy)) };
+    return { name, type: 'EDS', eds_cluster_config: { ...eds, service_name: name }, ...clusterPolicyFields(mergedPolicy(dr.spec.trafficPolicy, subset?.trafficPolicy), proxyless) };
   };
   return [make(undefined), ...(dr.spec.subsets ?? []).map((s) => make(s))];
 }

@@ -84,3 +84,9 @@ test('subset endpoints are those carrying every subset label', () => {
   const eps: { addr: string; labels: Record<string, string> }[] = [{ addr: 'a', labels: { version: 'v1', zone: 'a' } }, { addr: 'b', labels: { version: 'v2' } }, { addr: 'c', labels: {} }];
   assert.deepEqual(filterBySubset(eps, { name: 'v1', labels: { version: 'v1' } }).map((e) => e.addr), ['a']);
 });
+
+test('for proxyless gRPC clients LEAST_REQUEST falls back to ROUND_ROBIN (grpc-js-xds 1.14 NACKs it); RING_HASH stays', () => {
+  const [all, , v2] = translateClusters(dr, 8080, true);
+  assert.equal(all!.lb_policy, 'ROUND_ROBIN');
+  assert.equal(v2!.lb_policy, 'RING_HASH');
+});
