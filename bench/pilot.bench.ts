@@ -4,6 +4,7 @@
 import { cpuUsage, memoryUsage } from 'node:process';
 import { emptySnapshot, type Endpoint, type MeshService, type MeshSnapshot } from '../src/mesh/types.ts';
 import { Pilot } from '../src/pilot/server.ts';
+import { EventBus } from '../src/observe/events.ts';
 import { translate } from '../src/pilot/translate.ts';
 import { AdsClient } from '../src/xds/client.ts';
 import { packAny, TYPE_URL } from '../src/xds/protos.ts';
@@ -38,7 +39,10 @@ const baselineOneEncodeMs = performance.now() - t;
 log(`baseline: encode all ${SERVICES} CLAs ${baselineFullEncodeMs.toFixed(1)} ms (${bytes} bytes), one CLA ${baselineOneEncodeMs.toFixed(2)} ms`);
 
 const cpu0 = cpuUsage();
-const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 1, maxDelayMs: 10 });
+const events = new EventBus();
+const serverSide: number[] = [];
+events.subscribe((e) => { if (e.kind === 'push.done' && typeof e.data?.seconds === 'number') serverSide.push(e.data.seconds * 1000); });
+const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 1, maxDelayMs: 10, events });
 pilot.setSnapshot(s0);
 await pilot.start();
 const clients = Array.from({ length: STREAMS }, (_, i) => new AdsClient(`127.0.0.1:${pilot.port}`, { id: `b${i}`, locality: { region: 'r0', zone: 'z0' }, metadata: { NETWORK: 'n1' } }));
@@ -80,6 +84,7 @@ console.log(JSON.stringify({
   fullPushMs: +fullPushMs.toFixed(0),
   baselineEncodeAllOnceMs: +baselineFullEncodeMs.toFixed(1), baselineEncodeOneClaMs: +baselineOneEncodeMs.toFixed(2),
   peakRssMiB: Math.round(peakRss / 2 ** 20), cpuUserMs: Math.round(cpu.user / 1000), cpuSystemMs: Math.round(cpu.system / 1000),
+  serverSideFlushMs: serverSide.slice(-REPS).map((x) => +x.toFixed(1)),
   targetP99Ms: 100,
 }));
 process.exit(0);

@@ -82,7 +82,7 @@ export class Pilot {
   private readonly streams = new Set<Stream>();
   /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
   private cache = new Map<string, CacheEntry>();
-  private cacheFor?: { gateways: unknown; failover: unknown; domainSuffix: string };
+  private cacheFor?: string;
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -208,10 +208,11 @@ export class Pilot {
 
   private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
     const snap = this.snapshot;
-    const c = this.cacheFor;
-    if (!c || c.gateways !== snap.gateways || c.failover !== snap.failover || c.domainSuffix !== snap.domainSuffix) {
+    // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
+    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix]);
+    if (this.cacheFor !== global) {
       this.cache = new Map();
-      this.cacheFor = { gateways: snap.gateways, failover: snap.failover, domainSuffix: snap.domainSuffix };
+      this.cacheFor = global;
     }
     const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node)) : names;
     const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;

@@ -40,8 +40,8 @@ export class AdsClient {
   }
 
   send(typeUrl: string, names: readonly string[], ack?: { version: string; nonce: string; error?: string }): void {
-    const fields: Record<string, { string_value: string }> = {};
-    for (const [k, v] of Object.entries(this.node.metadata ?? {})) fields[k] = { string_value: v };
+    const fields: Record<string, { string_value: string; stringValue: string; kind: 'string_value' }> = {};
+    for (const [k, v] of Object.entries(this.node.metadata ?? {})) fields[k] = { string_value: v, stringValue: v, kind: 'string_value' };
     this.call.write({
       node: { id: this.node.id, locality: this.node.locality ?? {}, metadata: { fields } },
       type_url: typeUrl,

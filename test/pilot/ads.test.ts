@@ -131,3 +131,27 @@ test('an EDS update carries only the changed ClusterLoadAssignment', async () =>
   assert.deepEqual(r2.resources.map((r) => unpackAny<{ cluster_name: string }>(r).cluster_name), [ECHO]);
   assert.equal(pilot.configDump('pinc')?.[TYPE_URL.endpoint]?.length, 2);
 });
+
+test('the node metadata (network, cluster) sent by the ADS client reaches pilot', async () => {
+  const c = client('pmeta');
+  c.send(TYPE_URL.cluster, []);
+  await c.next();
+  const st = pilot.syncStatus().find((p) => p.nodeId === 'pmeta')!;
+  assert.deepEqual([st.network, st.cluster, st.locality.zone], ['net1', 'c1', 'z1']);
+});
+
+test('a gateway change reaches streams even when the services are the same objects', async () => {
+  const echo = svc('echo', [ep('10.0.0.1'), { ...ep('10.9.0.1'), network: 'net9' }]);
+  const base = emptySnapshot({ version: 10, services: new Map([['demo/echo', echo]]) });
+  pilot.setSnapshot(base);
+  await sleep(30);
+  const c = client('pgw');
+  c.send(TYPE_URL.endpoint, [ECHO]);
+  const r1 = await c.next();
+  const count = (r: typeof r1) => unpackAny<{ endpoints: { lb_endpoints: unknown[] }[] }>(r.resources[0]!).endpoints.reduce((n, l) => n + l.lb_endpoints.length, 0);
+  console.error('DBG r1', count(r1));
+  assert.equal(count(r1), 1); // the net9 endpoint is dropped: no gateway yet
+  c.send(TYPE_URL.endpoint, [ECHO], { version: r1.version_info, nonce: r1.nonce });
+  pilot.setSnapshot({ ...base, version: 11, gateways: [{ network: 'net9', region: 'r9', address: '192.0.2.9', port: 15443 }] });
+  assert.equal(count(await c.next()), 2);
+});
