@@ -1,31 +1,16 @@
 // `meshfed install` and `meshfed kind …`: running meshfed in real clusters.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { parseTopology, TopologyError } from '../../mesh/topology.ts';
 import { applyObjects } from '../../deploy/apply.ts';
-import { kindConfigFile, kindPlan, renderPlan, type KindTopology, type PlanStep } from '../../deploy/kind.ts';
+import { kindConfigFile, kindPlan, renderPlan, type PlanStep } from '../../deploy/kind.ts';
 import { controlPlaneManifests, demoManifests, gatewayManifests, type K8sObject } from '../../deploy/manifests.ts';
+import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
 import { bool, requireStr, str, UsageError, UserError, type Command, type CommandIO } from '../command.ts';
 
-const DEFAULT_TOPOLOGY = 'clusters/playground.yaml';
 
-function loadKindTopology(file: string): KindTopology {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read topology ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return parseTopology(text, file);
-  } catch (e) {
-    if (e instanceof TopologyError) throw new UserError(e.message);
-    throw e;
-  }
-}
 
 function renderObjects(component: string, args: { values: Record<string, unknown> }): K8sObject[] {
   const image = (args.values.image as string | undefined) ?? undefined;
@@ -122,7 +107,7 @@ export const deployCommands: Command[] = [
       out: { type: 'string', default: 'kind-configs', help: 'DIR  where to write them' },
     },
     run: async (args, io) => {
-      const t = loadKindTopology(requireStr(args, 'topology'));
+      const t = loadTopologyFile(requireStr(args, 'topology'));
       const out = requireStr(args, 'out');
       mkdirSync(out, { recursive: true });
       for (const c of t.clusters) {
@@ -144,7 +129,7 @@ export const deployCommands: Command[] = [
       'dry-run': { type: 'boolean', help: 'print every command and manifest instead of running them' },
     },
     run: async (args, io) => {
-      const t = loadKindTopology(requireStr(args, 'topology'));
+      const t = loadTopologyFile(requireStr(args, 'topology'));
       const steps = kindPlan(t, { configDir: requireStr(args, 'configs'), workDir: requireStr(args, 'work-dir'), image: requireStr(args, 'image') });
       if (bool(args, 'dry-run')) {
         io.out(renderPlan(steps));

@@ -1,29 +1,14 @@
 // `meshfed dev …`: the local Kubernetes API stand-ins and the multi-cluster playground (never used by product code).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startPlayground, writeKubeconfig } from '../../devcluster/playground.ts';
 import { startSecureApiServer } from '../../devcluster/secure.ts';
 import { removeState, runningPlayground, writeState } from '../../devcluster/playground/lock.ts';
-import { parseTopology, TopologyError, type Topology } from '../../mesh/topology.ts';
+import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
 import { hostPort, requireStr, str, UserError, type Command, type CommandIO } from '../command.ts';
 
-const DEFAULT_TOPOLOGY = 'clusters/playground.yaml';
 const STATE_DIR = '.meshfed/playground';
 
-function loadTopology(file: string): Topology {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read topology ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return parseTopology(text, file);
-  } catch (e) {
-    if (e instanceof TopologyError) throw new UserError(e.message);
-    throw e;
-  }
-}
 
 function untilSignal(): Promise<string> {
   return new Promise((resolve) => {
@@ -33,7 +18,7 @@ function untilSignal(): Promise<string> {
 }
 
 async function clustersUp(topologyFile: string, kubeconfigOut: string, io: CommandIO, playground: boolean): Promise<number> {
-  const t = loadTopology(topologyFile);
+  const t = loadTopologyFile(topologyFile);
   const stateFile = `${STATE_DIR}/state.json`;
   if (playground) {
     const running = runningPlayground(stateFile);
