@@ -40,7 +40,7 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
   io.out(`  export KUBECONFIG=${kc}`);
   io.out(`  kubectl --context ${t.clusters[0]!.name} get nodes -L topology.kubernetes.io/region,topology.kubernetes.io/zone`);
   io.out(`  kubectl --context ${t.clusters[t.clusters.length - 1]!.name} get ns`);
-  io.out(`  meshfed cluster add --kubeconfig ${kc} --context ${t.clusters[1]?.name ?? t.clusters[0]!.name}`);
+  io.out(`  kubectl --context ${t.clusters[0]!.name} get svc -A`);
   io.out('');
   io.out('Ctrl-C stops them.');
   const sig = await untilSignal();
