@@ -13,6 +13,7 @@ import { checkShape } from './validate.js';
 import { decodeBody, readBody } from './http/body.js';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.js';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.js';
+import { applyImpersonation } from './auth/impersonation.js';
 import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.js';
 import { defaultHooks } from './defaults.js';
 import { selfSignedTls } from './selfsigned.js';
@@ -78,7 +79,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     if (['/healthz', '/livez', '/readyz'].includes(path)) { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); return { verb: 'health' }; }
     const authn = await hooks.authenticate(req);
     if ('error' in authn) throw unauthorized(authn.message);
-    const user = authn.user;
+    const user = await applyImpersonation(req, authn.user, (u, a) => hooks.authorize(u, a));
     const rp = parseResourcePath(path);
     if (!rp) {
       const allowed = await hooks.authorize(user, { verb: req.method?.toLowerCase() ?? 'get', apiGroup: '', resource: '', subresource: '', namespace: '', name: '', path, isResourceRequest: false });
