@@ -1,5 +1,6 @@
 // `meshfed demo …`: the demo workloads the playground and the kind harness deploy.
 import { startEcho } from '../../demo/echo.ts';
+import { untilSignal } from '../signals.ts';
 import { hostPort, requireStr, str, type Command } from '../command.ts';
 
 export const demoCommands: Command[] = [
@@ -20,11 +21,8 @@ export const demoCommands: Command[] = [
       const zone = str(args, 'zone');
       const server = await startEcho({ cluster: requireStr(args, 'cluster'), ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(pod ? { pod } : {}) }, listen);
       io.out(`echo listening on ${listen.host}:${listen.port}`);
-      await new Promise<void>((resolve) => {
-        const stop = () => server.close(() => resolve());
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       return 0;
     },
   },

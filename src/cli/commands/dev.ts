@@ -4,18 +4,13 @@ import { resolve } from 'node:path';
 import { startPlayground, writeKubeconfig } from '../../devcluster/playground.ts';
 import { startSecureApiServer } from '../../devcluster/secure.ts';
 import { removeState, runningPlayground, writeState } from '../../devcluster/playground/lock.ts';
+import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
 import { hostPort, requireStr, str, UserError, type Command, type CommandIO } from '../command.ts';
 
 const STATE_DIR = '.meshfed/playground';
 
 
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-}
 
 async function clustersUp(topologyFile: string, kubeconfigOut: string, io: CommandIO, playground: boolean): Promise<number> {
   const t = loadTopologyFile(topologyFile);
