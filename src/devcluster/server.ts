@@ -40,6 +40,9 @@ export interface ApiServer {
   hooks: ApiHooks;
   /** close every open watch (as an apiserver restart would) without stopping the server */
   closeWatches(): void;
+  /** false: drop every connection and stop listening (clients see "connection refused", as in a network
+   *  partition); the objects and controllers stay. true: listen again on the same address. */
+  setReachable(reachable: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -321,12 +324,28 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   return {
     name: opts.name, url: `https://${host}:${port}`, port, ca: tls.ca, adminToken, store, hooks,
     closeWatches: () => { for (const s of [...watches]) s(); },
+    setReachable: async (reachable: boolean) => {
+      if (reachable === server.listening) return;
+      if (!reachable) {
+        for (const s of [...watches]) s();
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeAllConnections();
+        await closed;
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => { server.off('error', reject); resolve(); });
+      });
+    },
     close: async () => {
       for (const c of hooks.controllers) await c.stop();
       for (const s of [...watches]) s();
       store.close();
+      if (!server.listening) return;
+      const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed;
     },
   };
 }
