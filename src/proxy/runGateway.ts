@@ -20,7 +20,17 @@ export interface GatewayConfig {
   drainMs: number;
 }
 
-export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void): Promise<number> {
+export interface RunningGateway {
+  listen: number;
+  health: number;
+  metrics: number;
+  ready(): boolean;
+  /** stop accepting, let open connections finish for up to drainMs, then close everything */
+  stop(drainMs?: number): Promise<void>;
+}
+
+/** Start a gateway in this process (the playground runs one per network); `runGateway` is the process wrapper. */
+export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> {
   const log = createLogger('gateway');
   const registry = newRegistry();
   const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log });
@@ -32,18 +42,28 @@ export async function runGateway(cfg: GatewayConfig, onListening: (line: string)
   const sameAdmin = cfg.metrics.port === cfg.health.port && cfg.metrics.port !== 0;
   const metrics = sameAdmin ? health : await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => gw.ready, registry);
   const running = xds.start();
-  onListening(JSON.stringify({ listen: port, health: health.port, metrics: metrics.port }));
   log.info({ listen: port, health: health.port, metrics: metrics.port, xds: cfg.xds, network: cfg.network }, 'gateway started');
+  return {
+    listen: port, health: health.port, metrics: metrics.port,
+    ready: () => gw.ready,
+    stop: async (drainMs = cfg.drainMs) => {
+      await gw.drain(drainMs);
+      xds.stop();
+      await running;
+      await health.close();
+      if (!sameAdmin) await metrics.close();
+      log.info('gateway stopped');
+    },
+  };
+}
+
+export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void): Promise<number> {
+  const g = await startGateway(cfg);
+  onListening(JSON.stringify({ listen: g.listen, health: g.health, metrics: g.metrics }));
   await new Promise<void>((resolve) => {
-    const stop = (sig: string): void => { log.info({ signal: sig }, 'gateway draining'); resolve(); };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
-  await gw.drain(cfg.drainMs);
-  xds.stop();
-  await running;
-  await health.close();
-  if (!sameAdmin) await metrics.close();
-  log.info('gateway stopped');
+  await g.stop();
   return 0;
 }

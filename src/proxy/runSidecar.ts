@@ -15,7 +15,18 @@ export interface SidecarConfig {
   outbound: { host: string; port: number }; inbound: { host: string; port: number }; metrics: { host: string; port: number };
 }
 
-export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void): Promise<number> {
+export interface RunningSidecar {
+  outbound: number;
+  inbound: number;
+  metrics: number;
+  spiffeId: string;
+  /** true once the first xDS config arrived */
+  configured(): boolean;
+  stop(): Promise<void>;
+}
+
+/** Start a sidecar in this process (the playground runs many); `runSidecar` is the process wrapper. */
+export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> {
   const log = createLogger('sidecar');
   const registry = newRegistry();
   const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
@@ -32,14 +43,25 @@ export async function runSidecar(cfg: SidecarConfig, onListening: (line: string)
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; });
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
   const running = xds.start();
-  onListening(JSON.stringify({ outbound: outPort, inbound: inbound.port, metrics: admin.port, spiffeId: id }));
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');
+  return {
+    outbound: outPort, inbound: inbound.port, metrics: admin.port, spiffeId: id,
+    configured: () => configured,
+    stop: async () => {
+      identity.stop();
+      xds.stop();
+      await running;
+      await outbound.close();
+      await inbound.close();
+      await admin.close();
+    },
+  };
+}
+
+export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void): Promise<number> {
+  const s = await startSidecar(cfg);
+  onListening(JSON.stringify({ outbound: s.outbound, inbound: s.inbound, metrics: s.metrics, spiffeId: s.spiffeId }));
   await new Promise<void>((resolve) => { process.once('SIGTERM', () => resolve()); process.once('SIGINT', () => resolve()); });
-  identity.stop();
-  xds.stop();
-  await running;
-  await outbound.close();
-  await inbound.close();
-  await admin.close();
+  await s.stop();
   return 0;
 }
