@@ -3,29 +3,86 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startPlayground, writeKubeconfig } from '../../devcluster/playground.ts';
 import { startSecureApiServer } from '../../devcluster/secure.ts';
-import { removeState, runningPlayground, writeState } from '../../devcluster/playground/lock.ts';
+import { removeState, runningPlayground, writeState, type PlaygroundState } from '../../devcluster/playground/lock.ts';
+import { controlRequest } from '../../devcluster/playground/control.ts';
+import type { CallResult } from '../../devcluster/playground/call.ts';
 import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
-import { hostPort, requireStr, str, UserError, type Command, type CommandIO } from '../command.ts';
+import { hostPort, int, requireStr, str, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
 
 const STATE_DIR = '.meshfed/playground';
 
+function running(stateDir: string): PlaygroundState {
+  const st = runningPlayground(`${stateDir}/state.json`);
+  if (!st) throw new UserError(`no playground is running (no live ${stateDir}/state.json): start one with "meshfed dev up" (npm start)`);
+  if (!st.control) throw new UserError(`the playground in ${stateDir} runs clusters only ("dev clusters up"); failover needs "meshfed dev up"`);
+  return st;
+}
 
+async function regionCommand(args: ParsedArgs, io: CommandIO, op: 'failover' | 'restore'): Promise<number> {
+  const region = requireStr(args, 'region');
+  const st = running(requireStr(args, 'state-dir'));
+  const r = await controlRequest(st.control, 'POST', `/${op}?region=${encodeURIComponent(region)}`).catch((e: unknown) => { throw new UserError((e as Error).message); });
+  if (r.status !== 200) throw new UserError(String(r.body.error));
+  io.out(op === 'failover'
+    ? `region ${region} is down (echo workloads, gateways and API servers stopped answering, in ${String(r.body.ms)} ms). Try: meshfed dev call echo --from <cluster>; bring it back with: meshfed dev restore --region ${region}`
+    : `region ${region} is back (in ${String(r.body.ms)} ms)`);
+  return 0;
+}
 
-async function clustersUp(topologyFile: string, kubeconfigOut: string, io: CommandIO, playground: boolean): Promise<number> {
+async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const topologyFile = requireStr(args, 'topology');
   const t = loadTopologyFile(topologyFile);
-  const stateFile = `${STATE_DIR}/state.json`;
-  if (playground) {
-    const running = runningPlayground(stateFile);
-    if (running) throw new UserError(`a playground is already running (pid ${running.pid}, kubeconfig ${running.kubeconfig}); stop it with Ctrl-C in its terminal or "kill ${running.pid}"`);
+  const stateDir = requireStr(args, 'state-dir');
+  const stateFile = `${stateDir}/state.json`;
+  const already = runningPlayground(stateFile);
+  if (already) throw new UserError(`a playground is already running (pid ${already.pid}, kubeconfig ${already.kubeconfig}); stop it with Ctrl-C in its terminal or "kill ${already.pid}"`);
+  // claim the state file before binding anything, so a second `dev up` says so instead of failing on ports
+  writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: '', kubeconfig: '', admin: '', contexts: t.clusters.map((c) => c.name) });
+  io.out(`starting the playground from ${topologyFile}: ${t.clusters.length} clusters, ${new Set(t.clusters.map((c) => c.region)).size} regions, ${t.gateways.length} east-west gateways…`);
+  const { startMeshPlayground } = await import('../../devcluster/playground/mesh.ts');
+  const { startControlServer } = await import('../../devcluster/playground/control.ts');
+  let pg;
+  try {
+    pg = await startMeshPlayground({
+      topology: t, stateDir,
+      ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
+      onProgress: (l) => io.out(`  ${l}`),
+    });
+  } catch (e) {
+    removeState(stateFile);
+    throw new UserError(`the playground did not start: ${(e as Error).message}`);
   }
+  const control = await startControlServer(pg);
+  const admin = `127.0.0.1:${pg.controlPlane.ports.admin}`;
+  writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: control.url, kubeconfig: pg.kubeconfig, admin, contexts: t.clusters.map((c) => c.name) });
+  const other = t.clusters.find((c) => c.region !== t.clusters[0]!.region) ?? t.clusters[0]!;
+  io.out('');
+  io.out(`the mesh is up. kubeconfig: ${pg.kubeconfig}`);
+  io.out(`contexts: ${t.clusters.map((c) => `${c.name} (${c.region}, ${c.network})`).join(', ')}`);
+  io.out(`dashboard: http://${admin}/   (admin API: /debug/registry, /debug/clusters, /metrics)`);
+  io.out('');
+  io.out('try:');
+  io.out(`  kubectl --kubeconfig ${pg.kubeconfig} --context ${other.name} get svc -A`);
+  io.out(`  meshfed cluster list --admin ${admin} --config-kubeconfig ${pg.kubeconfig}`);
+  io.out(`  meshfed dev call echo --from ${t.clusters[0]!.name}`);
+  io.out(`  meshfed dev failover --region ${t.clusters[0]!.region}    (then dev call again; dev restore --region ${t.clusters[0]!.region})`);
+  io.out('');
+  io.out('Ctrl-C stops everything.');
+  const sig = await untilSignal();
+  io.out(`${sig}: stopping the playground…`);
+  await control.close();
+  await pg.stop();
+  removeState(stateFile);
+  return 0;
+}
+
+async function clustersUp(topologyFile: string, kubeconfigOut: string, io: CommandIO): Promise<number> {
+  const t = loadTopologyFile(topologyFile);
   io.out(`starting ${t.clusters.length} clusters from ${topologyFile}…`);
   let n = 0;
   const running = await startPlayground(t, { onProgress: (l) => io.out(`  ${l} [${++n}/${t.clusters.length}]`) });
   writeKubeconfig(kubeconfigOut, running.servers, t.controlPlane);
-  if (playground) {
-    writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: '', kubeconfig: resolve(kubeconfigOut), admin: '', contexts: t.clusters.map((c) => c.name) });
-  }
   const kc = resolve(kubeconfigOut);
   io.out('');
   io.out(`${t.clusters.length}/${t.clusters.length} clusters up. kubeconfig: ${kc}`);
@@ -41,7 +98,6 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
   const sig = await untilSignal();
   io.out(`${sig}: stopping clusters…`);
   await running.close();
-  if (playground) removeState(stateFile);
   return 0;
 }
 
@@ -79,15 +135,51 @@ export const devCommands: Command[] = [
       topology: { type: 'string', default: DEFAULT_TOPOLOGY, help: 'FILE  topology file' },
       'kubeconfig-out': { type: 'string', default: `${STATE_DIR}/kubeconfig`, help: 'FILE  where to write the kubeconfig (one context per cluster)' },
     },
-    run: async (args, io) => clustersUp(requireStr(args, 'topology'), requireStr(args, 'kubeconfig-out'), io, false),
+    run: async (args, io) => clustersUp(requireStr(args, 'topology'), requireStr(args, 'kubeconfig-out'), io),
   },
   {
     path: ['dev', 'up'],
-    summary: 'start the local multi-cluster playground from clusters/playground.yaml (what `npm start` runs)',
+    summary: 'start the local multi-cluster mesh from clusters/playground.yaml: clusters, control plane, gateways, meshed demo (what `npm start` runs)',
     flags: {
       topology: { type: 'string', default: DEFAULT_TOPOLOGY, help: 'FILE  topology file' },
-      'kubeconfig-out': { type: 'string', default: `${STATE_DIR}/kubeconfig`, help: 'FILE  where to write the kubeconfig' },
+      'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  kubeconfig, tokens and state of the running playground' },
+      'xds-port': { type: 'string', default: '15010', help: 'PORT  control plane plaintext xDS on 127.0.0.1 (0: any free port)' },
+      'secure-port': { type: 'string', default: '15012', help: 'PORT  control plane CA + mTLS xDS' },
+      'admin-port': { type: 'string', default: '15014', help: 'PORT  control plane admin and dashboard' },
     },
-    run: async (args, io) => clustersUp(requireStr(args, 'topology'), requireStr(args, 'kubeconfig-out'), io, true),
+    run: async (args, io) => meshUp(args, io),
+  },
+  {
+    path: ['dev', 'failover'],
+    summary: 'take a region of the running playground down: its echo workloads, gateways and API servers stop answering',
+    flags: { region: { type: 'string', help: 'REGION  region to take down' }, 'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' } },
+    run: async (args, io) => regionCommand(args, io, 'failover'),
+  },
+  {
+    path: ['dev', 'restore'],
+    summary: 'bring a region of the running playground back',
+    flags: { region: { type: 'string', help: 'REGION  region to bring back' }, 'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' } },
+    run: async (args, io) => regionCommand(args, io, 'restore'),
+  },
+  {
+    path: ['dev', 'call'],
+    summary: 'send one request from a cluster\'s sleep pod through its sidecar and print which cluster/region answered',
+    usage: 'meshfed dev call [SERVICE[:PORT]] [--from CLUSTER]',
+    positionals: true,
+    flags: {
+      from: { type: 'string', help: 'CLUSTER  client cluster (default: the first cluster of the topology)' },
+      'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' },
+    },
+    run: async (args, io) => {
+      const st = running(requireStr(args, 'state-dir'));
+      const service = args.positionals[0] ?? 'echo';
+      const from = str(args, 'from') ?? st.contexts[0] ?? '';
+      const r = await controlRequest(st.control, 'GET', `/call?from=${encodeURIComponent(from)}&service=${encodeURIComponent(service)}`).catch((e: unknown) => { throw new UserError((e as Error).message); });
+      if (r.status !== 200) throw new UserError(String(r.body.error));
+      const c = r.body as unknown as CallResult;
+      if (!c.ok || !c.reply) throw new UserError(`${from} → ${service}: failed (${c.status || 'no response'}: ${c.error ?? ''}) after ${c.ms.toFixed(0)} ms`);
+      io.out(`${from} → ${service}: answered by ${c.reply.pod} in cluster ${c.reply.cluster} (region ${c.reply.region}, zone ${c.reply.zone}) in ${c.ms.toFixed(1)} ms; caller ${c.reply.caller ?? 'unknown'}`);
+      return 0;
+    },
   },
 ];

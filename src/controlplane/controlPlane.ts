@@ -1,0 +1,134 @@
+// `meshfed control-plane`: one process with federation (discovery + replication), the shared CA, pilot (xDS) and the
+// admin server — like istiod. 15010 plaintext xDS, 15012 TLS (CA + mTLS xDS on one server), 15014 admin.
+import * as grpc from '@grpc/grpc-js';
+import type * as k8s from '@kubernetes/client-node';
+import { Federation } from '../federation/federation.ts';
+import { loadSigningCa, servingCredentials } from '../ca/serving.ts';
+import { BundlePublisher } from '../ca/bundle.ts';
+import { CaServer } from '../ca/server.ts';
+import { CachingReviewer, KubeTokenReviewer } from '../ca/reviewer.ts';
+import { Pilot } from '../pilot/server.ts';
+import { startAdminServer, type AdminServer } from '../admin/server.ts';
+import type { ScrapeTarget } from '../admin/sources.ts';
+import { EventBus } from '../observe/events.ts';
+import { newRegistry } from '../observe/metrics.ts';
+import { createLogger } from '../log.ts';
+import { controlPlaneSources } from './adminSources.ts';
+import { bundleTargets } from './bundleTargets.ts';
+
+export interface ControlPlaneConfig {
+  kubeConfig: k8s.KubeConfig;
+  /** the control plane's own cluster as a member (watched with kubeConfig) */
+  local?: { name: string; network: string; region: string };
+  federateAll?: boolean;
+  trustDomain: string;
+  domainSuffix?: string;
+  failover?: Record<string, string[]>;
+  /** Istio plug-in CA directory; else the `cacerts` Secret; else a dev root */
+  caDir?: string;
+  host: string;
+  ports: { xds: number; secure: number; admin: number };
+  /** names in the 15012 serving certificate (besides the host address) */
+  dnsNames?: string[];
+  scrapeTargets?: () => readonly ScrapeTarget[];
+  onProgress?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  federation: Federation;
+  pilot: Pilot;
+  caSource: 'dir' | 'secret' | 'dev';
+  /** PEM roots of the trust bundle */
+  roots: string[];
+  ports: { xds: number; secure: number; admin: number };
+  admin: AdminServer;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(cfg: ControlPlaneConfig): Promise<ControlPlane> {
+  const log = createLogger('control-plane');
+  const progress = cfg.onProgress ?? (() => {});
+  const registry = newRegistry();
+  const events = new EventBus();
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) {
+      try { await s(); } catch (e) { log.warn({ err: (e as Error).message }, 'stop step failed'); }
+    }
+  };
+  try {
+    const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
+
+    const federation = new Federation({
+      kubeConfig: cfg.kubeConfig,
+      ...(cfg.local ? { local: cfg.local } : {}),
+      federateAll: cfg.federateAll ?? false,
+      trustDomain: cfg.trustDomain,
+      ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
+      ...(cfg.failover ? { failover: cfg.failover } : {}),
+      registry, events,
+    });
+    const pilot = new Pilot({ port: cfg.ports.xds, host: cfg.host, registry, events });
+    const listening = { 'xDS (plaintext)': false, 'CA and xDS (TLS)': false };
+
+    const bundles = new BundlePublisher(registry);
+    let publishing: Promise<unknown> = Promise.resolve();
+    const unsubscribe = federation.onSnapshot((s) => {
+      pilot.setSnapshot(s);
+      // level-triggered: the publisher writes only what is missing or different
+      publishing = publishing.then(() => bundles.sync(
+        bundleTargets(s).flatMap((t) => {
+          const kc = federation.kubeConfigFor(t.cluster);
+          return kc ? [{ ...t, kubeconfig: kc }] : [];
+        }),
+        ca.roots,
+      )).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'));
+    });
+    stops.push(unsubscribe);
+
+    await federation.start();
+    stops.push(() => federation.stop());
+    progress('federation: watching registered clusters');
+
+    const xdsPort = await pilot.start();
+    listening['xDS (plaintext)'] = true;
+    stops.push(() => pilot.stop());
+
+    const reviewer = new CachingReviewer(new KubeTokenReviewer((c) => federation.kubeConfigFor(c)));
+    const caServer = new CaServer({ signer: ca.signer, reviewer, trustDomain: cfg.trustDomain, registry, log });
+    const serving = servingCredentials({
+      signer: ca.signer, roots: ca.roots, requestClientCert: true,
+      dnsNames: cfg.dnsNames ?? ['localhost', 'meshfed.meshfed-system.svc', 'istiod.meshfed-system.svc'],
+      ipAddresses: [...new Set([cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host, '127.0.0.1'])],
+    });
+    stops.push(() => serving.close());
+    const secure = new grpc.Server({ 'grpc.max_receive_message_length': 4 << 20 });
+    caServer.addTo(secure);
+    pilot.addTo(secure, { requirePeerCert: true });
+    const securePort = await new Promise<number>((res, rej) => secure.bindAsync(`${cfg.host}:${cfg.ports.secure}`, serving.credentials,
+      (e, p) => (e ? rej(new Error(`cannot listen on ${cfg.host}:${cfg.ports.secure} (CA + xDS over TLS): ${e.message}`)) : res(p))));
+    listening['CA and xDS (TLS)'] = true;
+    stops.push(() => new Promise<void>((r) => secure.tryShutdown(() => r())));
+
+    const admin = await startAdminServer(controlPlaneSources({
+      discovery: federation,
+      xds: pilot,
+      listeners: () => listening,
+      registry, events,
+      ...(cfg.scrapeTargets ? { scrapeTargets: cfg.scrapeTargets } : {}),
+    }), { host: cfg.host, port: cfg.ports.admin });
+    stops.push(() => admin.close());
+    progress(`xDS on ${cfg.host}:${xdsPort} (plaintext), CA + xDS on ${cfg.host}:${securePort} (TLS), admin on ${admin.url}`);
+    log.info({ xds: xdsPort, secure: securePort, admin: admin.port, ca: ca.source }, 'control plane started');
+
+    return {
+      federation, pilot, caSource: ca.source, roots: ca.roots, admin,
+      ports: { xds: xdsPort, secure: securePort, admin: admin.port },
+      stop: async () => { await stopAll(); await publishing; },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,199 @@
+// The whole local mesh in one process: API stand-ins per cluster, the control plane (registering the other clusters
+// with the same code as `meshfed cluster add`), one east-west gateway per network, and meshed demo pods. Region
+// failure and recovery are simulated the way they look from outside: workloads and gateways stop answering, API
+// servers refuse connections.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import type { Topology } from '../../mesh/topology.ts';
+import { kubeconfigFor } from '../server.ts';
+import type { SecureServer } from '../secure.ts';
+import { startPlayground, writeKubeconfig } from '../playground.ts';
+import { startControlPlane, type ControlPlane } from '../../controlplane/controlPlane.ts';
+import { registerCluster } from '../../federation/register.ts';
+import { startGateway, type RunningGateway } from '../../proxy/runGateway.ts';
+import type { ScrapeTarget } from '../../admin/sources.ts';
+import { allDemoPods, DEMO_NAMESPACE, ECHO_PORT, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
+import { applyDemo, applyGatewayService, serviceAccountToken } from './objects.ts';
+import { startMeshedPod, type MeshEndpoints, type RunningPod } from './meshedPod.ts';
+import { callThroughSidecar, type CallResult } from './call.ts';
+
+export const GATEWAY_PORTS = { listen: 15443, health: 15021, metrics: 15090 } as const;
+const LOOPBACK = '127.0.0.1';
+
+export interface MeshPlaygroundOptions {
+  topology: Topology;
+  /** kubeconfig, tokens and the root certificate are written here */
+  stateDir: string;
+  /** control plane ports on 127.0.0.1 (0 = any free port, for tests) */
+  ports: { xds: number; secure: number; admin: number };
+  onProgress?: (line: string) => void;
+}
+
+export interface MeshPlayground {
+  topology: Topology;
+  kubeconfig: string;
+  clusters: ReadonlyMap<string, SecureServer>;
+  controlPlane: ControlPlane;
+  pods: ReadonlyMap<string, RunningPod | undefined>;
+  gateways: ReadonlyMap<string, RunningGateway | undefined>;
+  /** regions currently failed */
+  failed: ReadonlySet<string>;
+  /** one request from the `sleep` pod of `from` to http://<service>:<port>/ through its sidecar */
+  call(from: string, service?: string): Promise<CallResult>;
+  /** stop (or start again) the echo workloads of a region only */
+  stopWorkloads(region: string): Promise<void>;
+  startWorkloads(region: string): Promise<void>;
+  /** the whole region: its echo workloads, its gateways and its API servers */
+  failRegion(region: string): Promise<void>;
+  restoreRegion(region: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const podKey = (p: Pick<DemoPod, 'cluster' | 'name'>): string => `${p.cluster}/${p.name}`;
+
+function adminKubeConfig(s: SecureServer): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(kubeconfigFor([s]));
+  return kc;
+}
+
+export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<MeshPlayground> {
+  const t = o.topology;
+  const progress = o.onProgress ?? (() => {});
+  const stateDir = resolve(o.stateDir);
+  mkdirSync(join(stateDir, 'tokens'), { recursive: true, mode: 0o700 });
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => { for (const c of cleanup.reverse()) await c().catch(() => {}); cleanup.length = 0; };
+  try {
+    let n = 0;
+    const running = await startPlayground(t, { onProgress: (l) => progress(`${l} [${++n}/${t.clusters.length}]`) });
+    cleanup.push(() => running.close());
+    const clusters = new Map(running.servers.map((s) => [s.name, s]));
+    const kubeconfig = join(stateDir, 'kubeconfig');
+    writeKubeconfig(kubeconfig, running.servers, t.controlPlane);
+    const kcs = new Map([...clusters].map(([name, s]) => [name, adminKubeConfig(s)]));
+    const cpKc = kcs.get(t.controlPlane)!;
+    const cpCluster = t.clusters.find((c) => c.name === t.controlPlane)!;
+
+    for (const c of t.clusters) {
+      if (c.name === t.controlPlane) continue;
+      await registerCluster({ remote: kcs.get(c.name)!, name: c.name, network: c.network, region: c.region, controlPlane: cpKc, onProgress: () => {} });
+      progress(`registered ${c.name} (${c.region}, ${c.network}) with the control plane in ${t.controlPlane}`);
+    }
+
+    const pods = new Map<string, RunningPod | undefined>();
+    const gateways = new Map<string, RunningGateway | undefined>();
+    const cp = await startControlPlane({
+      kubeConfig: cpKc,
+      local: { name: cpCluster.name, network: cpCluster.network, region: cpCluster.region },
+      failover: t.failover, trustDomain: t.trustDomain, domainSuffix: t.domainSuffix,
+      host: LOOPBACK, ports: o.ports,
+      scrapeTargets: () => scrapeTargets(pods, gateways, t),
+      onProgress: (l) => progress(`control plane: ${l}`),
+    });
+    cleanup.push(() => cp.stop());
+    await cp.federation.whenSynced(60_000);
+    progress(`${t.clusters.length}/${t.clusters.length} clusters synced`);
+
+    const caCertFile = join(stateDir, 'root-cert.pem');
+    writeFileSync(caCertFile, cp.roots.join(''));
+    const mesh: MeshEndpoints = { xds: `${LOOPBACK}:${cp.ports.xds}`, ca: `${LOOPBACK}:${cp.ports.secure}`, caCertFile, trustDomain: t.trustDomain };
+
+    const startGw = async (g: Topology['gateways'][number]): Promise<void> => {
+      gateways.set(g.network, await startGateway({
+        xds: mesh.xds, network: g.network, region: g.region, clusterId: g.cluster, nodeId: `router~${g.address}~eastwestgateway-${g.network}.meshfed-system~meshfed-system.svc.cluster.local`,
+        listen: { host: g.address, port: GATEWAY_PORTS.listen }, health: { host: g.address, port: GATEWAY_PORTS.health }, metrics: { host: g.address, port: GATEWAY_PORTS.metrics },
+        drainMs: 500,
+      }));
+    };
+    for (const g of t.gateways) {
+      await applyGatewayService(kcs.get(g.cluster)!, g.network, g.address);
+      await startGw(g);
+      progress(`east-west gateway for ${g.network} (${g.region}) on ${g.address}:${GATEWAY_PORTS.listen}`);
+    }
+    cleanup.push(async () => { for (const g of gateways.values()) await g?.stop(200); });
+
+    const demo = allDemoPods(t);
+    const tokenFiles = new Map<string, string>();
+    for (const c of t.clusters) {
+      const mine = demo.filter((p) => p.cluster === c.name);
+      await applyDemo(kcs.get(c.name)!, mine);
+      for (const p of mine) {
+        const file = join(stateDir, 'tokens', `${p.cluster}-${p.name}.token`);
+        writeFileSync(file, await serviceAccountToken(kcs.get(c.name)!, DEMO_NAMESPACE, p.serviceAccount), { mode: 0o600 });
+        tokenFiles.set(podKey(p), file);
+      }
+    }
+    const startPod = async (p: DemoPod): Promise<void> => { pods.set(podKey(p), await startMeshedPod(p, tokenFiles.get(podKey(p))!, mesh)); };
+    await Promise.all(demo.map(startPod));
+    cleanup.push(async () => { await Promise.all([...pods.values()].map((p) => p?.stop())); });
+    progress(`${demo.length} demo pods meshed (echo in every zone, a sleep client per cluster), certificates from the CA`);
+
+    const failed = new Set<string>();
+    const sleepOf = (cluster: string): DemoPod => {
+      const p = demo.find((d) => d.cluster === cluster && d.app === 'sleep');
+      if (!p) throw new Error(`no cluster "${cluster}" in the playground (clusters: ${t.clusters.map((c) => c.name).join(', ')})`);
+      return p;
+    };
+    const call = (from: string, service = 'echo'): Promise<CallResult> => {
+      const p = sleepOf(from);
+      const host = service.includes(':') ? service : `${service}:${ECHO_PORT}`;
+      return callThroughSidecar({ host: p.ip, port: SIDECAR_OUTBOUND }, `http://${host}/`);
+    };
+    const echoPods = (region: string): DemoPod[] => demo.filter((p) => p.region === region && p.app === 'echo');
+    const checkRegion = (region: string): void => {
+      if (!t.clusters.some((c) => c.region === region)) throw new Error(`no region "${region}" in the playground (regions: ${[...new Set(t.clusters.map((c) => c.region))].join(', ')})`);
+    };
+    const stopWorkloads = async (region: string): Promise<void> => {
+      checkRegion(region);
+      await Promise.all(echoPods(region).map(async (p) => { await pods.get(podKey(p))?.stop(); pods.set(podKey(p), undefined); }));
+    };
+    const startWorkloads = async (region: string): Promise<void> => {
+      checkRegion(region);
+      await Promise.all(echoPods(region).filter((p) => !pods.get(podKey(p))).map(startPod));
+    };
+
+    // wait until every client reaches the service through the mesh (xDS pushed, certificates issued)
+    const deadline = Date.now() + 60_000;
+    for (const c of t.clusters) {
+      for (;;) {
+        const r = await call(c.name);
+        if (r.ok) break;
+        if (Date.now() > deadline) throw new Error(`the sleep pod in ${c.name} cannot reach echo through the mesh: ${r.status} ${r.error}`);
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    }
+    progress('every cluster reaches echo.demo through its sidecar');
+
+    return {
+      topology: t, kubeconfig, clusters, controlPlane: cp, pods, gateways, failed,
+      call, stopWorkloads, startWorkloads,
+      failRegion: async (region) => {
+        checkRegion(region);
+        failed.add(region);
+        await stopWorkloads(region);
+        for (const g of t.gateways.filter((x) => x.region === region)) { await gateways.get(g.network)?.stop(0); gateways.set(g.network, undefined); }
+        for (const c of t.clusters.filter((x) => x.region === region)) await clusters.get(c.name)!.setReachable(false);
+      },
+      restoreRegion: async (region) => {
+        checkRegion(region);
+        for (const c of t.clusters.filter((x) => x.region === region)) await clusters.get(c.name)!.setReachable(true);
+        for (const g of t.gateways.filter((x) => x.region === region)) if (!gateways.get(g.network)) await startGw(g);
+        await startWorkloads(region);
+        failed.delete(region);
+      },
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+function scrapeTargets(pods: ReadonlyMap<string, RunningPod | undefined>, gateways: ReadonlyMap<string, RunningGateway | undefined>, t: Topology): ScrapeTarget[] {
+  const out: ScrapeTarget[] = [];
+  for (const [key, p] of pods) if (p) out.push({ name: key, url: `http://${p.pod.ip}:${SIDECAR_METRICS}/stats/prometheus` });
+  for (const g of t.gateways) if (gateways.get(g.network)) out.push({ name: `gateway/${g.network}`, url: `http://${g.address}:${GATEWAY_PORTS.metrics}/stats/prometheus` });
+  return out;
+}
