@@ -17,6 +17,8 @@ export const ANNOTATIONS = {
   inboundPort: 'meshfed.io/inbound-port',
   sourceClusters: 'meshfed.io/source-clusters',
   clusterName: 'meshfed.io/cluster-name',
+  /** uid of the cluster's kube-system namespace: the same cluster under two names is refused */
+  clusterUid: 'meshfed.io/cluster-uid',
   network: 'meshfed.io/network',
   region: 'meshfed.io/region',
 } as const;

@@ -3,7 +3,7 @@
 // meshfed's managed-by label. No I/O.
 import type * as k8s from '@kubernetes/client-node';
 import type { MeshSnapshot, ServicePort } from '../mesh/types.ts';
-import { ANNOTATIONS, LABELS, MANAGED_BY, isManagedByMeshfed } from './labels.ts';
+import { ANNOTATIONS, LABELS, MANAGED_BY, isManagedByMeshfed, isSystemNamespace } from './labels.ts';
 
 export interface ClusterObjects {
   cluster: string;
@@ -94,7 +94,8 @@ export function planReplication(snapshot: MeshSnapshot, clusters: readonly Clust
     }
     for (const ns of c.namespaces) {
       const name = ns.metadata?.name ?? '';
-      if (!isManagedByMeshfed(ns.metadata?.labels) || wantedNs.has(name) || (remaining.get(name) ?? 0) > 0) continue;
+      // meshfed-system holds meshfed's own identity (ServiceAccount, token): never garbage
+      if (isSystemNamespace(name) || !isManagedByMeshfed(ns.metadata?.labels) || wantedNs.has(name) || (remaining.get(name) ?? 0) > 0) continue;
       if (ns.status?.phase === 'Terminating') continue;
       actions.push({ op: 'delete-namespace', cluster: c.cluster, name });
     }

@@ -1,3 +1,5 @@
+// `meshfed dev up` (= npm start) as a user runs it: the whole local mesh from clusters/playground.yaml, then
+// kubectl, `dev call`, `dev failover` / `dev restore`, and a second `dev up` that says one is running.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -7,28 +9,67 @@ import { test } from 'node:test';
 import { kubectl } from '../helpers/kubectl.ts';
 import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
 
-test('meshfed dev up starts the topology clusters; kubectl sees zone-labelled nodes; a second dev up says one is running', async () => {
+test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl sees replicated services; dev call / failover / restore', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-devup-'));
-  const kc = join(dir, 'kubeconfig');
-  const child = spawn(process.execPath, [MESHFED_BIN, 'dev', 'up', '--kubeconfig-out', kc], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const stateArgs = ['--state-dir', dir];
+  const child = spawn(process.execPath, [MESHFED_BIN, 'dev', 'up', ...stateArgs, '--xds-port', '0', '--secure-port', '0', '--admin-port', '0'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
   try {
-    const deadline = Date.now() + 90_000; // generous: a loaded CI machine starts node slowly
-    while (!out.includes('Ctrl-C stops them')) {
-      assert.ok(Date.now() < deadline, `dev up did not finish starting: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
+    const deadline = Date.now() + 180_000; // generous: a loaded CI machine starts node slowly
+    while (!out.includes('Ctrl-C stops everything')) {
+      assert.ok(Date.now() < deadline, `dev up did not finish starting:\n${out}\n${err.slice(-2000)}`);
+      assert.equal(child.exitCode, null, `dev up exited ${child.exitCode}:\n${out}\n${err.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
-    assert.match(out, /3\/3 clusters up/);
-    const nodes = await kubectl(kc, ['--context', 'west-1', 'get', 'nodes', '-L', 'topology.kubernetes.io/zone', '--no-headers']);
-    assert.equal(nodes.code, 0, nodes.stderr);
-    assert.match(nodes.stdout, /west-1-us-west-1a\s.*us-west-1a/);
-    assert.match(nodes.stdout, /west-1-us-west-1b\s.*us-west-1b/);
-    const second = await meshfed(['dev', 'up', '--kubeconfig-out', join(dir, 'other')]);
+    // progress, then the summary
+    assert.match(out, /registered east-2 .* registered west-1/s);
+    assert.match(out, /3\/3 clusters synced/);
+    assert.match(out, /dashboard: http:\/\/127\.0\.0\.1:\d+\//);
+    const kc = join(dir, 'kubeconfig');
+
+    // echo.demo exists in every cluster (native where it runs; the west cluster also resolves the name)
+    const svcs = await kubectl(kc, ['--context', 'west-1', 'get', 'svc', '-n', 'demo', '--no-headers']);
+    assert.equal(svcs.code, 0, svcs.stderr);
+    assert.match(svcs.stdout, /^echo\s+ClusterIP\s+10\.103\./m);
+
+    const call = await meshfed(['dev', 'call', 'echo', '--from', 'east-1', ...stateArgs]);
+    assert.equal(call.code, 0, call.stderr);
+    assert.match(call.stdout, /answered by echo-us-east-1[abc] in cluster east-[12] \(region us-east/);
+    assert.match(call.stdout, /caller spiffe:\/\/cluster\.local\/ns\/demo\/sa\/sleep/);
+
+    const down = await meshfed(['dev', 'failover', '--region', 'us-east', ...stateArgs]);
+    assert.equal(down.code, 0, down.stderr);
+    const remote = await meshfed(['dev', 'call', 'echo', '--from', 'east-1', ...stateArgs]);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.match(remote.stdout, /in cluster west-1 \(region us-west/);
+    const again = await meshfed(['dev', 'failover', '--region', 'us-east', ...stateArgs]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already down/);
+
+    const up = await meshfed(['dev', 'restore', '--region', 'us-east', ...stateArgs]);
+    assert.equal(up.code, 0, up.stderr);
+    let local = '';
+    for (let i = 0; i < 50 && !/region us-east/.test(local); i++) {
+      local = (await meshfed(['dev', 'call', 'echo', '--from', 'east-1', ...stateArgs])).stdout;
+      if (!/region us-east/.test(local)) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.match(local, /region us-east/, 'traffic did not come back to us-east after the restore');
+
+    const bad = await meshfed(['dev', 'failover', '--region', 'mars', ...stateArgs]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /no region "mars" in the playground \(regions: us-east, us-west\)/);
+
+    const second = await meshfed(['dev', 'up', ...stateArgs]);
     assert.equal(second.code, 1);
     assert.match(second.stderr, /a playground is already running \(pid \d+/);
   } finally {
     child.kill('SIGINT');
     await new Promise((r) => child.once('exit', r));
   }
+  const gone = await meshfed(['dev', 'call', 'echo', ...stateArgs]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /no playground is running/);
 });

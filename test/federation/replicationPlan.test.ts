@@ -65,4 +65,6 @@ test('GC: replicas go when the last source goes; meshfed Namespaces go only when
   assert.deepEqual(userNs.map((x) => x.op), ['delete-service'], 'a Namespace meshfed did not create stays');
   const native = planReplication(empty, [objs('b', { namespaces: [ns('demo', MANAGED)], services: [svc('demo', 'mine', [['a', 1]])] })]);
   assert.deepEqual(native, [], 'a native Service is never deleted and keeps its Namespace');
+  const own = planReplication(empty, [objs('b', { namespaces: [ns('meshfed-system', MANAGED)] })]);
+  assert.deepEqual(own, [], "meshfed-system (meshfed's own reader identity lives there) is never garbage-collected");
 });

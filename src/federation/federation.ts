@@ -1,0 +1,249 @@
+// The control plane's discovery: watches registration Secrets, runs one ClusterWatcher per member cluster, merges
+// them into one MeshSnapshot on every change (coalesced for a few ms), and replicates Namespaces and Services.
+import * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { createLogger, type Logger } from '../log.ts';
+import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/types.ts';
+import type { EventBus, MeshEventKind } from '../observe/events.ts';
+import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
+import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
+import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
+import { mergeClusters } from './merge.ts';
+import { parseRegistrationSecret } from './registrationSecret.ts';
+import { planReplication } from './replicationPlan.ts';
+import { Replicator } from './replicator.ts';
+import { snapshotEvents } from './snapshotEvents.ts';
+
+export interface FederationOptions {
+  /** control-plane cluster: registration Secrets live here */
+  kubeConfig: k8s.KubeConfig;
+  namespace?: string;
+  /** also watch the control-plane cluster itself as a member, with kubeConfig */
+  local?: { name: string; network: string; region: string };
+  federateAll?: boolean;
+  replicate?: boolean;
+  trustDomain?: string;
+  domainSuffix?: string;
+  failover?: Readonly<Record<string, readonly string[]>>;
+  registry: Registry;
+  events: EventBus;
+  /** periodic replication check (level-triggered repair), default 60 s */
+  resyncMs?: number;
+  /** coalescing window for snapshot rebuilds, default 5 ms */
+  coalesceMs?: number;
+  log?: Logger;
+}
+
+interface Member { watcher: ClusterWatcher; fingerprint: string }
+
+export class Federation {
+  private readonly log: Logger;
+  private readonly members = new Map<string, Member>();
+  /** clusters whose Secret is broken: shown as 'error', never watched */
+  private readonly broken = new Map<string, ClusterStatus>();
+  private readonly listeners = new Set<(s: MeshSnapshot) => void>();
+  private current: MeshSnapshot;
+  private version = 0;
+  private timer?: NodeJS.Timeout;
+  private resync?: NodeJS.Timeout;
+  private secrets?: k8s.Informer<k8s.V1Secret> & k8s.ObjectCache<k8s.V1Secret>;
+  private replicating = false;
+  private replicateAgain = false;
+  private stopped = false;
+  private readonly replicator: Replicator;
+  private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
+
+  constructor(private readonly o: FederationOptions) {
+    this.log = o.log ?? createLogger('federation');
+    this.current = emptySnapshot({ trustDomain: o.trustDomain ?? 'cluster.local', domainSuffix: o.domainSuffix ?? 'cluster.local', failover: o.failover ?? {} });
+    const r = o.registry;
+    this.m = {
+      state: metric(r, 'meshfed_federation_cluster_state', (registers) => new Gauge({ name: 'meshfed_federation_cluster_state', help: 'member cluster state (1 for the current state)', labelNames: ['cluster', 'state'], registers })),
+      objects: metric(r, 'meshfed_federation_objects', (registers) => new Gauge({ name: 'meshfed_federation_objects', help: 'federated services and endpoints per member cluster', labelNames: ['cluster', 'kind'], registers })),
+      syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => new Gauge({ name: 'meshfed_federation_last_sync_age_seconds', help: 'seconds since the cluster last completed a sync', labelNames: ['cluster'], registers })),
+      conflicts: metric(r, 'meshfed_federation_port_conflicts', (registers) => new Gauge({ name: 'meshfed_federation_port_conflicts', help: 'services whose ports differ between clusters (the oldest definition wins)', registers })),
+      merge: metric(r, 'meshfed_federation_merge_seconds', (registers) => new Histogram({ name: 'meshfed_federation_merge_seconds', help: 'time to rebuild the merged snapshot', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers })),
+    };
+    const writes = metric(r, 'meshfed_replication_writes_total', (registers) => new Counter({ name: 'meshfed_replication_writes_total', help: 'replication writes by cluster, operation and result (ok, conflict, error)', labelNames: ['cluster', 'op', 'result'], registers }));
+    this.replicator = new Replicator((c) => this.kubeConfigFor(c), writes, this.log);
+  }
+
+  async start(): Promise<void> {
+    const ns = this.o.namespace ?? SYSTEM_NAMESPACE;
+    if (this.o.local) {
+      const server = this.o.kubeConfig.getCurrentCluster()?.server ?? '';
+      this.addMember({ ...this.o.local, server }, this.o.kubeConfig, 'local');
+    }
+    const core = this.o.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    const selector = `${LABELS.multicluster}=true`;
+    const informer = k8s.makeInformer(this.o.kubeConfig, `/api/v1/namespaces/${ns}/secrets`, () => core.listNamespacedSecret({ namespace: ns, labelSelector: selector }), selector);
+    this.secrets = informer;
+    informer.on('add', (s) => this.onSecret(s));
+    informer.on('update', (s) => this.onSecret(s));
+    informer.on('delete', (s) => this.onSecretGone(s));
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.log.warn({ err: (err as Error).message }, 'watching registration Secrets failed; retrying');
+      setTimeout(() => { if (!this.stopped) void informer.start(); }, 1000).unref();
+    });
+    await informer.start();
+    const every = this.o.resyncMs ?? 60_000;
+    this.resync = setInterval(() => this.schedule(), every);
+    this.resync.unref();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
+    await this.secrets?.stop();
+    await Promise.all([...this.members.values()].map((m) => m.watcher.stop()));
+    this.members.clear();
+    this.listeners.clear();
+  }
+
+  snapshot(): MeshSnapshot { return this.current; }
+
+  onSnapshot(cb: (s: MeshSnapshot) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  clusters(): readonly ClusterStatus[] {
+    return [...this.current.clusters, ...this.broken.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  kubeConfigFor(cluster: string): k8s.KubeConfig | undefined {
+    return this.members.get(cluster)?.watcher.kubeConfig;
+  }
+
+  ready(): { ready: boolean; reasons: string[] } {
+    const reasons = [...this.members.values()].filter((m) => !m.watcher.synced).map((m) => `cluster ${m.watcher.meta.name} has not synced yet (${m.watcher.state})`);
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  async whenSynced(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.ready();
+      // the snapshot must also reflect the synced state
+      if (r.ready && this.current.clusters.length === this.members.size && this.current.clusters.every((c) => c.state !== 'syncing')) return;
+      if (Date.now() > deadline) throw new Error(`clusters not synced after ${timeoutMs} ms: ${r.reasons.join('; ') || 'snapshot not rebuilt yet'}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  private onSecret(s: k8s.V1Secret): void {
+    const r = parseRegistrationSecret(s);
+    if (!r.ok) {
+      this.removeMember(r.name, false);
+      const status: ClusterStatus = { name: r.name, server: '', network: '', region: '', state: 'error', since: new Date().toISOString(), reason: r.error, services: 0, endpoints: 0 };
+      this.broken.set(r.name, status);
+      this.log.warn({ cluster: r.name, reason: r.error }, 'cluster registration is broken');
+      this.emit('cluster.error', `cluster ${r.name}: ${r.error}`, { cluster: r.name });
+      this.schedule();
+      return;
+    }
+    this.broken.delete(r.reg.name);
+    const have = this.members.get(r.reg.name);
+    if (have?.fingerprint === r.reg.fingerprint) return;
+    if (have) this.removeMember(r.reg.name, false);
+    this.addMember({ name: r.reg.name, server: r.reg.server, network: r.reg.network, region: r.reg.region }, r.reg.kubeConfig, r.reg.fingerprint);
+  }
+
+  private onSecretGone(s: k8s.V1Secret): void {
+    const r = parseRegistrationSecret(s);
+    this.broken.delete(r.ok ? r.reg.name : r.name);
+    this.removeMember(r.ok ? r.reg.name : r.name, true);
+    this.schedule();
+  }
+
+  private addMember(meta: ClusterMeta, kc: k8s.KubeConfig, fingerprint: string): void {
+    if (this.members.has(meta.name) && fingerprint !== 'local') return;
+    let last = 'syncing';
+    const watcher = new ClusterWatcher(meta, kc, (what) => {
+      if (what === 'state' && watcher.state !== last) {
+        last = watcher.state;
+        const st = watcher.status();
+        this.emit(`cluster.${st.state}` as MeshEventKind, `cluster ${meta.name} ${st.state}${st.reason ? `: ${st.reason}` : ''}`, { cluster: meta.name, ...(st.reason ? { reason: st.reason } : {}) });
+        this.log.info({ cluster: meta.name, state: st.state, reason: st.reason }, 'cluster state');
+      }
+      this.schedule();
+    }, this.log);
+    this.members.set(meta.name, { watcher, fingerprint });
+    this.emit('cluster.syncing', `cluster ${meta.name} added: syncing`, { cluster: meta.name });
+    watcher.start();
+  }
+
+  private removeMember(name: string, announce: boolean): void {
+    const m = this.members.get(name);
+    if (!m) return;
+    this.members.delete(name);
+    void m.watcher.stop();
+    if (announce) this.emit('cluster.removed', `cluster ${name} removed from the federation`, { cluster: name });
+  }
+
+  /** Coalesce bursts of informer events into one rebuild. */
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => { this.timer = undefined; this.rebuild(); }, this.o.coalesceMs ?? 5);
+  }
+
+  private rebuild(): void {
+    const t0 = performance.now();
+    const watchers = [...this.members.values()].map((m) => m.watcher);
+    const next = mergeClusters(watchers.map((w) => w.view()), {
+      version: ++this.version, now: new Date(),
+      trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
+      federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
+    });
+    this.m.merge.observe((performance.now() - t0) / 1000);
+    const prev = this.current;
+    this.current = next;
+    this.updateMetrics(next);
+    for (const e of snapshotEvents(prev, next)) this.emit(e.kind, e.message, e.data);
+    for (const l of this.listeners) {
+      try { l(next); } catch (e) { this.log.error({ err: (e as Error).message }, 'snapshot listener failed'); }
+    }
+    if (this.o.replicate !== false) void this.replicate(watchers);
+  }
+
+  private async replicate(watchers: ClusterWatcher[]): Promise<void> {
+    if (this.replicating) { this.replicateAgain = true; return; }
+    this.replicating = true;
+    try {
+      do {
+        this.replicateAgain = false;
+        const ready = watchers.filter((w) => w.state === 'connected');
+        let actions = planReplication(this.current, ready.map((w) => w.objects()));
+        // until every member has synced once, a missing source may just not be listed yet: no deletions
+        if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
+        if (actions.length) await this.replicator.apply(actions);
+      } while (this.replicateAgain && !this.stopped);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'replication pass failed');
+    } finally {
+      this.replicating = false;
+    }
+  }
+
+  private updateMetrics(s: MeshSnapshot): void {
+    this.m.state.reset();
+    this.m.objects.reset();
+    this.m.syncAge.reset();
+    for (const c of [...s.clusters, ...this.broken.values()]) {
+      this.m.state.set({ cluster: c.name, state: c.state }, 1);
+      this.m.objects.set({ cluster: c.name, kind: 'services' }, c.services);
+      this.m.objects.set({ cluster: c.name, kind: 'endpoints' }, c.endpoints);
+      if (c.lastSync) this.m.syncAge.set({ cluster: c.name }, (Date.now() - Date.parse(c.lastSync)) / 1000);
+    }
+    let conflicts = 0;
+    for (const svc of s.services.values()) if (svc.conflicts.length) conflicts++;
+    this.m.conflicts.set(conflicts);
+  }
+
+  private emit(kind: MeshEventKind, message: string, data?: Record<string, unknown>): void {
+    this.o.events.publish(kind, message, data);
+  }
+}

@@ -1,0 +1,79 @@
+// Applies replication actions with server-side apply (field manager `meshfed`). Level-triggered: the plan already
+// skips what is up to date; this also skips an identical write still in flight or just done (the informer has not
+// caught up yet), so a steady state makes zero writes and bursts make one write per object.
+import * as k8s from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
+import type { Logger } from '../log.ts';
+import { FIELD_MANAGER } from './labels.ts';
+import type { ReplicationAction } from './replicationPlan.ts';
+
+const RECENT_MS = 3_000;
+
+export function actionKey(a: ReplicationAction): string {
+  switch (a.op) {
+    case 'apply-namespace':
+    case 'delete-namespace': return `${a.cluster}|ns|${a.name}`;
+    default: return `${a.cluster}|svc|${a.namespace}/${a.name}`;
+  }
+}
+
+function actionSignature(a: ReplicationAction): string {
+  return a.op.startsWith('apply') ? `${a.op}|${JSON.stringify((a as { body: unknown }).body)}` : a.op;
+}
+
+export class Replicator {
+  private readonly recent = new Map<string, { sig: string; at: number }>();
+
+  constructor(
+    private readonly kubeConfigFor: (cluster: string) => k8s.KubeConfig | undefined,
+    private readonly writes: Counter<'cluster' | 'op' | 'result'>,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Runs the actions (in order per cluster, clusters in parallel); returns how many writes were made. */
+  async apply(actions: readonly ReplicationAction[]): Promise<number> {
+    const t = this.now();
+    for (const [k, v] of this.recent) if (t - v.at > RECENT_MS) this.recent.delete(k);
+    const todo = actions.filter((a) => this.recent.get(actionKey(a))?.sig !== actionSignature(a));
+    const byCluster = new Map<string, ReplicationAction[]>();
+    for (const a of todo) byCluster.set(a.cluster, [...(byCluster.get(a.cluster) ?? []), a]);
+    let written = 0;
+    await Promise.all([...byCluster].map(async ([cluster, list]) => {
+      const kc = this.kubeConfigFor(cluster);
+      if (!kc) return;
+      const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+      for (const a of list) {
+        this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
+        try {
+          await this.one(api, a);
+          written++;
+          this.writes.inc({ cluster, op: a.op, result: 'ok' });
+          this.log.info({ cluster, op: a.op, object: actionKey(a).split('|')[2] }, 'replicated');
+        } catch (e) {
+          const code = (e as { code?: number }).code;
+          if (a.op.startsWith('delete') && code === 404) continue; // already gone: the goal is reached
+          this.recent.delete(actionKey(a)); // retry on the next pass
+          this.writes.inc({ cluster, op: a.op, result: code === 409 ? 'conflict' : 'error' });
+          this.log.warn({ cluster, op: a.op, object: actionKey(a).split('|')[2], err: (e as Error).message }, 'replication write failed');
+        }
+      }
+    }));
+    return written;
+  }
+
+  private async one(api: k8s.KubernetesObjectApi, a: ReplicationAction): Promise<void> {
+    switch (a.op) {
+      case 'apply-namespace':
+      case 'apply-service':
+        // no force: if a native object appeared since the plan, the apply conflicts (409) instead of taking it over
+        await api.patch(a.body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
+        return;
+      case 'delete-service':
+        await api.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } });
+        return;
+      case 'delete-namespace':
+        await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } });
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// Pure: what changed between two snapshots, as events operators watch (service added/removed, endpoint health,
+// new port conflicts).
+import type { MeshEventKind } from '../observe/events.ts';
+import type { MeshSnapshot } from '../mesh/types.ts';
+
+export interface SnapshotEvent { kind: MeshEventKind; message: string; data: Record<string, unknown> }
+
+export function snapshotEvents(prev: MeshSnapshot, next: MeshSnapshot): SnapshotEvent[] {
+  const out: SnapshotEvent[] = [];
+  for (const [key, svc] of next.services) {
+    const old = prev.services.get(key);
+    if (old === svc) continue;
+    const ready = svc.endpoints.filter((e) => e.ready).length;
+    if (!old) {
+      out.push({ kind: 'service.added', message: `service ${key} added (${svc.clusters.join(', ')}; ${ready}/${svc.endpoints.length} endpoints ready)`, data: { service: key, clusters: svc.clusters } });
+      continue;
+    }
+    const was = old.endpoints.filter((e) => e.ready).length;
+    const stale = svc.endpoints.filter((e) => e.staleSince).length;
+    const wasStale = old.endpoints.filter((e) => e.staleSince).length;
+    if (was !== ready || old.endpoints.length !== svc.endpoints.length || stale !== wasStale) {
+      out.push({ kind: 'endpoint.health', message: `service ${key}: ${ready}/${svc.endpoints.length} endpoints ready${stale ? `, ${stale} last-known (cluster unreachable)` : ''}`, data: { service: key, ready, total: svc.endpoints.length, stale } });
+    }
+    const known = new Set(old.conflicts.map((c) => c.detail));
+    for (const c of svc.conflicts) {
+      if (!known.has(c.detail)) out.push({ kind: 'replication.conflict', message: `service ${key}: ${c.detail}; the definition in ${c.winner} wins`, data: { service: key, ...c } });
+    }
+  }
+  for (const key of prev.services.keys()) {
+    if (!next.services.has(key)) out.push({ kind: 'service.removed', message: `service ${key} removed`, data: { service: key } });
+  }
+  return out;
+}
