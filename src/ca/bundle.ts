@@ -1,5 +1,7 @@
 // Trust bundle ConfigMap `meshfed-root-cert` and its publisher (server-side apply, field manager `meshfed`).
 import * as k8s from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { Counter, metric } from '../observe/metrics.ts';
 
 export const BUNDLE_CONFIGMAP = 'meshfed-root-cert';
 export const BUNDLE_KEY = 'root-cert.pem';
@@ -31,4 +33,37 @@ export async function publishBundle(
     }
   }
   return results;
+}
+
+/** Level-triggered publishing: reads each ConfigMap and writes only where it is missing or different. */
+export class BundlePublisher {
+  private readonly errors: Counter<'cluster'>;
+  private readonly writes: Counter<'cluster'>;
+
+  constructor(registry: Registry) {
+    this.errors = metric(registry, 'meshfed_ca_bundle_errors_total', (registers) => new Counter({ name: 'meshfed_ca_bundle_errors_total', help: 'trust bundle ConfigMap writes that failed', labelNames: ['cluster'], registers }));
+    this.writes = metric(registry, 'meshfed_ca_bundle_writes_total', (registers) => new Counter({ name: 'meshfed_ca_bundle_writes_total', help: 'trust bundle ConfigMaps written', labelNames: ['cluster'], registers }));
+  }
+
+  async sync(targets: { cluster: string; kubeconfig: k8s.KubeConfig; namespaces: string[] }[], rootsPem: string[]): Promise<{ cluster: string; namespace: string; wrote: boolean; error?: string }[]> {
+    const out: { cluster: string; namespace: string; wrote: boolean; error?: string }[] = [];
+    await Promise.all(targets.map(async (t) => {
+      const core = t.kubeconfig.makeApiClient(k8s.CoreV1Api);
+      for (const ns of t.namespaces) {
+        const want = bundleConfigMap(ns, rootsPem);
+        try {
+          const have = await core.readNamespacedConfigMap({ name: BUNDLE_CONFIGMAP, namespace: ns }).catch((e: unknown) => { if ((e as { code?: number }).code === 404) return undefined; throw e; });
+          if (have?.data?.[BUNDLE_KEY] === want.data![BUNDLE_KEY]) { out.push({ cluster: t.cluster, namespace: ns, wrote: false }); continue; }
+          const [r] = await publishBundle([{ cluster: t.cluster, kubeconfig: t.kubeconfig, namespaces: [ns] }], rootsPem);
+          if (r?.error) throw new Error(r.error);
+          this.writes.inc({ cluster: t.cluster });
+          out.push({ cluster: t.cluster, namespace: ns, wrote: true });
+        } catch (e) {
+          this.errors.inc({ cluster: t.cluster });
+          out.push({ cluster: t.cluster, namespace: ns, wrote: false, error: `trust bundle ${ns}/${BUNDLE_CONFIGMAP} in cluster ${t.cluster}: ${(e as Error).message}` });
+        }
+      }
+    }));
+    return out;
+  }
 }

@@ -41,8 +41,12 @@ export class CaServer {
   constructor(private o: CaServerOptions) {
     this.metrics = caMetrics(o.registry);
     this.log = o.log ?? createLogger('ca');
-    const { service } = caServiceDefinition();
-    this.server.addService(service, { CreateCertificate: this.handle.bind(this) });
+    this.addTo(this.server);
+  }
+
+  /** Serve CreateCertificate on a server someone else owns (the control plane's shared 15012 server). */
+  addTo(server: grpc.Server): void {
+    server.addService(caServiceDefinition().service, { CreateCertificate: this.handle.bind(this) });
   }
 
   private async handle(call: grpc.ServerUnaryCall<CertRequest, CertResponse>, cb: grpc.sendUnaryData<CertResponse>): Promise<void> {
@@ -52,6 +56,8 @@ export class CaServer {
       cb({ code, details: message });
     };
     try {
+      // on a shared server the channel limit may be larger than the CA's own
+      if ((call.request.csr?.length ?? 0) > MAX_REQUEST_BYTES) return fail(grpc.status.RESOURCE_EXHAUSTED, 'size', `request larger than ${MAX_REQUEST_BYTES} bytes`);
       const auth = String(call.metadata.get('authorization')[0] ?? '');
       const cluster = String(call.metadata.get('clusterid')[0] ?? '');
       const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];

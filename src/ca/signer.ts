@@ -46,7 +46,7 @@ export class Signer {
   }
 
   /** Leaf for a public key (SPKI DER) with exactly these SANs; returns [leaf, ...chain] PEMs. */
-  issueLeaf(spki: Buffer, sans: { uris?: string[]; dnsNames?: string[] }, opts: IssueOptions = {}): string[] {
+  issueLeaf(spki: Buffer, sans: { uris?: string[]; dnsNames?: string[]; ipAddresses?: string[] }, opts: IssueOptions = {}): string[] {
     const w = this.window(opts);
     const leaf = buildCertificate({ subject: name({}), spki, ...w, ...sans }, this.issuer);
     return [certPem(leaf), ...this.chainPems];

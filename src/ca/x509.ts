@@ -83,6 +83,8 @@ export interface CertSpec {
   ca?: { pathLen?: number };
   uris?: string[];
   dnsNames?: string[];
+  /** IPv4 addresses (serving certificates reached by address, e.g. 127.0.0.1) */
+  ipAddresses?: string[];
 }
 
 export interface Issuer {
@@ -106,6 +108,12 @@ export function randomSerial(): Buffer {
   return s;
 }
 
+function ipv4Bytes(ip: string): Buffer {
+  const parts = ip.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  return Buffer.from(parts);
+}
+
 /** Build and sign a certificate; returns DER. */
 export function buildCertificate(spec: CertSpec, issuer: Issuer): Buffer {
   const { alg, hash } = sigAlg(issuer.key);
@@ -118,7 +126,11 @@ export function buildCertificate(spec: CertSpec, issuer: Issuer): Buffer {
     exts.push(ext(OID.keyUsage, true, der.bits(Buffer.from([0xa0]), 5))); // digitalSignature, keyEncipherment
     exts.push(ext(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth))));
   }
-  const gn = [...(spec.uris ?? []).map((u) => der.tlv(0x86, Buffer.from(u))), ...(spec.dnsNames ?? []).map((d) => der.tlv(0x82, Buffer.from(d)))];
+  const gn = [
+    ...(spec.uris ?? []).map((u) => der.tlv(0x86, Buffer.from(u))),
+    ...(spec.dnsNames ?? []).map((d) => der.tlv(0x82, Buffer.from(d))),
+    ...(spec.ipAddresses ?? []).map((ip) => der.tlv(0x87, ipv4Bytes(ip))),
+  ];
   const emptySubject = spec.subject.length <= 2;
   if (gn.length) exts.push(ext(OID.san, emptySubject, der.seq(...gn)));
   exts.push(ext(OID.ski, false, der.octets(keyId(spec.spki))));

@@ -1,9 +1,11 @@
 // `meshfed control-plane`: one process with federation (discovery + replication), the shared CA, pilot (xDS) and the
 // admin server — like istiod. 15010 plaintext xDS, 15012 TLS (CA + mTLS xDS on one server), 15014 admin.
 import * as grpc from '@grpc/grpc-js';
-import type * as k8s from '@kubernetes/client-node';
 import { Federation } from '../federation/federation.ts';
-import { loadSigningCa, servingCredentials } from '../ca/serving.ts';
+import * as k8sApi from '@kubernetes/client-node';
+import { servingCredentials } from '../ca/serving.ts';
+import { loadSigningCa } from '../ca/files.ts';
+import { Signer } from '../ca/signer.ts';
 import { BundlePublisher } from '../ca/bundle.ts';
 import { CaServer } from '../ca/server.ts';
 import { CachingReviewer, KubeTokenReviewer } from '../ca/reviewer.ts';
@@ -17,7 +19,7 @@ import { controlPlaneSources } from './adminSources.ts';
 import { bundleTargets } from './bundleTargets.ts';
 
 export interface ControlPlaneConfig {
-  kubeConfig: k8s.KubeConfig;
+  kubeConfig: k8sApi.KubeConfig;
   /** the control plane's own cluster as a member (watched with kubeConfig) */
   local?: { name: string; network: string; region: string };
   federateAll?: boolean;
@@ -57,7 +59,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     }
   };
   try {
-    const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    const loaded = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), secrets: cfg.kubeConfig.makeApiClient(k8sApi.CoreV1Api), trustDomain: cfg.trustDomain, log });
+    const ca = { signer: new Signer(loaded.material), source: loaded.source, roots: [loaded.material.rootCertPem] };
     progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
 
     const federation = new Federation({
@@ -108,6 +111,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     pilot.addTo(secure, { requirePeerCert: true });
     const securePort = await new Promise<number>((res, rej) => secure.bindAsync(`${cfg.host}:${cfg.ports.secure}`, serving.credentials,
       (e, p) => (e ? rej(new Error(`cannot listen on ${cfg.host}:${cfg.ports.secure} (CA + xDS over TLS): ${e.message}`)) : res(p))));
+    // the certificate provider hands its first certificate over asynchronously: let it land before clients come
+    await new Promise((r) => setTimeout(r, 20));
     listening['CA and xDS (TLS)'] = true;
     stops.push(() => new Promise<void>((r) => secure.tryShutdown(() => r())));
 

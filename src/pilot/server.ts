@@ -51,11 +51,15 @@ export interface ProxyStatus {
   network: string;
   locality: ProxyNode['locality'];
   connectedAt: string;
+  /** SPIFFE ID of the verified client certificate, when the stream came over mTLS */
+  peerIdentity?: string;
   types: Record<string, TypeStatus>;
 }
 
 interface Stream {
   call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  /** SPIFFE ID of the verified TLS client certificate (mTLS port only) */
+  peerIdentity?: string;
   node?: ProxyNode;
   connectedAt: string;
   types: Map<string, TypeStatus & { sent: Map<string, { any: AnyMessage; hash: string }> }>;
@@ -103,7 +107,7 @@ export class Pilot {
 
   async start(): Promise<number> {
     const server = new grpc.Server();
-    server.addService(adsService().service, { StreamAggregatedResources: (call: Stream['call']) => this.onStream(call) });
+    this.addTo(server, { requirePeerCert: false });
     const creds = this.opts.tls
       ? grpc.ServerCredentials.createSsl(Buffer.from(this.opts.tls.ca), [{ private_key: Buffer.from(this.opts.tls.key), cert_chain: Buffer.from(this.opts.tls.cert) }], true)
       : grpc.ServerCredentials.createInsecure();
@@ -112,6 +116,25 @@ export class Pilot {
     this.server = server;
     this.log.info({ port: this.port, tls: !!this.opts.tls }, 'ADS server listening');
     return this.port;
+  }
+
+  /**
+   * Serve ADS on a server someone else owns (the control plane's shared TLS server on 15012). With requirePeerCert,
+   * a stream whose peer did not present a certificate verified by the server's CA is refused (UNAUTHENTICATED).
+   */
+  addTo(server: grpc.Server, o: { requirePeerCert: boolean }): void {
+    server.addService(adsService().service, {
+      StreamAggregatedResources: (call: Stream['call']) => {
+        const peer = call.getAuthContext?.()?.sslPeerCertificate;
+        if (o.requirePeerCert && !peer) {
+          this.log.info({ peer: call.getPeer() }, 'refused an xDS stream without a verified client certificate');
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'xDS over TLS needs a client certificate issued by the mesh CA (or use the plaintext port)' });
+          return;
+        }
+        const uri = /URI:(spiffe:\/\/[^,\s]+)/.exec(peer?.subjectaltname ?? '')?.[1];
+        this.onStream(call, uri);
+      },
+    });
   }
 
   async stop(): Promise<void> {
@@ -148,8 +171,8 @@ export class Pilot {
     this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
   }
 
-  private onStream(call: Stream['call']): void {
-    const s: Stream = { call, connectedAt: new Date().toISOString(), types: new Map() };
+  private onStream(call: Stream['call'], peerIdentity?: string): void {
+    const s: Stream = { call, connectedAt: new Date().toISOString(), types: new Map(), ...(peerIdentity ? { peerIdentity } : {}) };
     this.streams.add(s);
     this.m?.connected.inc();
     call.on('data', (req: DiscoveryRequest) => {
@@ -260,7 +283,7 @@ export class Pilot {
       if (!s.node) continue;
       const types: Record<string, TypeStatus> = {};
       for (const [t, st] of s.types) types[t] = { names: st.names, wildcard: st.wildcard, versionSent: st.versionSent, versionAcked: st.versionAcked, lastNonce: st.lastNonce, ...(st.lastNack ? { lastNack: st.lastNack } : {}) };
-      out.push({ nodeId: s.node.id, role: s.node.role, cluster: s.node.cluster, network: s.node.network, locality: s.node.locality, connectedAt: s.connectedAt, types });
+      out.push({ nodeId: s.node.id, role: s.node.role, cluster: s.node.cluster, network: s.node.network, locality: s.node.locality, connectedAt: s.connectedAt, ...(s.peerIdentity ? { peerIdentity: s.peerIdentity } : {}), types });
     }
     return out;
   }

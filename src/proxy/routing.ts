@@ -1,7 +1,13 @@
 // Pure routing decisions for the east-west gateway: SNI + EDS state + outlier state → endpoint.
 import { parseGatewaySni } from '../mesh/names.ts';
 
-export interface Endpoint { address: string; port: number; healthy: boolean }
+export interface Endpoint {
+  address: string;
+  port: number;
+  healthy: boolean;
+  /** EDS locality priority: 0 = closest; a higher level is used only when no lower one has an available endpoint */
+  priority?: number;
+}
 
 /** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */
 export type EndpointTable = ReadonlyMap<string, readonly Endpoint[]>;
@@ -46,9 +52,13 @@ export function route(
     return !o || o.ejectedUntil <= now;
   });
   if (candidates.length === 0) return { kind: 'no-endpoint', cluster };
+  // locality failover: only the closest priority level that still has an available endpoint
+  let best = Infinity;
+  for (const e of candidates) best = Math.min(best, e.priority ?? 0);
+  const level = candidates.filter((e) => (e.priority ?? 0) === best);
   let min = Infinity;
-  for (const e of candidates) min = Math.min(min, active.get(endpointKey(e)) ?? 0);
-  const least = candidates.filter((e) => (active.get(endpointKey(e)) ?? 0) === min);
+  for (const e of level) min = Math.min(min, active.get(endpointKey(e)) ?? 0);
+  const least = level.filter((e) => (active.get(endpointKey(e)) ?? 0) === min);
   return { kind: 'endpoint', cluster, endpoint: least[tieBreak % least.length]! };
 }
 

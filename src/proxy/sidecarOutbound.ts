@@ -27,6 +27,9 @@ export interface OutboundOptions {
   maxBodyBytes?: number;
 }
 
+/** Connect failures one request may skip past (each on a different endpoint). */
+const MAX_CONNECT_FAILURES = 16;
+
 export class Outbound {
   /** Keyed by gatewaySni(host, port) — the same key whether the endpoint is a sidecar or a remote gateway. */
   private table: EndpointTable = new Map();
@@ -80,9 +83,14 @@ export class Outbound {
     if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
     const sni = gatewaySni(host, t.port);
     const tried = new Set<string>();
+    // A failed connect sent nothing, so it is retried on another endpoint for any method and does not use up the
+    // retry budget (each endpoint is tried at most once per request, so a dead locality is skipped in one request).
+    // Failures after the request went out (reset, timeout, 503) are retried only for idempotent methods.
     const maxAttempts = IDEMPOTENT.has(req.method ?? 'GET') ? (this.o.maxAttempts ?? 3) : 1;
+    let attempts = 0;
+    let connectFailures = 0;
     let lastError = 'no healthy endpoint';
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
@@ -91,14 +99,20 @@ export class Outbound {
       try {
         const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body);
         recordOutcome(this.outliers, key, true, Date.now());
-        if (r.status === 503 && attempt + 1 < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
+        attempts++;
+        if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
         res.writeHead(r.status, r.headers);
         r.stream.pipe(res);
         finish(r.status, host);
         return;
       } catch (e) {
         lastError = `${key}: ${(e as Error).message}`;
-        if ((e as { connectPhase?: boolean }).connectPhase) recordOutcome(this.outliers, key, false, Date.now());
+        if ((e as { connectPhase?: boolean }).connectPhase) {
+          connectFailures++;
+          recordOutcome(this.outliers, key, false, Date.now());
+        } else {
+          attempts++;
+        }
       } finally {
         const n = (this.active.get(key) ?? 1) - 1;
         if (n <= 0) this.active.delete(key); else this.active.set(key, n);

@@ -82,6 +82,21 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
       progress(`registered ${c.name} (${c.region}, ${c.network}) with the control plane in ${t.controlPlane}`);
     }
 
+    // the workloads exist before the mesh is installed, as in a real cluster: Services, Pods, gateway Services
+    const demo = allDemoPods(t);
+    const tokenFiles = new Map<string, string>();
+    for (const c of t.clusters) {
+      const mine = demo.filter((p) => p.cluster === c.name);
+      await applyDemo(kcs.get(c.name)!, mine);
+      for (const p of mine) {
+        const file = join(stateDir, 'tokens', `${p.cluster}-${p.name}.token`);
+        writeFileSync(file, await serviceAccountToken(kcs.get(c.name)!, DEMO_NAMESPACE, p.serviceAccount), { mode: 0o600 });
+        tokenFiles.set(podKey(p), file);
+      }
+    }
+    for (const g of t.gateways) await applyGatewayService(kcs.get(g.cluster)!, g.network, g.address);
+    progress(`demo workloads registered: echo in every zone, a sleep client per cluster (namespace ${DEMO_NAMESPACE}, federated)`);
+
     const pods = new Map<string, RunningPod | undefined>();
     const gateways = new Map<string, RunningGateway | undefined>();
     const cp = await startControlPlane({
@@ -108,27 +123,15 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
       }));
     };
     for (const g of t.gateways) {
-      await applyGatewayService(kcs.get(g.cluster)!, g.network, g.address);
       await startGw(g);
       progress(`east-west gateway for ${g.network} (${g.region}) on ${g.address}:${GATEWAY_PORTS.listen}`);
     }
     cleanup.push(async () => { for (const g of gateways.values()) await g?.stop(200); });
 
-    const demo = allDemoPods(t);
-    const tokenFiles = new Map<string, string>();
-    for (const c of t.clusters) {
-      const mine = demo.filter((p) => p.cluster === c.name);
-      await applyDemo(kcs.get(c.name)!, mine);
-      for (const p of mine) {
-        const file = join(stateDir, 'tokens', `${p.cluster}-${p.name}.token`);
-        writeFileSync(file, await serviceAccountToken(kcs.get(c.name)!, DEMO_NAMESPACE, p.serviceAccount), { mode: 0o600 });
-        tokenFiles.set(podKey(p), file);
-      }
-    }
     const startPod = async (p: DemoPod): Promise<void> => { pods.set(podKey(p), await startMeshedPod(p, tokenFiles.get(podKey(p))!, mesh)); };
     await Promise.all(demo.map(startPod));
     cleanup.push(async () => { await Promise.all([...pods.values()].map((p) => p?.stop())); });
-    progress(`${demo.length} demo pods meshed (echo in every zone, a sleep client per cluster), certificates from the CA`);
+    progress(`${demo.length} demo pods meshed: sidecars have certificates from the CA and config from xDS`);
 
     const failed = new Set<string>();
     const sleepOf = (cluster: string): DemoPod => {

@@ -24,8 +24,8 @@ export async function startMeshedPod(pod: DemoPod, tokenFile: string, mesh: Mesh
   if (pod.app === 'echo') app = await startEcho({ cluster: pod.cluster, region: pod.region, zone: pod.zone, pod: pod.name }, { host: pod.ip, port: ECHO_PORT });
   try {
     const sidecar = await startSidecar({
-      xds: mesh.xds, ca: mesh.ca, caCertFile: mesh.caCertFile, tokenFile, clusterId: pod.cluster, network: pod.network, region: pod.region,
-      appPort: ECHO_PORT, namespace: DEMO_NAMESPACE, serviceAccount: pod.serviceAccount, service: `${pod.app}.${DEMO_NAMESPACE}.svc.cluster.local`,
+      xds: mesh.xds, ca: mesh.ca, caCertFile: mesh.caCertFile, tokenFile, clusterId: pod.cluster, network: pod.network, region: pod.region, zone: pod.zone,
+      appPort: ECHO_PORT, appHost: pod.ip, namespace: DEMO_NAMESPACE, serviceAccount: pod.serviceAccount, service: `${pod.app}.${DEMO_NAMESPACE}.svc.cluster.local`,
       trustDomain: mesh.trustDomain,
       outbound: { host: pod.ip, port: SIDECAR_OUTBOUND }, inbound: { host: pod.ip, port: SIDECAR_INBOUND }, metrics: { host: pod.ip, port: SIDECAR_METRICS },
     });
