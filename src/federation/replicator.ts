@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
-import { FIELD_MANAGER } from './labels.ts';
+import { FIELD_MANAGER, isManagedByMeshfed } from './labels.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
@@ -65,10 +65,13 @@ export class Replicator {
   private async one(api: k8s.KubernetesObjectApi, a: ReplicationAction): Promise<void> {
     switch (a.op) {
       case 'apply-namespace':
-      case 'apply-service':
-        // no force: if a native object appeared since the plan, the apply conflicts (409) instead of taking it over
+      case 'apply-service': {
+        // the plan came from the informer cache: an object someone created since then is theirs, never merged into
+        const live = await api.read(a.body as k8s.KubernetesObject & { metadata: { name: string } }).catch((e: unknown) => { if ((e as { code?: number }).code === 404) return undefined; throw e; });
+        if (live && (a.op === 'apply-namespace' || !isManagedByMeshfed(live.metadata?.labels))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
         await api.patch(a.body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
         return;
+      }
       case 'delete-service':
         await api.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } });
         return;
