@@ -27,7 +27,8 @@ export function renderStatus(clusters: readonly ClusterStatus[], proxies: readon
   return out.join('\n');
 }
 
-async function getJson<T>(base: string, path: string): Promise<T> {
+/** GET one admin JSON document; every failure is one line that says what to check. */
+export async function getJson<T>(base: string, path: string): Promise<T> {
   let r: Response;
   try {
     r = await fetch(base + path, { signal: AbortSignal.timeout(5000) });

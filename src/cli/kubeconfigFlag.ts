@@ -8,7 +8,7 @@ export function loadKubeConfigFlag(file: string | undefined, context: string | u
     if (file) kc.loadFromFile(file);
     else kc.loadFromDefault();
   } catch (e) {
-    throw new UserError(`cannot load ${what} ${file ?? '(default: $KUBECONFIG or ~/.kube/config)'}: ${(e as Error).message}`);
+    throw new UserError(`cannot load ${what} ${file ?? '(default: $KUBECONFIG or ~/.kube/config)'}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (context) {
     if (!kc.getContextObject(context)) throw new UserError(`context "${context}" is not in ${file ?? `the ${what}`} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);

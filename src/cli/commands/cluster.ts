@@ -1,4 +1,112 @@
-// `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
-import type { Command } from '../command.ts';
+// `meshfed cluster add | list | remove`: registration of member clusters with the control plane.
+import { stringify } from 'yaml';
+import * as k8s from '@kubernetes/client-node';
+import { bool, hostPort, requireStr, str, UserError, type Command } from '../command.ts';
+import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
+import { registerCluster, RegistrationError } from '../../federation/register.ts';
+import { unregisterCluster } from '../../federation/unregister.ts';
+import { clusterRows } from '../../federation/clusterList.ts';
+import { LABELS, SYSTEM_NAMESPACE } from '../../federation/labels.ts';
+import { getJson } from '../../admin/status.ts';
+import { table } from '../../admin/views.ts';
+import type { ClusterStatus } from '../../mesh/types.ts';
 
-export const clusterCommands: Command[] = [];
+const controlPlaneFlags = {
+  'config-kubeconfig': { type: 'string', help: 'FILE  kubeconfig of the control plane\'s cluster, where registrations are stored (default: $KUBECONFIG / ~/.kube/config)' },
+  'config-context': { type: 'string', help: 'CTX  its context' },
+} as const;
+
+const asUserError = (e: unknown): never => {
+  if (e instanceof UserError) throw e;
+  throw new UserError(e instanceof RegistrationError ? e.message : `${(e as Error).message}`);
+};
+
+export const clusterCommands: Command[] = [
+  {
+    path: ['cluster', 'add'],
+    summary: 'register a remote cluster: create a narrow reader identity there and store its token (only) in the control plane',
+    usage: 'meshfed cluster add --kubeconfig FILE [--context CTX] [--name ID] [--network NET] [--region R] [--dry-run -o yaml]',
+    flags: {
+      kubeconfig: { type: 'string', help: 'FILE  the operator\'s kubeconfig of the REMOTE cluster (needs rights to create RBAC there)' },
+      context: { type: 'string', help: 'CTX  context in that kubeconfig (default: its current context)' },
+      name: { type: 'string', help: 'ID  cluster name in the mesh (default: the context name)' },
+      network: { type: 'string', help: 'NET  its network (default: label topology.istio.io/network on kube-system or the nodes)' },
+      region: { type: 'string', help: 'R  its region (default: label topology.kubernetes.io/region on the nodes)' },
+      ...controlPlaneFlags,
+      'dry-run': { type: 'boolean', help: 'verify, then print the registration Secret instead of writing anything (the token is a placeholder: apply it with your GitOps tool after minting one)' },
+      output: { type: 'string', short: 'o', default: 'yaml', help: 'yaml  output format of --dry-run' },
+    },
+    run: async (args, io) => {
+      const remote = loadKubeConfigFlag(requireStr(args, 'kubeconfig'), str(args, 'context'), 'remote kubeconfig');
+      const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
+      if (str(args, 'output') !== 'yaml') throw new UserError(`-o ${str(args, 'output')}: only yaml is supported`);
+      const name = str(args, 'name') ?? remote.getCurrentContext();
+      const r = await registerCluster({
+        remote, name, controlPlane, dryRun: bool(args, 'dry-run'),
+        ...(str(args, 'network') ? { network: requireStr(args, 'network') } : {}),
+        ...(str(args, 'region') ? { region: requireStr(args, 'region') } : {}),
+        onProgress: (l) => io.err(l),
+      }).catch(asUserError);
+      if (bool(args, 'dry-run')) {
+        const { stringData, ...rest } = r.secret;
+        io.out(stringify({ ...rest, stringData }).trimEnd());
+        return 0;
+      }
+      io.out(`cluster ${name} registered (${r.registration.server}, network ${r.registration.network}, region ${r.registration.region})`);
+      return 0;
+    },
+  },
+  {
+    path: ['cluster', 'list'],
+    summary: 'list registered clusters with their live state from the control plane',
+    flags: {
+      ...controlPlaneFlags,
+      admin: { type: 'string', default: '127.0.0.1:15014', help: 'HOST:PORT  the control plane\'s admin server (live state)' },
+      output: { type: 'string', short: 'o', help: 'json  machine-readable output' },
+    },
+    run: async (args, io) => {
+      const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
+      const secrets = await controlPlane.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` })
+        .then((l) => l.items)
+        .catch((e: unknown) => {
+          if ((e as { code?: number }).code === 404) return [];
+          throw new UserError(`cannot read registrations from the control-plane cluster ${controlPlane.getCurrentCluster()?.server}: ${(e as Error).message}`);
+        });
+      const { host, port } = hostPort(requireStr(args, 'admin'), 'admin');
+      let live: ClusterStatus[] | undefined;
+      let why = '';
+      try { live = await getJson<ClusterStatus[]>(`http://${host}:${port}`, '/debug/clusters'); } catch { why = `control plane not reachable at ${host}:${port}`; }
+      const rows = clusterRows(secrets, live, why);
+      if (str(args, 'output') === 'json') { io.out(JSON.stringify(rows, null, 2)); return 0; }
+      if (rows.length === 0) { io.out('no clusters registered: add one with "meshfed cluster add --kubeconfig FILE"'); return 0; }
+      io.out(table(['NAME', 'SERVER', 'NETWORK', 'REGION', 'STATE', 'SERVICES', 'ENDPOINTS', 'LAST SYNC', 'REASON'],
+        rows.map((r) => [r.name, r.server, r.network, r.region, r.state, r.services, r.endpoints, r.lastSync, r.reason])));
+      return 0;
+    },
+  },
+  {
+    path: ['cluster', 'remove'],
+    summary: 'stop federating a cluster (deletes its registration); --purge also removes what meshfed created in it',
+    usage: 'meshfed cluster remove NAME [--purge --kubeconfig FILE [--context CTX]]',
+    positionals: true,
+    flags: {
+      ...controlPlaneFlags,
+      purge: { type: 'boolean', help: 'also delete meshfed\'s reader identity, replicas and empty meshfed namespaces in that cluster' },
+      kubeconfig: { type: 'string', help: 'FILE  operator kubeconfig of the removed cluster (for --purge)' },
+      context: { type: 'string', help: 'CTX  its context' },
+    },
+    run: async (args, io) => {
+      const name = args.positionals[0];
+      if (!name || args.positionals.length > 1) throw new UserError('usage: meshfed cluster remove NAME [--purge --kubeconfig FILE]');
+      const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
+      let purge: k8s.KubeConfig | undefined;
+      if (bool(args, 'purge')) {
+        if (!str(args, 'kubeconfig')) throw new UserError('--purge needs --kubeconfig FILE: the operator\'s kubeconfig of that cluster (the stored token may not delete RBAC)');
+        purge = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'), 'remote kubeconfig');
+      }
+      await unregisterCluster({ controlPlane, name, ...(purge ? { purge } : {}), onProgress: (l) => io.err(l) }).catch(asUserError);
+      io.out(`cluster ${name} removed${purge ? ' and purged' : ''}`);
+      return 0;
+    },
+  },
+];
