@@ -66,16 +66,19 @@ export const clusterCommands: Command[] = [
     },
     run: async (args, io) => {
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
-      const secrets = await controlPlane.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` })
-        .then((l) => l.items)
-        .catch((e: unknown) => {
-          if ((e as { code?: number }).code === 404) return [];
-          throw new UserError(`cannot read registrations from the control-plane cluster ${controlPlane.getCurrentCluster()?.server}: ${(e as Error).message}`);
-        });
       const { host, port } = hostPort(requireStr(args, 'admin'), 'admin');
       let live: ClusterStatus[] | undefined;
       let why = '';
       try { live = await getJson<ClusterStatus[]>(`http://${host}:${port}`, '/debug/clusters'); } catch { why = `control plane not reachable at ${host}:${port}`; }
+      const secrets = await controlPlane.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` })
+        .then((l) => l.items)
+        .catch((e: unknown) => {
+          if ((e as { code?: number }).code === 404) return [];
+          const msg = `cannot read registrations from the control-plane cluster ${controlPlane.getCurrentCluster()?.server}: ${((e as Error).message ?? '').split('\n')[0]}`;
+          if (!live) throw new UserError(msg);
+          io.err(`warning: ${msg}; showing the control plane's live view only`);
+          return [];
+        });
       const rows = clusterRows(secrets, live, why);
       if (str(args, 'output') === 'json') { io.out(JSON.stringify(rows, null, 2)); return 0; }
       if (rows.length === 0) { io.out('no clusters registered: add one with "meshfed cluster add --kubeconfig FILE"'); return 0; }
