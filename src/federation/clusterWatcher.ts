@@ -143,7 +143,8 @@ export class ClusterWatcher {
   }
 
   private setState(state: ClusterState, reason: string | undefined): void {
-    if (state === this.stateValue && reason === this.reason) return;
+    // one reason per outage: the other informers failing the same way (or each retry) change nothing
+    if (state === this.stateValue) return;
     // the first failure keeps its time: "unreachable since" is when it went away, not the last retry
     if (state !== this.stateValue) this.since = new Date().toISOString();
     this.stateValue = state;

@@ -5,8 +5,23 @@ import type { MeshSnapshot } from '../mesh/types.ts';
 
 export interface SnapshotEvent { kind: MeshEventKind; message: string; data: Record<string, unknown> }
 
+/** Regions whose every member cluster is unreachable: their traffic is failing over. */
+export function regionsDown(s: MeshSnapshot): Set<string> {
+  const byRegion = new Map<string, boolean>();
+  for (const c of s.clusters) byRegion.set(c.region, (byRegion.get(c.region) ?? true) && c.state === 'unreachable');
+  return new Set([...byRegion].filter(([, down]) => down).map(([r]) => r));
+}
+
 export function snapshotEvents(prev: MeshSnapshot, next: MeshSnapshot): SnapshotEvent[] {
   const out: SnapshotEvent[] = [];
+  const was = regionsDown(prev);
+  const now = regionsDown(next);
+  for (const r of now) {
+    if (was.has(r)) continue;
+    const to = next.failover[r]?.[0];
+    out.push({ kind: 'failover.started', message: `region ${r} is unreachable: its traffic fails over${to ? ` to ${to}` : ''}`, data: { region: r, ...(to ? { to } : {}) } });
+  }
+  for (const r of was) if (!now.has(r) && next.clusters.some((c) => c.region === r)) out.push({ kind: 'failover.ended', message: `region ${r} is back`, data: { region: r } });
   for (const [key, svc] of next.services) {
     const old = prev.services.get(key);
     if (old === svc) continue;

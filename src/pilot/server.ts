@@ -168,7 +168,7 @@ export class Pilot {
     }
     const secs = (Date.now() - started) / 1000;
     this.m?.latency.observe(secs);
-    this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
+    if (pushed > 0) this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
   }
 
   private onStream(call: Stream['call'], peerIdentity?: string): void {

@@ -7,6 +7,8 @@ export interface Endpoint {
   healthy: boolean;
   /** EDS locality priority: 0 = closest; a higher level is used only when no lower one has an available endpoint */
   priority?: number;
+  /** region of the endpoint's EDS locality (telemetry) */
+  region?: string;
 }
 
 /** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */

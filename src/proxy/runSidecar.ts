@@ -31,7 +31,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   const registry = newRegistry();
   const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
   let configured = false;
-  const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
+  const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, sourceCluster: cfg.clusterId, sourceRegion: cfg.region, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
   const identity = await keepCredentials({ caAddress: cfg.ca, caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
     outbound.setCredentials(c);
     inbound.setCredentials(c);

@@ -18,6 +18,9 @@ export interface OutboundOptions {
   port: number;
   namespace: string;
   sourceWorkload: string;
+  /** this workload's cluster and region (telemetry labels) */
+  sourceCluster?: string;
+  sourceRegion?: string;
   trustDomain: string;
   tls: { key: string; cert: string; ca: string };
   registry: Registry;
@@ -44,8 +47,8 @@ export class Outbound {
 
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
-    this.requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], registers }));
-    this.duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+    this.requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], registers }));
+    this.duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -64,8 +67,11 @@ export class Outbound {
     const t = parseOutboundTarget(req.url ?? '/', req.headers.host);
     if ('error' in t) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${t.error}\n`); return; }
     const host = candidateHosts(t.host, this.o.namespace).find((h) => this.table.has(gatewaySni(h, t.port)));
-    const finish = (code: number, svc: string): void => {
-      const labels = { reporter: 'source', source_workload: this.o.sourceWorkload, destination_service: svc, response_code: String(code) };
+    const finish = (code: number, svc: string, destinationRegion = 'unknown'): void => {
+      const labels = {
+        reporter: 'source', source_workload: this.o.sourceWorkload, source_cluster: this.o.sourceCluster ?? 'unknown', source_region: this.o.sourceRegion ?? 'unknown',
+        destination_service: svc, destination_region: destinationRegion, response_code: String(code),
+      };
       this.requests.inc(labels);
       this.duration.observe(labels, Date.now() - started);
     };
@@ -103,7 +109,7 @@ export class Outbound {
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
         res.writeHead(r.status, r.headers);
         r.stream.pipe(res);
-        finish(r.status, host);
+        finish(r.status, host, d.endpoint.region);
         return;
       } catch (e) {
         lastError = `${key}: ${(e as Error).message}`;

@@ -48,6 +48,7 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
       topology: t, stateDir,
       ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
       onProgress: (l) => io.out(`  ${l}`),
+      trafficEveryMs: 1000,
     });
   } catch (e) {
     removeState(stateFile);

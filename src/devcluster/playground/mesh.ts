@@ -28,6 +28,8 @@ export interface MeshPlaygroundOptions {
   /** control plane ports on 127.0.0.1 (0 = any free port, for tests) */
   ports: { xds: number; secure: number; admin: number };
   onProgress?: (line: string) => void;
+  /** the sleep client of every cluster calls echo this often (ms) — traffic for the dashboard; 0/undefined: none */
+  trafficEveryMs?: number;
 }
 
 export interface MeshPlayground {
@@ -168,6 +170,12 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
       }
     }
     progress('every cluster reaches echo.demo through its sidecar');
+    if (o.trafficEveryMs) {
+      const every = o.trafficEveryMs;
+      const timers = t.clusters.map((c) => setInterval(() => { void call(c.name); }, every));
+      cleanup.push(async () => { for (const tm of timers) clearInterval(tm); });
+      progress(`demo traffic: every cluster's sleep client calls echo every ${every} ms`);
+    }
 
     return {
       topology: t, kubeconfig, clusters, controlPlane: cp, pods, gateways, failed,
