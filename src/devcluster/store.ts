@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.js';
+import { ObjectIndex } from './objectIndex.js';
 import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.js';
 import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.js';
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.js';
@@ -31,7 +32,7 @@ const objKey = (info: ResourceInfo, ns: string, name: string) => `${resourceKey(
 
 export class Store {
   readonly resources = new ResourceTable();
-  private objects = new Map<string, KubeObject>();
+  private objects = new ObjectIndex();
   private rv = 0;
   private history: HistoryEntry[] = [];
   private compactedRv = 0; // events with rv <= compactedRv are no longer replayable
@@ -67,12 +68,12 @@ export class Store {
   list(info: ResourceInfo, ns: string, opts: ListOptions = {}): { items: KubeObject[]; resourceVersion: string; continue?: string; remainingItemCount?: number } {
     const label = parseSelector(opts.labelSelector);
     const field = parseFieldSelector(opts.fieldSelector);
-    const prefix = `${resourceKey(info.group, info.plural)}|`;
-    let items = [...this.objects.entries()]
-      .filter(([k, o]) => k.startsWith(prefix) && (!ns || !info.namespaced || o.metadata.namespace === ns))
+    const order = (o: KubeObject) => (o.metadata.namespace ?? '') + '/' + o.metadata.name;
+    let items = [...this.objects.ofResource(resourceKey(info.group, info.plural))]
+      .filter(([, o]) => !ns || !info.namespaced || o.metadata.namespace === ns)
       .map(([, o]) => o)
       .filter((o) => matches(label, o.metadata.labels ?? {}) && matches(field, fieldsOf(o)))
-      .sort((a, b) => ((a.metadata.namespace ?? '') + '/' + a.metadata.name).localeCompare((b.metadata.namespace ?? '') + '/' + b.metadata.name));
+      .sort((a, b) => { const x = order(a); const y = order(b); return x < y ? -1 : x > y ? 1 : 0; });
     let listRv = this.rv;
     if (opts.continue) {
       let tok: { rv: number; start: string };
@@ -375,7 +376,7 @@ export class Store {
     }
     this.rv = data.resourceVersion;
     this.compactedRv = this.rv;
-    this.objects = new Map(data.objects);
+    this.objects = new ObjectIndex(data.objects);
     for (const [k, o] of this.objects) {
       if (k.startsWith('apiextensions.k8s.io/customresourcedefinitions|')) this.resources.setCrd(o.metadata.name!, resourcesFromCrd(o.spec as CrdSpec));
       if (k.startsWith('/services|')) { const ip = (o.spec as Record<string, unknown>)?.clusterIP; if (typeof ip === 'string') this.ips.claim(ip); }

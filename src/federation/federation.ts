@@ -219,7 +219,11 @@ export class Federation {
         let actions = planReplication(this.current, ready.map((w) => w.objects()));
         // until every member has synced once, a missing source may just not be listed yet: no deletions
         if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
-        if (actions.length) await this.replicator.apply(actions);
+        if (actions.length) {
+          const t0 = performance.now();
+          const n = await this.replicator.apply(actions);
+          if (n) this.log.info({ writes: n, planned: actions.length, ms: Math.round(performance.now() - t0) }, 'replication pass');
+        }
       } while (this.replicateAgain && !this.stopped);
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'replication pass failed');

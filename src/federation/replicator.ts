@@ -8,6 +8,7 @@ import { FIELD_MANAGER, isManagedByMeshfed } from './labels.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
+const WRITES_IN_FLIGHT = 8;
 
 export function actionKey(a: ReplicationAction): string {
   switch (a.op) {
@@ -37,29 +38,45 @@ export class Replicator {
     for (const [k, v] of this.recent) if (t - v.at > RECENT_MS) this.recent.delete(k);
     const todo = actions.filter((a) => this.recent.get(actionKey(a))?.sig !== actionSignature(a));
     const byCluster = new Map<string, ReplicationAction[]>();
-    for (const a of todo) byCluster.set(a.cluster, [...(byCluster.get(a.cluster) ?? []), a]);
+    for (const a of todo) {
+      const l = byCluster.get(a.cluster);
+      if (l) l.push(a); else byCluster.set(a.cluster, [a]);
+    }
     let written = 0;
     await Promise.all([...byCluster].map(async ([cluster, list]) => {
       const kc = this.kubeConfigFor(cluster);
       if (!kc) return;
       const api = k8s.KubernetesObjectApi.makeApiClient(kc);
-      for (const a of list) {
-        this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
-        try {
-          await this.one(api, a);
-          written++;
-          this.writes.inc({ cluster, op: a.op, result: 'ok' });
-          this.log.info({ cluster, op: a.op, object: actionKey(a).split('|')[2] }, 'replicated');
-        } catch (e) {
-          const code = (e as { code?: number }).code;
-          if (a.op.startsWith('delete') && code === 404) continue; // already gone: the goal is reached
-          this.recent.delete(actionKey(a)); // retry on the next pass
-          this.writes.inc({ cluster, op: a.op, result: code === 409 ? 'conflict' : 'error' });
-          this.log.warn({ cluster, op: a.op, object: actionKey(a).split('|')[2], err: (e as Error).message }, 'replication write failed');
-        }
+      // Namespaces before the Services that live in them; then a few writes in flight per cluster
+      const lanes = [list.filter((a) => a.op === 'apply-namespace'), list.filter((a) => a.op !== 'apply-namespace' && a.op !== 'delete-namespace'), list.filter((a) => a.op === 'delete-namespace')];
+      for (const lane of lanes) {
+        let next = 0;
+        await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, lane.length) }, async () => {
+          while (next < lane.length) {
+            const a = lane[next++]!;
+            if (await this.write(api, cluster, a)) written++;
+          }
+        }));
       }
     }));
     return written;
+  }
+
+  private async write(api: k8s.KubernetesObjectApi, cluster: string, a: ReplicationAction): Promise<boolean> {
+    this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
+    try {
+      await this.one(api, a);
+      this.writes.inc({ cluster, op: a.op, result: 'ok' });
+      this.log.debug({ cluster, op: a.op, object: actionKey(a).split('|')[2] }, 'replicated');
+      return true;
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (a.op.startsWith('delete') && code === 404) return false; // already gone: the goal is reached
+      this.recent.delete(actionKey(a)); // retry on the next pass
+      this.writes.inc({ cluster, op: a.op, result: code === 409 ? 'conflict' : 'error' });
+      this.log.warn({ cluster, op: a.op, object: actionKey(a).split('|')[2], err: (e as Error).message }, 'replication write failed');
+      return false;
+    }
   }
 
   private async one(api: k8s.KubernetesObjectApi, a: ReplicationAction): Promise<void> {

@@ -87,22 +87,20 @@ export function endpointSliceController(): Controller {
   const stops: Array<() => void> = [];
   let store: Store | undefined;
   let queued = false;
-  const reconcile = () => {
-    queued = false;
-    const s = store;
-    if (!s) return;
-    const svcI = s.info('', 'services'), podI = s.info('', 'pods'), nodeI = s.info('', 'nodes'), epsI = s.info('discovery.k8s.io', 'endpointslices');
-    const nodes = s.list(nodeI, '').items;
-    const pods = s.list(podI, '').items;
-    const services = s.list(svcI, '').items;
-    const existing = s.list(epsI, '', { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` }).items;
+  // namespaces whose Services/Pods/slices changed since the last pass (all of them after a Node change)
+  let dirty = new Set<string>();
+  let all = true;
+  const reconcileNamespace = (s: Store, ns: string, nodes: KubeObject[]): void => {
+    const svcI = s.info('', 'services'), podI = s.info('', 'pods'), epsI = s.info('discovery.k8s.io', 'endpointslices');
+    const pods = s.list(podI, ns).items;
+    const services = s.list(svcI, ns).items;
+    const existing = new Map(s.list(epsI, ns, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` }).items.map((e) => [String(e.metadata.name), e]));
     const want = new Set<string>();
     for (const svc of services) {
-      const ns = String(svc.metadata.namespace);
-      for (const d of desiredSlices(svc, pods.filter((p) => p.metadata.namespace === ns), nodes)) {
+      for (const d of desiredSlices(svc, pods, nodes)) {
         const name = String(d.metadata.name);
-        want.add(`${ns}/${name}`);
-        const cur = existing.find((e) => e.metadata.namespace === ns && e.metadata.name === name);
+        want.add(name);
+        const cur = existing.get(name);
         try {
           if (!cur) s.create(epsI, ns, d);
           else if (!sameContent(cur, d)) s.update(epsI, ns, name, { ...cur, ...d, metadata: { ...cur.metadata, labels: d.metadata.labels } });
@@ -111,13 +109,32 @@ export function endpointSliceController(): Controller {
         }
       }
     }
-    for (const e of existing) {
-      const k = `${e.metadata.namespace}/${e.metadata.name}`;
-      if (want.has(k)) continue;
-      try { s.delete(epsI, String(e.metadata.namespace), String(e.metadata.name)); } catch { /* already gone */ }
+    for (const [name] of existing) {
+      if (want.has(name)) continue;
+      try { s.delete(epsI, ns, name); } catch { /* already gone */ }
     }
   };
-  const kick = () => { if (!queued) { queued = true; setImmediate(reconcile); } };
+  const reconcile = () => {
+    queued = false;
+    const s = store;
+    if (!s) return;
+    const nodes = s.list(s.info('', 'nodes'), '').items;
+    let namespaces = dirty;
+    if (all) {
+      namespaces = new Set<string>();
+      for (const [g, p] of [['', 'services'], ['', 'pods'], ['discovery.k8s.io', 'endpointslices']] as const) {
+        for (const o of s.list(s.info(g, p), '').items) namespaces.add(String(o.metadata.namespace));
+      }
+    }
+    dirty = new Set();
+    all = false;
+    for (const ns of namespaces) reconcileNamespace(s, ns, nodes);
+  };
+  const kick = (ev?: { object?: unknown }) => {
+    const ns = (ev?.object as KubeObject | undefined)?.metadata?.namespace;
+    if (ns) dirty.add(String(ns)); else all = true;
+    if (!queued) { queued = true; setImmediate(reconcile); }
+  };
   return {
     start(s) {
       store = s;
@@ -125,6 +142,7 @@ export function endpointSliceController(): Controller {
       for (const [g, p] of [['', 'services'], ['', 'pods'], ['', 'nodes'], ['discovery.k8s.io', 'endpointslices']] as const) {
         stops.push(s.watch(s.info(g, p), '', { resourceVersion: rv }, kick));
       }
+      all = true;
       reconcile();
     },
     stop() { for (const f of stops.splice(0)) f(); store = undefined; },

@@ -1,0 +1,103 @@
+// Federation end to end: 5 API stand-ins (in a child process, so the RSS below is federation's own) with 1,000
+// services × 3 endpoints each. Measures: registration of 4 remotes, initial sync to a complete snapshot, finished
+// replication (every cluster holds every other cluster's services), peak RSS, and change → snapshot latency
+// (an EndpointSlice write in one cluster → the new snapshot) — side by side with the baseline of the same write
+// seen by a bare client-node informer on that cluster (the watch path's floor).
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import * as k8s from '@kubernetes/client-node';
+import { Federation } from '../src/federation/federation.ts';
+import { registerCluster } from '../src/federation/register.ts';
+import { EventBus } from '../src/observe/events.ts';
+import { newRegistry } from '../src/observe/metrics.ts';
+import { percentile } from '../src/devcluster/playground/failoverStats.ts';
+
+const CLUSTERS = Number(process.env.BENCH_FED_CLUSTERS ?? 5);
+const SERVICES = Number(process.env.BENCH_FED_SERVICES ?? 1000);
+const EPS = 3;
+const CHANGES = Number(process.env.BENCH_FED_CHANGES ?? 100);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dir = mkdtempSync(join(tmpdir(), 'meshfed-bench-fed-'));
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/standins.ts', import.meta.url).pathname, String(CLUSTERS), String(SERVICES), String(EPS), join(dir, 'kubeconfig')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'test' } });
+const ready = await new Promise<{ kubeconfig: string; clusters: string[] }>((resolve, reject) => {
+  createInterface(child.stdout).on('line', (l) => { try { resolve(JSON.parse(l)); } catch { /* progress */ } });
+  child.once('exit', (c) => reject(new Error(`stand-ins exited ${c}`)));
+});
+const kcFor = (ctx: string): k8s.KubeConfig => { const kc = new k8s.KubeConfig(); kc.loadFromFile(ready.kubeconfig); kc.setCurrentContext(ctx); return kc; };
+
+let peakRss = 0;
+const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+const result: Record<string, unknown> = { clusters: CLUSTERS, services: CLUSTERS * SERVICES, endpoints: CLUSTERS * SERVICES * EPS };
+const cp = kcFor('c0');
+let fed: Federation | undefined;
+try {
+  let t = performance.now();
+  for (const c of ready.clusters.slice(1)) await registerCluster({ remote: kcFor(c), name: c, controlPlane: cp });
+  result.registerMs = Math.round(performance.now() - t);
+  log(`registered ${CLUSTERS - 1} remotes in ${result.registerMs} ms`);
+
+  const registry = newRegistry();
+  fed = new Federation({ kubeConfig: cp, local: { name: 'c0', network: 'net0', region: 'r0' }, registry, events: new EventBus() });
+  t = performance.now();
+  await fed.start();
+  const endpoints = () => [...fed!.snapshot().services.values()].reduce((n, s) => n + s.endpoints.length, 0);
+  while (fed.snapshot().services.size < CLUSTERS * SERVICES || endpoints() < CLUSTERS * SERVICES * EPS) await sleep(10);
+  result.initialSyncMs = Math.round(performance.now() - t);
+  log(`complete snapshot after ${result.initialSyncMs} ms`);
+  const writes = async () => (await registry.getSingleMetric('meshfed_replication_writes_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+  const want = CLUSTERS * (CLUSTERS - 1) * SERVICES;
+  for (let last = -1; ;) {
+    const w = await writes();
+    if (w >= want) break;
+    if (w !== last) { log(`replication: ${w}/${want} writes`); last = w; }
+    if (performance.now() - t > 600_000) throw new Error('replication did not finish in 10 minutes');
+    await sleep(200);
+  }
+  result.replicationDoneMs = Math.round(performance.now() - t);
+  result.replicationWrites = await writes();
+  log(`replication finished after ${result.replicationDoneMs} ms`);
+  await sleep(3000);
+  result.steadyStateWritesIn3s = (await writes()) - (result.replicationWrites as number);
+
+  // change → snapshot, and the informer floor for the same writes
+  const kc1 = kcFor('c1');
+  const discovery = kc1.makeApiClient(k8s.DiscoveryV1Api);
+  const floor = k8s.makeInformer(kc1, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces());
+  let seen: ((name: string) => void) | undefined;
+  floor.on('update', (o) => seen?.(o.metadata?.name ?? ''));
+  await floor.start();
+  const lat: number[] = [];
+  const base: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const s = i % SERVICES;
+    const ns = `ns${s % 10}`;
+    const name = `svc-1-${s}`;
+    const ready = i % 2 === 1;
+    const t0 = performance.now();
+    const inFed = new Promise<void>((resolve) => {
+      const off = fed!.onSnapshot((snap) => {
+        const ep = snap.services.get(`${ns}/${name}`)?.endpoints[0];
+        if (ep && ep.ready === ready) { off(); lat.push(performance.now() - t0); resolve(); }
+      });
+    });
+    const inFloor = new Promise<void>((resolve) => { seen = (n) => { if (n === `${name}-1`) { base.push(performance.now() - t0); resolve(); } }; });
+    await discovery.patchNamespacedEndpointSlice({ name: `${name}-1`, namespace: ns, body: [{ op: 'replace', path: '/endpoints/0/conditions/ready', value: ready }] }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+    await Promise.race([Promise.all([inFed, inFloor]), sleep(5000)]);
+  }
+  await floor.stop();
+  result.changeToSnapshotMs = { p50: +percentile(lat, 50).toFixed(1), p99: +percentile(lat, 99).toFixed(1), n: lat.length };
+  result.baselineInformerMs = { p50: +percentile(base, 50).toFixed(1), p99: +percentile(base, 99).toFixed(1), n: base.length };
+  result.peakRssMB = Math.round(peakRss / 1e6);
+  result.targets = { initialSyncMs: 5000, peakRssMB: 500, changeToSnapshotP99Ms: 50 };
+  log(JSON.stringify(result));
+} finally {
+  clearInterval(rssTimer);
+  await fed?.stop();
+  child.kill('SIGTERM');
+}
+console.log(JSON.stringify(result));
