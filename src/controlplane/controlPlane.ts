@@ -16,6 +16,8 @@ import { EventBus } from '../observe/events.ts';
 import { newRegistry } from '../observe/metrics.ts';
 import { createLogger } from '../log.ts';
 import { controlPlaneSources } from './adminSources.ts';
+import { PolicyWatcher } from '../policy/watcher.ts';
+import { compilePolicy } from '../pilot/policy.ts';
 import { bundleTargets } from './bundleTargets.ts';
 
 export interface ControlPlaneConfig {
@@ -89,6 +91,25 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       )).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'));
     });
     stops.push(unsubscribe);
+
+    const announced = new Map<string, string>();
+    const policy = new PolicyWatcher({
+      kubeConfig: cfg.kubeConfig,
+      ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
+      onPolicy: (set, rejected) => {
+        pilot.setPolicy(compilePolicy(set));
+        for (const r of rejected) {
+          const sig = `${r.generation}|${r.reasons.join(';')}`;
+          if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
+          announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
+          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation}) rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, reasons: r.reasons });
+        }
+      },
+      log,
+    });
+    await policy.start();
+    stops.push(() => policy.stop());
+    progress('traffic policy: watching VirtualServices and DestinationRules');
 
     await federation.start();
     stops.push(() => federation.stop());

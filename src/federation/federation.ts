@@ -12,6 +12,7 @@ import { mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
 import { planReplication } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
+import { replicationInput, sameReplicationInput, type ReplicationInput } from './replicationInput.ts';
 import { snapshotEvents } from './snapshotEvents.ts';
 
 export interface FederationOptions {
@@ -50,6 +51,9 @@ export class Federation {
   private replicating = false;
   private replicateAgain = false;
   private stopped = false;
+  private lastMergeMs = 0;
+  private forcePlan = true;
+  private lastPlanned?: ReplicationInput;
   private readonly replicator: Replicator;
   private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
 
@@ -88,7 +92,7 @@ export class Federation {
     });
     await informer.start();
     const every = this.o.resyncMs ?? 60_000;
-    this.resync = setInterval(() => this.schedule(), every);
+    this.resync = setInterval(() => { this.forcePlan = true; this.schedule(); }, every);
     this.resync.unref();
     this.schedule();
   }
@@ -187,7 +191,9 @@ export class Federation {
   /** Coalesce bursts of informer events into one rebuild. */
   private schedule(): void {
     if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; this.rebuild(); }, this.o.coalesceMs ?? 5);
+    // under a storm of events (bulk replication) merging back to back would starve everything else: wait at least
+    // as long as the last merge took, so merging uses at most about half of the time
+    this.timer = setTimeout(() => { this.timer = undefined; this.rebuild(); }, Math.max(this.o.coalesceMs ?? 5, this.lastMergeMs));
   }
 
   private rebuild(): void {
@@ -198,7 +204,8 @@ export class Federation {
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
     });
-    this.m.merge.observe((performance.now() - t0) / 1000);
+    this.lastMergeMs = performance.now() - t0;
+    this.m.merge.observe(this.lastMergeMs / 1000);
     const prev = this.current;
     this.current = next;
     this.updateMetrics(next);
@@ -216,13 +223,25 @@ export class Federation {
       do {
         this.replicateAgain = false;
         const ready = watchers.filter((w) => w.state === 'connected');
-        let actions = planReplication(this.current, ready.map((w) => w.objects()));
+        const objects = ready.map((w) => w.objects());
+        // planning walks every service of every cluster: skip it when nothing it reads changed (endpoint-only
+        // changes, the most frequent kind); the periodic resync plans anyway, to repair drift
+        const input = replicationInput(this.current, objects);
+        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input)) continue;
+        this.forcePlan = false;
+        this.lastPlanned = input;
+        let actions = planReplication(this.current, objects);
         // until every member has synced once, a missing source may just not be listed yet: no deletions
         if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
         if (actions.length) {
           const t0 = performance.now();
-          const n = await this.replicator.apply(actions);
-          if (n) this.log.info({ writes: n, planned: actions.length, ms: Math.round(performance.now() - t0) }, 'replication pass');
+          const r = await this.replicator.apply(actions);
+          if (r.written || r.failed) this.log.info({ writes: r.written, failed: r.failed, planned: actions.length, ms: Math.round(performance.now() - t0) }, 'replication pass');
+          if (r.failed && !this.stopped) {
+            // retry what failed (a conflict, an unreachable cluster) after a pause, even if nothing else changes
+            this.forcePlan = true;
+            setTimeout(() => this.schedule(), 1000).unref();
+          }
         }
       } while (this.replicateAgain && !this.stopped);
     } catch (e) {

@@ -220,7 +220,18 @@ export function clusterEndpoints(c: ClusterView, namespace: string, name: string
   return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
+const gatewaysMemo = new WeakMap<readonly k8s.V1Service[], { sig: string; gateways: Gateway[] }>();
+
 export function gatewaysOf(c: ClusterView): Gateway[] {
+  const sig = `${c.status.name}|${c.status.region}|${clusterNetwork(c)}`;
+  const m = gatewaysMemo.get(c.services);
+  if (m && m.sig === sig) return m.gateways;
+  const gateways = computeGateways(c);
+  gatewaysMemo.set(c.services, { sig, gateways });
+  return gateways;
+}
+
+function computeGateways(c: ClusterView): Gateway[] {
   const out: Gateway[] = [];
   for (const svc of c.services) {
     const labels = svc.metadata?.labels ?? {};
@@ -240,7 +251,26 @@ export function gatewaysOf(c: ClusterView): Gateway[] {
   return out;
 }
 
-interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[] }
+interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[]; created: number }
+
+// A cluster's federated service definitions, recomputed only when its Services (the array) or the federated
+// namespaces change — a merge after one change elsewhere does not walk this cluster's Services again.
+const defsMemo = new WeakMap<readonly k8s.V1Service[], { cluster: string; fedSig: string; defs: [string, Definition][] }>();
+
+function clusterDefinitions(c: ClusterView, federated: ReadonlySet<string>, fedSig: string): [string, Definition][] {
+  const m = defsMemo.get(c.services);
+  if (m && m.cluster === c.status.name && m.fedSig === fedSig) return m.defs;
+  const defs: [string, Definition][] = [];
+  for (const svc of c.services) {
+    const ns = svc.metadata?.namespace;
+    const name = svc.metadata?.name;
+    if (!ns || !name || !federated.has(ns) || isManagedByMeshfed(svc.metadata?.labels)) continue;
+    if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
+    defs.push([serviceKey(ns, name), { cluster: c.status.name, svc, ports: servicePorts(svc), created: created(svc) }]);
+  }
+  defsMemo.set(c.services, { cluster: c.status.name, fedSig, defs });
+  return defs;
+}
 
 // What each MeshService was built from, to reuse it when a later merge has identical inputs.
 interface ServiceInputs { domainSuffix: string; svcs: k8s.V1Service[]; clusters: string[]; eps: (readonly Endpoint[])[] }
@@ -261,24 +291,20 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
   const defs = new Map<string, Definition[]>();
   const counts = new Map<string, { services: number; endpoints: number }>();
   const sorted = [...clusters].sort((a, b) => a.status.name.localeCompare(b.status.name));
+  const fedSig = [...federated].sort().join(',');
   for (const c of sorted) {
     counts.set(c.status.name, { services: 0, endpoints: 0 });
-    for (const svc of c.services) {
-      const ns = svc.metadata?.namespace;
-      const name = svc.metadata?.name;
-      if (!ns || !name || !federated.has(ns) || isManagedByMeshfed(svc.metadata?.labels)) continue;
-      if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
-      const key = serviceKey(ns, name);
-      const list = defs.get(key) ?? [];
-      list.push({ cluster: c.status.name, svc, ports: servicePorts(svc) });
-      defs.set(key, list);
+    for (const [key, d] of clusterDefinitions(c, federated, fedSig)) {
+      const list = defs.get(key);
+      if (list) list.push(d); else defs.set(key, [d]);
     }
   }
   const byName = new Map(sorted.map((c) => [c.status.name, c]));
   const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
   const services = new Map<string, MeshService>();
   for (const key of [...defs.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
-    const list = defs.get(key)!.sort((a, b) => created(a.svc) - created(b.svc) || a.cluster.localeCompare(b.cluster));
+    const list = defs.get(key)!;
+    if (list.length > 1) list.sort((a, b) => a.created - b.created || (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
     const winner = list[0]!;
     const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
     const inputs: ServiceInputs = { domainSuffix, svcs: list.map((d) => d.svc), clusters: list.map((d) => d.cluster), eps: [] };

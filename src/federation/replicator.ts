@@ -32,8 +32,8 @@ export class Replicator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Runs the actions (in order per cluster, clusters in parallel); returns how many writes were made. */
-  async apply(actions: readonly ReplicationAction[]): Promise<number> {
+  /** Runs the actions (in order per cluster, clusters in parallel); returns how many writes were made and failed. */
+  async apply(actions: readonly ReplicationAction[]): Promise<{ written: number; failed: number }> {
     const t = this.now();
     for (const [k, v] of this.recent) if (t - v.at > RECENT_MS) this.recent.delete(k);
     const todo = actions.filter((a) => this.recent.get(actionKey(a))?.sig !== actionSignature(a));
@@ -43,6 +43,7 @@ export class Replicator {
       if (l) l.push(a); else byCluster.set(a.cluster, [a]);
     }
     let written = 0;
+    let failed = 0;
     await Promise.all([...byCluster].map(async ([cluster, list]) => {
       const kc = this.kubeConfigFor(cluster);
       if (!kc) return;
@@ -54,28 +55,29 @@ export class Replicator {
         await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, lane.length) }, async () => {
           while (next < lane.length) {
             const a = lane[next++]!;
-            if (await this.write(api, cluster, a)) written++;
+            const r = await this.write(api, cluster, a);
+            if (r === 'ok') written++; else if (r === 'failed') failed++;
           }
         }));
       }
     }));
-    return written;
+    return { written, failed };
   }
 
-  private async write(api: k8s.KubernetesObjectApi, cluster: string, a: ReplicationAction): Promise<boolean> {
+  private async write(api: k8s.KubernetesObjectApi, cluster: string, a: ReplicationAction): Promise<'ok' | 'noop' | 'failed'> {
     this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
     try {
       await this.one(api, a);
       this.writes.inc({ cluster, op: a.op, result: 'ok' });
       this.log.debug({ cluster, op: a.op, object: actionKey(a).split('|')[2] }, 'replicated');
-      return true;
+      return 'ok';
     } catch (e) {
       const code = (e as { code?: number }).code;
-      if (a.op.startsWith('delete') && code === 404) return false; // already gone: the goal is reached
+      if (a.op.startsWith('delete') && code === 404) return 'noop'; // already gone: the goal is reached
       this.recent.delete(actionKey(a)); // retry on the next pass
       this.writes.inc({ cluster, op: a.op, result: code === 409 ? 'conflict' : 'error' });
       this.log.warn({ cluster, op: a.op, object: actionKey(a).split('|')[2], err: (e as Error).message }, 'replication write failed');
-      return false;
+      return 'failed';
     }
   }
 

@@ -18,7 +18,8 @@ export type MeshEventKind =
   | 'proxy.nack'
   | 'failover.started'
   | 'failover.ended'
-  | 'ca.rotated';
+  | 'ca.rotated'
+  | 'policy.rejected';
 
 export interface MeshEvent {
   kind: MeshEventKind;

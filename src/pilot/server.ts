@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { createLogger } from '../log.ts';
+import { NO_POLICY, type CompiledPolicy } from './policy.ts';
 import { emptySnapshot, type MeshSnapshot } from '../mesh/types.ts';
 import { PORTS } from '../mesh/names.ts';
 import { Counter, Gauge, Histogram } from '../observe/metrics.ts';
@@ -83,6 +84,7 @@ export class Pilot {
   private readonly log = createLogger('pilot');
   private server?: grpc.Server;
   private snapshot: MeshSnapshot = emptySnapshot();
+  private policy: CompiledPolicy = NO_POLICY;
   private readonly streams = new Set<Stream>();
   /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
   private cache = new Map<string, CacheEntry>();
@@ -145,6 +147,13 @@ export class Pilot {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((res) => server.tryShutdown(() => res()));
+  }
+
+  /** Replace the traffic policy (accepted VirtualServices/DestinationRules, FQDN hosts); pushed like a snapshot change. */
+  setPolicy(policy: CompiledPolicy): void {
+    if (policy.version === this.policy.version) return;
+    this.policy = policy;
+    this.setSnapshot(this.snapshot);
   }
 
   /** Replace the mesh; pushes are debounced (window debounceMs, at most maxDelayMs after the first change). */
@@ -232,20 +241,20 @@ export class Pilot {
   private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
     const snap = this.snapshot;
     // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
-    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix]);
+    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.policy.version]);
     if (this.cacheFor !== global) {
       this.cache = new Map();
       this.cacheFor = global;
     }
-    const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node)) : names;
+    const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node, this.policy)) : names;
     const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
     const resources: { name: string; any: AnyMessage; hash: string }[] = [];
     const h = createHash('sha256');
     for (const name of wanted) {
-      const svc = serviceForName(snap, node, type, name);
+      const svc = serviceForName(snap, node, type, name, this.policy);
       let e = this.cache.get(cls + name);
       if (!e || e.svc !== svc) {
-        const t = translate(snap, node, type, [name]);
+        const t = translate(snap, node, type, [name], false, this.policy);
         for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
         const gen = t.resources.get(name);
         const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;

@@ -4,6 +4,8 @@ import { gatewaySni, outboundClusterName, parseGatewaySni, parseOutboundClusterN
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import type { ProxyNode } from './node.ts';
 import { localityKey, localityPriorities } from './priority.ts';
+import { NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
+import { clusterPolicyFields, filterBySubset, translateRoutes } from '../policy/translate.ts';
 
 export type Resource = Record<string, unknown>;
 
@@ -41,34 +43,44 @@ export function allListenerNames(snapshot: MeshSnapshot): string[] {
   return out.sort();
 }
 
-export function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode): string[] {
+export function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode, policy: CompiledPolicy = NO_POLICY): string[] {
   const out: string[] = [];
-  for (const svc of snapshot.services.values())
-    for (const p of svc.ports) out.push(node.role === 'gateway' ? gatewaySni(svc.hostname, p.port) : outboundClusterName(svc.hostname, p.port));
+  for (const svc of snapshot.services.values()) {
+    for (const p of svc.ports) {
+      out.push(node.role === 'gateway' ? gatewaySni(svc.hostname, p.port) : outboundClusterName(svc.hostname, p.port));
+      if (node.role === 'gateway') continue;
+      for (const sub of policy.destinationRules.get(svc.hostname)?.spec.subsets ?? []) out.push(outboundClusterName(svc.hostname, p.port, sub.name));
+    }
+  }
   return out.sort();
 }
 
 const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
 
-export function listenerResource(name: string): Resource {
+export function listenerResource(name: string, withFault = false): Resource {
+  const router = { name: 'envoy.filters.http.router', typed_config: packAny(TYPE_URL.router, {}) };
+  // the fault filter must be in the chain for a route's fault config (VirtualService fault) to apply
+  const fault = { name: 'envoy.filters.http.fault', typed_config: packAny(TYPE_URL.fault, {}) };
   const hcm = packAny(TYPE_URL.httpConnectionManager, {
     rds: { config_source: ADS_SOURCE, route_config_name: name },
-    http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(TYPE_URL.router, {}) }],
+    http_filters: withFault ? [fault, router] : [router],
   });
   return { name, api_listener: { api_listener: hcm } };
 }
 
-export function routeResource(name: string, host: string, port: number): Resource {
-  return {
-    name,
-    virtual_hosts: [
-      {
-        name,
-        domains: [...new Set([name, host])],
-        routes: [{ match: { prefix: '' }, route: { cluster: outboundClusterName(host, port) } }],
-      },
-    ],
-  };
+export function routeResource(name: string, host: string, port: number, policy: CompiledPolicy = NO_POLICY): Resource {
+  const vs = policy.virtualServices.get(host);
+  const hashHeaders = new Map<string, string>();
+  for (const [h, dr] of policy.destinationRules) {
+    const header = dr.spec.trafficPolicy?.loadBalancer?.consistentHash?.httpHeaderName;
+    if (header) hashHeaders.set(h, header);
+  }
+  const routes = vs ? translateRoutes(vs, port, hashHeaders) : [{ match: { prefix: '' }, route: { cluster: outboundClusterName(host, port), ...(hashHeaders.get(host) ? { hash_policy: [{ header: { header_name: hashHeaders.get(host)!.toLowerCase() } }] } : {}) } }];
+  return { name, virtual_hosts: [{ name, domains: [...new Set([name, host])], routes }] };
+}
+
+function hasFault(policy: CompiledPolicy, host: string): boolean {
+  return (policy.virtualServices.get(host)?.spec.http ?? []).some((r) => r.fault);
 }
 
 export function clusterResource(name: string): Resource {
@@ -179,19 +191,30 @@ export function endpointResource(
   return { cluster_name: name, endpoints };
 }
 
-function resolveCluster(snapshot: MeshSnapshot, node: ProxyNode, name: string): { svc: MeshService; sp: ServicePort } | undefined {
+function resolveCluster(snapshot: MeshSnapshot, node: ProxyNode, name: string, policy: CompiledPolicy = NO_POLICY): { svc: MeshService; sp: ServicePort; subset: string } | undefined {
   const parsed = node.role === 'gateway' ? parseGatewaySni(name) : parseOutboundClusterName(name);
-  if (!parsed || parsed.subset !== '') return undefined;
+  if (!parsed) return undefined;
   const svc = findService(snapshot, parsed.host);
   const sp = svc && servicePort(svc, parsed.port);
-  return svc && sp ? { svc, sp } : undefined;
+  if (!svc || !sp) return undefined;
+  // a subset cluster exists only while a DestinationRule defines that subset
+  if (parsed.subset !== '' && (node.role === 'gateway' || !subsetOf(policy, svc.hostname, parsed.subset))) return undefined;
+  return { svc, sp, subset: parsed.subset };
+}
+
+/** CDS for a client: the default cluster plus traffic policy (DestinationRule, subset overrides). */
+function policyCluster(name: string, node: ProxyNode, host: string, subset: string, policy: CompiledPolicy): Resource {
+  const dr = policy.destinationRules.get(host);
+  if (!dr || node.role === 'gateway') return clusterResource(name);
+  const sub = subset ? subsetOf(policy, host, subset) : undefined;
+  return { ...clusterResource(name), ...clusterPolicyFields({ ...dr.spec.trafficPolicy, ...sub?.trafficPolicy }, node.role === 'proxyless') };
 }
 
 /**
  * Resources of one type for a node. `names` empty = wildcard (all of that type the role may see; proxyless
  * clients always name what they want, so an empty list gives them nothing for LDS/CDS unless wildcard is set).
  */
-export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, names: readonly string[], wildcard = false): Translation {
+export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, names: readonly string[], wildcard = false, policy: CompiledPolicy = NO_POLICY): Translation {
   const resources = new Map<string, Resource>();
   const warnings: string[] = [];
   const isGw = node.role === 'gateway';
@@ -205,27 +228,33 @@ export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: stri
         warnings.push(`${name}: no such service port in the mesh`);
         continue;
       }
-      resources.set(name, typeUrl === TYPE_URL.listener ? listenerResource(name) : routeResource(name, svc.hostname, hp.port));
+      resources.set(name, typeUrl === TYPE_URL.listener ? listenerResource(name, hasFault(policy, svc.hostname)) : routeResource(name, svc.hostname, hp.port, policy));
     }
   } else if (typeUrl === TYPE_URL.cluster || typeUrl === TYPE_URL.endpoint) {
-    const wanted = wildcard ? allClusterNames(snapshot, node) : names;
+    const wanted = wildcard ? allClusterNames(snapshot, node, policy) : names;
     for (const name of wanted) {
-      const r = resolveCluster(snapshot, node, name);
+      const r = resolveCluster(snapshot, node, name, policy);
       if (!r) {
         warnings.push(`${name}: no such cluster for a ${node.role}`);
         continue;
       }
-      resources.set(name, typeUrl === TYPE_URL.cluster ? clusterResource(name) : endpointResource(snapshot, node, name, r.svc, r.sp, warnings));
+      if (typeUrl === TYPE_URL.cluster) {
+        resources.set(name, policyCluster(name, node, r.svc.hostname, r.subset, policy));
+        continue;
+      }
+      const sub = r.subset ? subsetOf(policy, r.svc.hostname, r.subset) : undefined;
+      const svc = sub ? { ...r.svc, endpoints: filterBySubset(r.svc.endpoints as Endpoint[], sub) } : r.svc;
+      resources.set(name, endpointResource(snapshot, node, name, svc, r.sp, warnings));
     }
   }
   return { resources, warnings };
 }
 
 /** The service a resource name of this type refers to for this node (for caching), or undefined. */
-export function serviceForName(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, name: string): MeshService | undefined {
+export function serviceForName(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: string, name: string, policy: CompiledPolicy = NO_POLICY): MeshService | undefined {
   if (typeUrl === TYPE_URL.listener || typeUrl === TYPE_URL.route) {
     const hp = splitHostPort(name);
     return hp && findService(snapshot, hp.host);
   }
-  return resolveCluster(snapshot, node, name)?.svc;
+  return resolveCluster(snapshot, node, name, policy)?.svc;
 }

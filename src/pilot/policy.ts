@@ -1,0 +1,30 @@
+// The accepted traffic policy as pilot uses it: indexed by service FQDN, with a content version (a change of
+// policy invalidates pilot's resource cache). Pure.
+import { createHash } from 'node:crypto';
+import type { DestinationRule, Subset, VirtualService } from '../policy/types.ts';
+import type { PolicySet } from '../policy/validate.ts';
+
+export interface CompiledPolicy {
+  version: string;
+  /** FQDN → the VirtualService for it (the oldest name wins when two claim a host, as Istio merges by creation) */
+  virtualServices: ReadonlyMap<string, VirtualService>;
+  destinationRules: ReadonlyMap<string, DestinationRule>;
+}
+
+export const NO_POLICY: CompiledPolicy = { version: '', virtualServices: new Map(), destinationRules: new Map() };
+
+/** `set` must hold FQDN hosts (src/policy/normalize.ts). */
+export function compilePolicy(set: PolicySet): CompiledPolicy {
+  const vs = new Map<string, VirtualService>();
+  for (const v of [...set.virtualServices].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))) {
+    for (const h of v.spec.hosts) if (!vs.has(h)) vs.set(h, v);
+  }
+  const dr = new Map<string, DestinationRule>();
+  for (const d of set.destinationRules) if (!dr.has(d.spec.host)) dr.set(d.spec.host, d);
+  const version = set.virtualServices.length + set.destinationRules.length === 0 ? '' : createHash('sha256').update(JSON.stringify(set)).digest('hex').slice(0, 12);
+  return { version, virtualServices: vs, destinationRules: dr };
+}
+
+export function subsetOf(p: CompiledPolicy, host: string, subset: string): Subset | undefined {
+  return p.destinationRules.get(host)?.spec.subsets?.find((s) => s.name === subset);
+}
