@@ -284,30 +284,48 @@ function sameInputs(a: ServiceInputs | undefined, b: ServiceInputs): boolean {
   return true;
 }
 
-/** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
-export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptions): MeshSnapshot {
-  const domainSuffix = opts.domainSuffix ?? 'cluster.local';
-  const federated = federatedNamespaces(clusters, opts.federateAll);
+// Service definitions grouped by key (sorted keys, each group oldest first), recomputed only when some cluster's
+// definitions (their memoized array) or the cluster set changed: an endpoint-only change — the most frequent
+// kind — does not regroup or re-sort the 5,000 keys of a large mesh.
+interface Group { key: string; list: Definition[]; svcs: k8s.V1Service[]; clusters: string[] }
+let groupMemo: { fedSig: string; perCluster: [string, Definition][][]; groups: Group[] } | undefined;
+
+function groupDefinitions(sorted: readonly ClusterView[], federated: ReadonlySet<string>, fedSig: string): Group[] {
+  const perCluster = sorted.map((c) => clusterDefinitions(c, federated, fedSig));
+  const m = groupMemo;
+  if (m && m.fedSig === fedSig && m.perCluster.length === perCluster.length && m.perCluster.every((d, i) => d === perCluster[i])) return m.groups;
   const defs = new Map<string, Definition[]>();
-  const counts = new Map<string, { services: number; endpoints: number }>();
-  const sorted = [...clusters].sort((a, b) => a.status.name.localeCompare(b.status.name));
-  const fedSig = [...federated].sort().join(',');
-  for (const c of sorted) {
-    counts.set(c.status.name, { services: 0, endpoints: 0 });
-    for (const [key, d] of clusterDefinitions(c, federated, fedSig)) {
+  for (const cdefs of perCluster) {
+    for (const [key, d] of cdefs) {
       const list = defs.get(key);
       if (list) list.push(d); else defs.set(key, [d]);
     }
   }
-  const byName = new Map(sorted.map((c) => [c.status.name, c]));
-  const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
-  const services = new Map<string, MeshService>();
+  const groups: Group[] = [];
   for (const key of [...defs.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))) {
     const list = defs.get(key)!;
     if (list.length > 1) list.sort((a, b) => a.created - b.created || (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
+    groups.push({ key, list, svcs: list.map((d) => d.svc), clusters: list.map((d) => d.cluster) });
+  }
+  groupMemo = { fedSig, perCluster, groups };
+  return groups;
+}
+
+/** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
+export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptions): MeshSnapshot {
+  const domainSuffix = opts.domainSuffix ?? 'cluster.local';
+  const federated = federatedNamespaces(clusters, opts.federateAll);
+  const counts = new Map<string, { services: number; endpoints: number }>();
+  const sorted = [...clusters].sort((a, b) => a.status.name.localeCompare(b.status.name));
+  const fedSig = [...federated].sort().join(',');
+  for (const c of sorted) counts.set(c.status.name, { services: 0, endpoints: 0 });
+  const byName = new Map(sorted.map((c) => [c.status.name, c]));
+  const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
+  const services = new Map<string, MeshService>();
+  for (const { key, list, svcs, clusters: sources } of groupDefinitions(sorted, federated, fedSig)) {
     const winner = list[0]!;
     const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
-    const inputs: ServiceInputs = { domainSuffix, svcs: list.map((d) => d.svc), clusters: list.map((d) => d.cluster), eps: [] };
+    const inputs: ServiceInputs = { domainSuffix, svcs, clusters: sources, eps: [] };
     for (const d of list) {
       const c = byName.get(d.cluster)!;
       const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
