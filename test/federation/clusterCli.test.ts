@@ -110,10 +110,21 @@ test('cluster add/list/remove: narrow credentials stored, every bad input one cl
     const unknown = await meshfed(['cluster', 'remove', 'mars', ...cfg]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no cluster named "mars" is registered \(registered: east, west\)/);
+    // in west: a replica meshfed made (in a namespace it made) and a user's own Service and namespace
+    const wc = west.makeApiClient(k8s.CoreV1Api);
+    const mine = { 'app.kubernetes.io/managed-by': 'meshfed' };
+    await wc.createNamespace({ body: { metadata: { name: 'shop', labels: mine } } });
+    await wc.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'cart', labels: mine }, spec: { ports: [{ port: 80 }] } } });
+    await wc.createNamespace({ body: { metadata: { name: 'team' } } });
+    await wc.createNamespacedService({ namespace: 'team', body: { metadata: { name: 'own' }, spec: { ports: [{ port: 80 }] } } });
     const rm = await meshfed(['cluster', 'remove', 'west', '--purge', '--kubeconfig', westFile, ...cfg]);
     assert.equal(rm.code, 0, rm.stderr);
     assert.deepEqual(await secretsOf(cp), ['meshfed-remote-east']);
     assert.deepEqual(await rbacOf(west), []);
+    const westNs = (await wc.listNamespace()).items.map((n) => n.metadata!.name!);
+    assert.ok(!westNs.includes('shop') && !westNs.includes('meshfed-system'), `purge leaves meshfed's namespaces: ${westNs.join(',')}`);
+    assert.ok(westNs.includes('team'));
+    assert.deepEqual((await wc.listServiceForAllNamespaces()).items.map((x) => `${x.metadata!.namespace}/${x.metadata!.name}`).filter((n) => !n.startsWith('default/')), ['team/own']);
     assert.equal((await meshfed(['cluster', 'remove', 'east', ...cfg])).code, 0);
     assert.deepEqual(await rbacOf(east), ['meshfed-reader'], 'without --purge the remote cluster is left as it is');
   } finally {
