@@ -2,6 +2,7 @@
 // written; a failure after the first write removes exactly what this run created; network/region defaults.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { startTopologyCluster } from '../../src/devcluster/playground.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
@@ -96,5 +97,21 @@ test('registerCluster: refused without rights, rollback of only what it created,
     assert.equal(dry.registration.network, 'n9b');
   } finally {
     await Promise.all(servers.map((s) => s.close()));
+  }
+});
+
+test('registerCluster: a server that accepts but never answers fails within the timeout, naming its URL', { timeout: 30_000 }, async () => {
+  const sockets = new Set<net.Socket>();
+  const hole = net.createServer((c) => { sockets.add(c); c.on('error', () => {}); });
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(hole.address() as net.AddressInfo).port}`;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: 'hole', server: url, skipTLSVerify: true }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'hole', cluster: 'hole', user: 'u' }], currentContext: 'hole' });
+  try {
+    await assert.rejects(registerCluster({ remote: kc, name: 'hole', controlPlane: kc, timeoutMs: 500 }), (e: unknown) =>
+      e instanceof RegistrationError && e.message === `the API server ${url} of cluster "hole": no answer within 500 ms`);
+  } finally {
+    for (const c of sockets) c.destroy();
+    await new Promise((r) => hole.close(r));
   }
 });
