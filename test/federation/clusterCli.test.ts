@@ -21,7 +21,7 @@ const secretsOf = async (kc: k8s.KubeConfig): Promise<string[]> =>
 const rbacOf = async (kc: k8s.KubeConfig): Promise<string[]> =>
   (await kc.makeApiClient(k8s.RbacAuthorizationV1Api).listClusterRole()).items.map((r) => r.metadata!.name!).filter((n) => n.startsWith('meshfed')).sort();
 
-test('cluster add/list/remove: narrow credentials stored, every bad input one clear line with nothing written, purge', { timeout: 240_000 }, async () => {
+test('cluster add/list/remove: narrow credentials stored, every bad input one clear line with nothing written, purge', { timeout: 420_000 }, async () => {
   const servers = await Promise.all([
     startTopologyCluster({ name: 'cp', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.61.0.0/16', serviceCIDR: '10.61.0.0/16' }),
     startTopologyCluster({ name: 'east', region: 'r1', zones: ['r1b'], network: 'n1', podCIDR: '127.62.0.0/16', serviceCIDR: '10.62.0.0/16' }),
@@ -43,8 +43,14 @@ test('cluster add/list/remove: narrow credentials stored, every bad input one cl
     assert.match(dry.stdout, /kind: Secret[\s\S]*meshfed\.io\/multicluster: "true"[\s\S]*meshfed\.io\/cluster-name: east/);
     assert.deepEqual(await rbacOf(east), []);
     assert.deepEqual(await secretsOf(cp), []);
-    const applied = await kubectl(cpFile, ['apply', '--dry-run=client', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: meshfed-system}\n---\n' + dry.stdout);
+    assert.doesNotMatch(dry.stdout, new RegExp(servers[1]!.adminToken), 'the operator token must never be printed');
+    const applied = await kubectl(cpFile, ['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: {name: meshfed-system}\n---\n' + dry.stdout);
     assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /secret\/meshfed-remote-east created/);
+    const gitops = await cp.makeApiClient(k8s.CoreV1Api).readNamespacedSecret({ name: 'meshfed-remote-east', namespace: 'meshfed-system' });
+    assert.equal(gitops.metadata?.labels?.['meshfed.io/multicluster'], 'true');
+    assert.equal(gitops.metadata?.annotations?.['meshfed.io/cluster-uid'], (await east.makeApiClient(k8s.CoreV1Api).readNamespace({ name: 'kube-system' })).metadata!.uid);
+    await cp.makeApiClient(k8s.CoreV1Api).deleteNamespacedSecret({ name: 'meshfed-remote-east', namespace: 'meshfed-system' });
 
     const add = await meshfed(['cluster', 'add', '--kubeconfig', eastFile, '--name', 'east', ...cfg]);
     assert.equal(add.code, 0, add.stderr);
@@ -58,6 +64,11 @@ test('cluster add/list/remove: narrow credentials stored, every bad input one cl
     narrow.loadFromString(stored);
     await narrow.makeApiClient(k8s.CoreV1Api).listServiceForAllNamespaces();
     await assert.rejects(narrow.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: 'kube-system' }), (e: { code?: number }) => e.code === 403);
+    const narrowFile = file('narrow.kubeconfig', stored);
+    const kSecrets = await kubectl(narrowFile, ['get', 'secrets', '-n', 'kube-system']);
+    assert.equal(kSecrets.code, 1);
+    assert.match(kSecrets.stderr, /Forbidden|forbidden/);
+    assert.equal((await kubectl(narrowFile, ['get', 'services', '-A'])).code, 0);
 
     // bad input: each one line, exit 1, nothing written
     const before = { secrets: await secretsOf(cp), rbac: await rbacOf(west) };
@@ -72,12 +83,18 @@ test('cluster add/list/remove: narrow credentials stored, every bad input one cl
       [['--kubeconfig', noAccess, '--name', 'other'], /credentials are rejected by https:\/\/127\.0\.0\.1:\d+ \(401\)/],
       [['--kubeconfig', westFile, '--name', 'Bad_Name'], /cluster name "Bad_Name" is not a DNS-1123 label/],
     ];
-    for (const [argv, re] of cases) {
-      const r = await meshfed(['cluster', 'add', ...argv, ...cfg]);
+    // independent and write-free: two at a time (CLI start-up dominates; more would starve a 2-core machine)
+    const results: Awaited<ReturnType<typeof meshfed>>[] = [];
+    for (let i = 0; i < cases.length; i += 2) {
+      results.push(...await Promise.all(cases.slice(i, i + 2).map(([argv]) => meshfed(['cluster', 'add', ...argv, ...cfg]))));
+    }
+    cases.forEach(([argv, re], i) => {
+      const r = results[i]!;
       assert.equal(r.code, 1, `${argv.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '', argv.join(' '));
       const lines = r.stderr.trim().split('\n');
       assert.match(lines[lines.length - 1]!, re);
-    }
+    });
     assert.deepEqual({ secrets: await secretsOf(cp), rbac: await rbacOf(west) }, before);
 
     // list: live state from the control plane when it answers, the registrations alone when it does not
@@ -93,10 +110,21 @@ test('cluster add/list/remove: narrow credentials stored, every bad input one cl
     const unknown = await meshfed(['cluster', 'remove', 'mars', ...cfg]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no cluster named "mars" is registered \(registered: east, west\)/);
+    // in west: a replica meshfed made (in a namespace it made) and a user's own Service and namespace
+    const wc = west.makeApiClient(k8s.CoreV1Api);
+    const mine = { 'app.kubernetes.io/managed-by': 'meshfed' };
+    await wc.createNamespace({ body: { metadata: { name: 'shop', labels: mine } } });
+    await wc.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'cart', labels: mine }, spec: { ports: [{ port: 80 }] } } });
+    await wc.createNamespace({ body: { metadata: { name: 'team' } } });
+    await wc.createNamespacedService({ namespace: 'team', body: { metadata: { name: 'own' }, spec: { ports: [{ port: 80 }] } } });
     const rm = await meshfed(['cluster', 'remove', 'west', '--purge', '--kubeconfig', westFile, ...cfg]);
     assert.equal(rm.code, 0, rm.stderr);
     assert.deepEqual(await secretsOf(cp), ['meshfed-remote-east']);
     assert.deepEqual(await rbacOf(west), []);
+    const westNs = (await wc.listNamespace()).items.map((n) => n.metadata!.name!);
+    assert.ok(!westNs.includes('shop') && !westNs.includes('meshfed-system'), `purge leaves meshfed's namespaces: ${westNs.join(',')}`);
+    assert.ok(westNs.includes('team'));
+    assert.deepEqual((await wc.listServiceForAllNamespaces()).items.map((x) => `${x.metadata!.namespace}/${x.metadata!.name}`).filter((n) => !n.startsWith('default/')), ['team/own']);
     assert.equal((await meshfed(['cluster', 'remove', 'east', ...cfg])).code, 0);
     assert.deepEqual(await rbacOf(east), ['meshfed-reader'], 'without --purge the remote cluster is left as it is');
   } finally {

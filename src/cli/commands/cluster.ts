@@ -25,7 +25,14 @@ export const clusterCommands: Command[] = [
   {
     path: ['cluster', 'add'],
     summary: 'register a remote cluster: create a narrow reader identity there and store its token (only) in the control plane',
-    usage: 'meshfed cluster add --kubeconfig FILE [--context CTX] [--name ID] [--network NET] [--region R] [--dry-run -o yaml]',
+    usage: '--kubeconfig FILE [--context CTX] [--name ID] [--network NET] [--region R] [--config-kubeconfig FILE] [--dry-run -o yaml]\n\n'
+      + 'Verifies first, in order: the server answers (5 s), your rights there (SelfSubjectAccessReview), the name is free, and the cluster\n'
+      + '(kube-system uid) is not registered under another name. Then creates in the remote cluster namespace meshfed-system, ServiceAccount\n'
+      + 'and ClusterRole/Binding meshfed-reader (server-side apply, field manager meshfed), mints a bound token for it (TokenRequest, valid\n'
+      + '1 year: bound tokens must expire and never-expiring token Secrets are deprecated since Kubernetes 1.24; an API server may cap it at\n'
+      + '--service-account-max-token-expiration, the expiry is printed; renew with "meshfed cluster remove NAME" and add again), and stores a\n'
+      + 'kubeconfig holding only that token as Secret meshfed-system/meshfed-remote-NAME in the control-plane cluster.\n'
+      + 'A failure after the first write removes what this run created (never what existed before).',
     flags: {
       kubeconfig: { type: 'string', help: 'FILE  the operator\'s kubeconfig of the REMOTE cluster (needs rights to create RBAC there)' },
       context: { type: 'string', help: 'CTX  context in that kubeconfig (default: its current context)' },
@@ -33,7 +40,7 @@ export const clusterCommands: Command[] = [
       network: { type: 'string', help: 'NET  its network (default: label topology.istio.io/network on kube-system or the nodes)' },
       region: { type: 'string', help: 'R  its region (default: label topology.kubernetes.io/region on the nodes)' },
       ...controlPlaneFlags,
-      'dry-run': { type: 'boolean', help: 'verify, then print the registration Secret instead of writing anything (the token is a placeholder: apply it with your GitOps tool after minting one)' },
+      'dry-run': { type: 'boolean', help: 'verify, then print the registration Secret and write NOTHING anywhere — unlike istioctl create-remote-secret, not even the reader identity in the remote cluster, so the token is a placeholder: commit the Secret, create the identity there with your GitOps tool, and put `kubectl -n meshfed-system create token meshfed-reader --duration=8760h` in its place' },
       output: { type: 'string', short: 'o', default: 'yaml', help: 'yaml  output format of --dry-run' },
     },
     run: async (args, io) => {
@@ -90,7 +97,7 @@ export const clusterCommands: Command[] = [
   {
     path: ['cluster', 'remove'],
     summary: 'stop federating a cluster (deletes its registration); --purge also removes what meshfed created in it',
-    usage: 'meshfed cluster remove NAME [--purge --kubeconfig FILE [--context CTX]]',
+    usage: 'NAME [--purge --kubeconfig FILE [--context CTX]]',
     positionals: true,
     flags: {
       ...controlPlaneFlags,
