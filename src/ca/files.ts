@@ -1,9 +1,10 @@
 // Offline root + per-cluster intermediates in Istio's plug-in CA layout, and loading a signing intermediate.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
 import { buildCertificate, certPem, generateKey, issuerFrom, keyToPem, name, selfSigned, spkiDer, type KeyType } from './x509.ts';
-import type { CaMaterial } from './signer.ts';
+import { Signer, type CaMaterial } from './signer.ts';
 import type { Logger } from '../log.ts';
 
 export interface InitOptions {
@@ -108,16 +109,94 @@ export function devCa(log?: Logger, trustDomain = 'cluster.local'): CaMaterial {
   return { caCertPem: im.certPem, caKeyPem: im.keyPem, certChainPem: im.certPem + rootPem, rootCertPem: rootPem };
 }
 
-/** Where the control plane gets its signing intermediate: a plug-in dir, else Secret meshfed-system/cacerts, else a dev root (loud). */
-export async function loadSigningCa(o: { dir?: string; secrets?: SecretReader; log?: Logger; trustDomain?: string }): Promise<{ material: CaMaterial; source: 'dir' | 'secret' | 'dev' }> {
-  if (o.dir) return { material: loadCaDir(o.dir), source: 'dir' };
-  if (o.secrets) {
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Every certificate PEM block in a text, each ending in a newline. */
+export function splitPems(text: string): string[] {
+  return (text.match(PEM_CERT) ?? []).map((p) => p.trim() + '\n');
+}
+
+/**
+ * Pure check of a signing intermediate before it is used: each part parses, the key matches the certificate, the
+ * intermediate is a CA, currently valid, and signed by a certificate in cert-chain.pem or root-cert.pem.
+ * `where(key)` names the file or Secret key in the error so the operator knows what to fix.
+ */
+export function checkCaMaterial(m: CaMaterial, where: (key: string) => string, now = Date.now()): void {
+  const cert = (key: string, pem: string): X509Certificate => {
     try {
-      return { material: await loadCaSecret(o.secrets), source: 'secret' };
+      return new X509Certificate(pem);
     } catch (e) {
-      const code = (e as { code?: number }).code;
-      if (code !== 404) throw new CaFileError(`reading Secret meshfed-system/cacerts: ${(e as Error).message}`);
+      throw new CaFileError(`${where(key)} is not a PEM certificate: ${(e as Error).message}`);
     }
+  };
+  const ca = cert('ca-cert.pem', m.caCertPem);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(m.caKeyPem);
+  } catch (e) {
+    throw new CaFileError(`${where('ca-key.pem')} is not a readable private key: ${(e as Error).message}`);
   }
-  return { material: devCa(o.log, o.trustDomain), source: 'dev' };
+  if (!ca.checkPrivateKey(key)) throw new CaFileError(`${where('ca-key.pem')} does not match ${where('ca-cert.pem')} (subject ${ca.subject.replace(/\n/g, ', ')}): they must be the intermediate's key and certificate`);
+  if (!ca.ca) throw new CaFileError(`${where('ca-cert.pem')} is not a CA certificate (basicConstraints CA:TRUE missing)`);
+  const notAfter = Date.parse(ca.validTo);
+  if (notAfter <= now) throw new CaFileError(`${where('ca-cert.pem')} expired on ${ca.validTo}: issue a new intermediate (meshfed ca init / rotate-root)`);
+  if (Date.parse(ca.validFrom) > now + 60_000) throw new CaFileError(`${where('ca-cert.pem')} is not valid before ${ca.validFrom}: check the clock`);
+  const roots = splitPems(m.rootCertPem);
+  if (roots.length === 0) throw new CaFileError(`${where('root-cert.pem')} holds no PEM certificate`);
+  roots.forEach((r) => cert('root-cert.pem', r));
+  const chain = splitPems(m.certChainPem);
+  if (chain.length === 0) throw new CaFileError(`${where('cert-chain.pem')} holds no PEM certificate`);
+  const parents = [...chain, ...roots].map((p) => cert('cert-chain.pem', p)).filter((p) => p.fingerprint256 !== ca.fingerprint256);
+  if (!parents.some((p) => ca.checkIssued(p) && ca.verify(p.publicKey))) {
+    throw new CaFileError(`${where('ca-cert.pem')} is not signed by any certificate in ${where('cert-chain.pem')} or ${where('root-cert.pem')}`);
+  }
+}
+
+export interface LoadSigningCaOptions {
+  /** an Istio plug-in directory: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem */
+  dir?: string;
+  /** the control-plane cluster, to read Secret `cacerts` */
+  kubeConfig?: k8s.KubeConfig;
+  /** where Secret `cacerts` lives (default meshfed-system) */
+  namespace?: string;
+  /** alternative to kubeConfig (tests, callers holding a CoreV1Api) */
+  secrets?: SecretReader;
+  trustDomain: string;
+  log?: Logger;
+  maxValiditySeconds?: number;
+  now?: number;
+}
+
+export interface SigningCa {
+  signer: Signer;
+  source: 'dir' | 'secret' | 'dev';
+  /** every root in force (the trust bundle) */
+  roots: string[];
+  material: CaMaterial;
+}
+
+/** Where the control plane gets its signing intermediate: a plug-in dir, else Secret <ns>/cacerts, else a dev root (loud). */
+export async function loadSigningCa(o: LoadSigningCaOptions): Promise<SigningCa> {
+  const namespace = o.namespace ?? 'meshfed-system';
+  const done = (material: CaMaterial, source: SigningCa['source'], where: (k: string) => string): SigningCa => {
+    checkCaMaterial(material, where, o.now);
+    return { signer: new Signer(material, o.maxValiditySeconds), source, roots: splitPems(material.rootCertPem), material };
+  };
+  if (o.dir) {
+    const dir = o.dir;
+    return done(loadCaDir(dir), 'dir', (k) => join(dir, k));
+  }
+  const secrets = o.secrets ?? o.kubeConfig?.makeApiClient(k8s.CoreV1Api);
+  if (secrets) {
+    let material: CaMaterial | undefined;
+    try {
+      material = await loadCaSecret(secrets, namespace);
+    } catch (e) {
+      if (e instanceof CaFileError) throw e;
+      const code = (e as { code?: number }).code;
+      if (code !== 404) throw new CaFileError(`reading Secret ${namespace}/cacerts: ${(e as Error).message}`);
+    }
+    if (material) return done(material, 'secret', (k) => `Secret ${namespace}/cacerts key ${k}`);
+  }
+  return done(devCa(o.log, o.trustDomain), 'dev', (k) => `development CA ${k}`);
 }

@@ -8,7 +8,6 @@ import { X509Certificate } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
 import { initCa, loadSigningCa } from '../../src/ca/files.ts';
-import { Signer } from '../../src/ca/signer.ts';
 import { generateKey, spkiDer } from '../../src/ca/x509.ts';
 
 test('signing CA from Secret cacerts; dev root (with a warning) when the Secret is absent', async (t) => {
@@ -20,7 +19,7 @@ test('signing CA from Secret cacerts; dev root (with a warning) when the Secret 
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const warnings: string[] = [];
   const log = { warn: (_o: unknown, m: string) => warnings.push(m) } as never;
-  const dev = await loadSigningCa({ secrets: core, log });
+  const dev = await loadSigningCa({ kubeConfig: kc, trustDomain: 'cluster.local', log });
   assert.equal(dev.source, 'dev');
   assert.match(warnings.join('\n'), /DEVELOPMENT root/);
 
@@ -28,9 +27,10 @@ test('signing CA from Secret cacerts; dev root (with a warning) when the Secret 
   const data = Object.fromEntries(['ca-cert.pem', 'ca-key.pem', 'cert-chain.pem', 'root-cert.pem'].map((f) => [f, readFileSync(join(dir, 'east', f)).toString('base64')]));
   await core.createNamespace({ body: { metadata: { name: 'meshfed-system' } } }).catch(() => undefined);
   await core.createNamespacedSecret({ namespace: 'meshfed-system', body: { metadata: { name: 'cacerts' }, data } });
-  const fromSecret = await loadSigningCa({ secrets: core, log });
+  const fromSecret = await loadSigningCa({ kubeConfig: kc, trustDomain: 'cluster.local', log });
   assert.equal(fromSecret.source, 'secret');
-  const chain = new Signer(fromSecret.material).issueLeaf(spkiDer(generateKey().publicKey), { uris: ['spiffe://cluster.local/ns/a/sa/b'] });
+  assert.deepEqual(fromSecret.roots, [readFileSync(join(dir, 'root-cert.pem'), 'utf8')]);
+  const chain = fromSecret.signer.issueLeaf(spkiDer(generateKey().publicKey), { uris: ['spiffe://cluster.local/ns/a/sa/b'] });
   assert.ok(new X509Certificate(chain[0]).verify(new X509Certificate(readFileSync(join(dir, 'east', 'ca-cert.pem'))).publicKey));
   assert.equal(chain[chain.length - 1].trim(), readFileSync(join(dir, 'root-cert.pem'), 'utf8').trim());
 });
