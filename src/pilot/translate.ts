@@ -95,6 +95,9 @@ export function clusterResource(name: string): Resource {
       interval: { seconds: 10 },
       base_ejection_time: { seconds: 30 },
       max_ejection_percent: { value: 100 },
+      // as Istio: consecutive errors only. Left unset, grpc-js 1.14 runs success-rate ejection with
+      // minimum_hosts undefined and crashes the client on its first check (Reduce of empty array).
+      enforcing_success_rate: { value: 0 },
     },
   };
 }

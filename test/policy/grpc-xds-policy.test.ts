@@ -115,6 +115,12 @@ test('VirtualService/DestinationRule through pilot to grpc-js-xds: 90/10 split, 
     const withRetry = await c.ask(60);
     assert.deepEqual(withRetry.codes, {}, `retries should recover every call: ${JSON.stringify(withRetry)}`);
 
+    // outlier detection configured: the client outlives its 1 s ejection checks (grpc-js 1.14 crashed on the first
+    // check when success-rate ejection was left enabled with unset fields; meshfed turns it off, as Istio does)
+    await apply({ ...dr, spec: { ...dr.spec, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5, interval: '1s', baseEjectionTime: '30s' } } } });
+    await sleep(1500);
+    assert.deepEqual((await c.ask(20)).codes, {}, 'calls keep working across outlier detection checks');
+
     // an invalid update (weights 50+40) is rejected with a status reason; the previous routing stays
     await apply(vs([{ route: [to('v2')] }]));
     assert.deepEqual((await c.ask(10)).ids, { v2: 10 });
