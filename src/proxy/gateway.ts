@@ -37,10 +37,10 @@ export class Gateway {
     this.server = net.createServer((s) => this.accept(s));
   }
 
-  /** Replace the endpoint table (from CDS/EDS). The first call makes the gateway ready. */
+  /** Replace the endpoint table (from CDS/EDS). The first table with at least one service makes the gateway ready. */
   setEndpoints(table: EndpointTable): void {
     this.table = table;
-    this.configured = true;
+    if (table.size > 0) this.configured = true;
   }
 
   get ready(): boolean { return this.configured && !this.draining; }

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log.ts';
-import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import { Counter, metric, type Registry } from '../observe/metrics.ts';
+import { requestMetrics } from './requestMetrics.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
@@ -26,8 +27,7 @@ export interface InboundOptions {
 export interface Inbound { port: number; setCredentials(c: { key: string; cert: string; ca: string }): void; close(): Promise<void> }
 
 export async function startInbound(o: InboundOptions): Promise<Inbound> {
-  const requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], registers }));
-  const duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+  const { requests, duration, requestBytes, responseBytes } = requestMetrics(o.registry);
   const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
   const warn = rateLimitedWarn(o.log);
 
@@ -43,13 +43,19 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     const source = peer.split('/sa/')[1] ?? 'unknown';
     const headers: http.OutgoingHttpHeaders = { ...req.headers, 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
     if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    let inBytes = 0;
+    let outBytes = 0;
+    req.on('data', (c: Buffer) => { inBytes += c.length; });
     const done = (code: number): void => {
       const labels = { reporter: 'destination', source_workload: source, destination_service: o.destinationService, response_code: String(code) };
       requests.inc(labels);
       duration.observe(labels, Date.now() - started);
+      requestBytes.inc(labels, inBytes);
+      responseBytes.inc(labels, outBytes);
     };
     const up = http.request({ host: o.appHost ?? '127.0.0.1', port: o.appPort, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.on('data', (c: Buffer) => { outBytes += c.length; });
       ur.pipe(res);
       ur.on('end', () => done(ur.statusCode ?? 502));
     });

@@ -3,11 +3,12 @@
 // SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
 import http from 'node:http';
 import https from 'node:https';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from '../log.ts';
-import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import type { Registry } from '../observe/metrics.ts';
+import { requestMetrics, traceparent } from './requestMetrics.ts';
 import { gatewaySni } from '../mesh/names.ts';
 import { route, recordOutcome, endpointKey, type EndpointTable, type OutlierState } from './routing.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
@@ -27,6 +28,10 @@ export interface OutboundOptions {
   log: Logger;
   maxAttempts?: number;
   perTryTimeoutMs?: number;
+  /** TLS connect budget per endpoint (default 1 s): then the next endpoint is tried */
+  connectTimeoutMs?: number;
+  /** whole request budget across retries (default 15 s) */
+  timeoutMs?: number;
   maxBodyBytes?: number;
 }
 
@@ -42,13 +47,11 @@ export class Outbound {
   private creds: OutboundOptions['tls'];
   private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private rr = 0;
-  private readonly requests;
-  private readonly duration;
+  private readonly metrics: ReturnType<typeof requestMetrics>;
 
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
-    this.requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], registers }));
-    this.duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+    this.metrics = requestMetrics(o.registry);
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -67,13 +70,16 @@ export class Outbound {
     const t = parseOutboundTarget(req.url ?? '/', req.headers.host);
     if ('error' in t) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${t.error}\n`); return; }
     const host = candidateHosts(t.host, this.o.namespace).find((h) => this.table.has(gatewaySni(h, t.port)));
-    const finish = (code: number, svc: string, destinationRegion = 'unknown'): void => {
+    let requestBytes = 0;
+    const finish = (code: number, svc: string, destinationRegion = 'unknown', responseBytes = 0): void => {
       const labels = {
         reporter: 'source', source_workload: this.o.sourceWorkload, source_cluster: this.o.sourceCluster ?? 'unknown', source_region: this.o.sourceRegion ?? 'unknown',
         destination_service: svc, destination_region: destinationRegion, response_code: String(code),
       };
-      this.requests.inc(labels);
-      this.duration.observe(labels, Date.now() - started);
+      this.metrics.requests.inc(labels);
+      this.metrics.duration.observe(labels, Date.now() - started);
+      this.metrics.requestBytes.inc(labels, requestBytes);
+      this.metrics.responseBytes.inc(labels, responseBytes);
     };
     if (!host) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)\n`);
@@ -84,9 +90,12 @@ export class Outbound {
     let size = 0;
     for await (const c of req) { size += (c as Buffer).length; if (size > (this.o.maxBodyBytes ?? 4 << 20)) { res.writeHead(413).end('meshfed sidecar: body too large to proxy\n'); return; } chunks.push(c as Buffer); }
     const body = Buffer.concat(chunks);
+    requestBytes = body.length;
+    const deadline = started + (this.o.timeoutMs ?? 15_000);
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
     delete headers['proxy-connection'];
     if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    headers.traceparent = traceparent(req.headers.traceparent, (n) => randomBytes(n).toString('hex'));
     const sni = gatewaySni(host, t.port);
     const tried = new Set<string>();
     // A failed connect sent nothing, so it is retried on another endpoint for any method and does not use up the
@@ -97,19 +106,23 @@ export class Outbound {
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
+      const left = deadline - Date.now();
+      if (left <= 0) { lastError = `overall timeout of ${this.o.timeoutMs ?? 15_000} ms`; break; }
       const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
       this.active.set(key, (this.active.get(key) ?? 0) + 1);
       try {
-        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body);
+        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body, Math.min(this.o.perTryTimeoutMs ?? 5000, left));
         recordOutcome(this.outliers, key, true, Date.now());
         attempts++;
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
         res.writeHead(r.status, r.headers);
+        let responseBytes = 0;
+        r.stream.on('data', (c: Buffer) => { responseBytes += c.length; });
+        r.stream.once('end', () => finish(r.status, host, d.endpoint.region, responseBytes));
         r.stream.pipe(res);
-        finish(r.status, host, d.endpoint.region);
         return;
       } catch (e) {
         lastError = `${key}: ${(e as Error).message}`;
@@ -124,21 +137,29 @@ export class Outbound {
         if (n <= 0) this.active.delete(key); else this.active.set(key, n);
       }
     }
+    if (Date.now() >= deadline) {
+      res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${t.port} did not answer within ${this.o.timeoutMs ?? 15_000} ms (${lastError})\n`);
+      finish(504, host);
+      return;
+    }
     res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: no healthy endpoint for ${host}:${t.port} after ${tried.size} attempt(s): ${lastError}\n`);
     finish(503, host);
   }
 
-  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
+  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       let connected = false;
+      // a black-holed endpoint (SYN dropped, process paused) must not eat the whole per-try budget
+      const connectTimer = setTimeout(() => { if (!connected) req.destroy(new Error(`connect timeout (${this.o.connectTimeoutMs ?? 1000} ms)`)); }, this.o.connectTimeoutMs ?? 1000);
       const td = this.o.trustDomain;
       const req = https.request({
         host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
       }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
       req.on('socket', (s) => { if ((s as { encrypted?: boolean; connecting?: boolean }).connecting === false) connected = true; else s.once('secureConnect', () => { connected = true; }); });
-      req.setTimeout(this.o.perTryTimeoutMs ?? 5000, () => req.destroy(new Error('per-try timeout')));
-      req.on('error', (e) => reject(Object.assign(e, { connectPhase: !connected })));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error('per-try timeout')));
+      req.on('error', (e) => { clearTimeout(connectTimer); reject(Object.assign(e, { connectPhase: !connected })); });
+      req.on('response', () => clearTimeout(connectTimer));
       req.end(body);
     });
   }
