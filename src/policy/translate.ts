@@ -107,7 +107,8 @@ export function clusterPolicyFields(tp: TrafficPolicy, proxyless = false): XdsJs
   if (cp?.http?.maxRequestsPerConnection) out.common_http_protocol_options = { max_requests_per_connection: { value: cp.http.maxRequestsPerConnection } };
   const od = tp.outlierDetection;
   if (od) {
-    const o: XdsJson = {};
+    // as Istio: success-rate ejection off (not in Istio's API; unset, grpc-js 1.14 crashes on its first check)
+    const o: XdsJson = { enforcing_success_rate: { value: 0 } };
     if (od.consecutive5xxErrors !== undefined) o.consecutive_5xx = { value: od.consecutive5xxErrors };
     if (od.consecutiveGatewayErrors !== undefined) o.consecutive_gateway_failure = { value: od.consecutiveGatewayErrors };
     if (od.interval) o.interval = durationOf(od.interval);

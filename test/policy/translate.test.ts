@@ -73,6 +73,7 @@ test('clusters carry lb policy, circuit breakers, outlier detection; subsets ove
   assert.equal(all.outlier_detection.consecutive_5xx.value, 3);
   assert.equal(all.outlier_detection.base_ejection_time.seconds, '30');
   assert.equal(all.outlier_detection.max_ejection_percent.value, 50);
+  assert.equal(all.outlier_detection.enforcing_success_rate.value, 0, 'success-rate ejection off, as Istio (grpc-js crashes with it half-configured)');
 });
 
 test('ring hash routes hash on the configured header', () => {
