@@ -66,6 +66,11 @@ interface Stream {
   types: Map<string, TypeStatus & { sent: Map<string, { any: AnyMessage; hash: string }> }>;
 }
 
+interface Resolved {
+  resources: { name: string; any: AnyMessage; hash: string }[];
+  version: string;
+}
+
 export interface PilotOptions {
   port?: number;
   host?: string;
@@ -89,6 +94,8 @@ export class Pilot {
   /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
   private cache = new Map<string, CacheEntry>();
   private cacheFor?: string;
+  /** during one flush: node class + type + subscription → resolved resources, shared by every stream of that class */
+  private flushMemo?: Map<string, Resolved>;
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -171,10 +178,16 @@ export class Pilot {
     this.timer = undefined;
     this.pendingSince = 0;
     let pushed = 0;
-    for (const s of this.streams) {
-      if (!s.node) continue;
-      for (const t of PUSH_ORDER) if (s.types.has(t) && this.push(s, t, false)) pushed++;
+    this.flushMemo = new Map();
+    try {
+      for (const s of this.streams) {
+        if (!s.node) continue;
+        for (const t of PUSH_ORDER) if (s.types.has(t) && this.push(s, t, false)) pushed++;
+      }
+    } finally {
+      this.flushMemo = undefined;
     }
+    this.sweepCache();
     const secs = (Date.now() - started) / 1000;
     this.m?.latency.observe(secs);
     if (pushed > 0) this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
@@ -238,7 +251,35 @@ export class Pilot {
     if (changed) this.push(s, type, true);
   }
 
-  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
+  /**
+   * Drops cache entries whose service left the snapshot or was replaced (a replaced service's entries would be
+   * rebuilt on next use anyway) and entries for names that matched nothing, so the cache tracks the live mesh.
+   */
+  private sweepCache(): void {
+    const live = new Set<MeshService>(this.snapshot.services.values());
+    for (const [k, e] of this.cache) if (!e.svc || !live.has(e.svc)) this.cache.delete(k);
+  }
+
+  /** ADS streams open (with or without a node yet). */
+  connectedStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Entries in the encoded-resource cache (for tests: it must shrink when services are removed). */
+  cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): Resolved {
+    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
+    if (!this.flushMemo) return this.resolve(node, cls, type, names, wildcard);
+    const key = `${cls}${wildcard ? '*' : names.join('\n')}`;
+    let r = this.flushMemo.get(key);
+    if (!r) this.flushMemo.set(key, (r = this.resolve(node, cls, type, names, wildcard)));
+    return r;
+  }
+
+  private resolve(node: ProxyNode, cls: string, type: string, names: readonly string[], wildcard: boolean): Resolved {
     const snap = this.snapshot;
     // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
     const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.policy.version]);
@@ -247,7 +288,6 @@ export class Pilot {
       this.cacheFor = global;
     }
     const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node, this.policy)) : names;
-    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
     const resources: { name: string; any: AnyMessage; hash: string }[] = [];
     const h = createHash('sha256');
     for (const name of wanted) {
