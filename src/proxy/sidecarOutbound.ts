@@ -27,6 +27,8 @@ export interface OutboundOptions {
   log: Logger;
   maxAttempts?: number;
   perTryTimeoutMs?: number;
+  /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
+  connectTimeoutMs?: number;
   maxBodyBytes?: number;
 }
 
@@ -136,7 +138,13 @@ export class Outbound {
         host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
       }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
-      req.on('socket', (s) => { if ((s as { encrypted?: boolean; connecting?: boolean }).connecting === false) connected = true; else s.once('secureConnect', () => { connected = true; }); });
+      req.on('socket', (s) => {
+        // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
+        if (req.reusedSocket) { connected = true; return; }
+        const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${this.o.connectTimeoutMs ?? 1000} ms`)); }, this.o.connectTimeoutMs ?? 1000);
+        s.once('secureConnect', () => { connected = true; clearTimeout(t); });
+        s.once('close', () => clearTimeout(t));
+      });
       req.setTimeout(this.o.perTryTimeoutMs ?? 5000, () => req.destroy(new Error('per-try timeout')));
       req.on('error', (e) => reject(Object.assign(e, { connectPhase: !connected })));
       req.end(body);
