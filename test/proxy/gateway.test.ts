@@ -107,3 +107,14 @@ test('a refusing endpoint is retried on another, then ejected after consecutive 
     await gw.drain(100); await echo.close();
   }
 });
+
+test('gateway readiness: an empty first config is not enough; ready with the first service endpoints, and stays ready', () => {
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry: newRegistry(), log: createLogger('t') });
+  assert.equal(gw.ready, false);
+  gw.setEndpoints(new Map());
+  assert.equal(gw.ready, false, 'an empty CDS/EDS push does not make the gateway ready');
+  gw.setEndpoints(new Map([[echoSni, [{ address: '127.0.0.1', port: 1, healthy: true }]]]));
+  assert.equal(gw.ready, true);
+  gw.setEndpoints(new Map());
+  assert.equal(gw.ready, true, 'services going away later does not flap readiness');
+});
