@@ -9,12 +9,15 @@ import type { Logger } from '../log.ts';
 import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
+import { appPortForSni, type AppPorts } from './appPorts.ts';
 
 export interface InboundOptions {
   host: string;
   port: number;
   appHost?: string;
   appPort: number;
+  /** service port (from the caller's SNI) → app port; unmapped ports go to appPort */
+  appPorts?: AppPorts;
   ownId: string;
   trustDomain: string;
   destinationService: string;
@@ -48,14 +51,15 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
       requests.inc(labels);
       duration.observe(labels, Date.now() - started);
     };
-    const up = http.request({ host: o.appHost ?? '127.0.0.1', port: o.appPort, method: req.method, path: req.url, headers }, (ur) => {
+    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
+    const up = http.request({ host: o.appHost ?? '127.0.0.1', port: appPort, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
       ur.on('end', () => done(ur.statusCode ?? 502));
     });
     up.on('error', (e) => {
-      warn('app', { appPort: o.appPort, err: e.message }, 'sidecar inbound: app unreachable');
-      if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain' }).end(`app on port ${o.appPort} unreachable: ${e.message}\n`);
+      warn('app', { appPort, err: e.message }, 'sidecar inbound: app unreachable');
+      if (!res.headersSent) res.writeHead(503, { 'content-type': 'text/plain' }).end(`app on port ${appPort} unreachable: ${e.message}\n`);
       done(503);
     });
     req.pipe(up);
