@@ -26,7 +26,10 @@ export interface OutboundOptions {
   registry: Registry;
   log: Logger;
   maxAttempts?: number;
+  /** per try: until the response headers arrive (default 5000) */
   perTryTimeoutMs?: number;
+  /** whole request, all tries included (default 15000): past it the app gets 504 */
+  overallTimeoutMs?: number;
   /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
   connectTimeoutMs?: number;
   maxBodyBytes?: number;
@@ -98,14 +101,22 @@ export class Outbound {
     let attempts = 0;
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
+    const overall = this.o.overallTimeoutMs ?? 15000;
+    const deadline = started + overall;
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${t.port} did not answer within the overall timeout of ${overall} ms (${tried.size} attempt(s); last: ${lastError})\n`);
+        finish(504, host);
+        return;
+      }
       const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
       this.active.set(key, (this.active.get(key) ?? 0) + 1);
       try {
-        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body);
+        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body, Math.min(this.o.perTryTimeoutMs ?? 5000, left));
         recordOutcome(this.outliers, key, true, Date.now());
         attempts++;
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
@@ -130,14 +141,15 @@ export class Outbound {
     finish(503, host);
   }
 
-  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
+  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       let connected = false;
       const td = this.o.trustDomain;
       const req = https.request({
         host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
-      }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
+      }, (res) => { clearTimeout(perTry); resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }); });
+      const perTry = setTimeout(() => req.destroy(new Error(`no response within the per-try timeout of ${timeoutMs} ms`)), timeoutMs);
       req.on('socket', (s) => {
         // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
         if (req.reusedSocket) { connected = true; return; }
@@ -145,8 +157,7 @@ export class Outbound {
         s.once('secureConnect', () => { connected = true; clearTimeout(t); });
         s.once('close', () => clearTimeout(t));
       });
-      req.setTimeout(this.o.perTryTimeoutMs ?? 5000, () => req.destroy(new Error('per-try timeout')));
-      req.on('error', (e) => reject(Object.assign(e, { connectPhase: !connected })));
+      req.on('error', (e) => { clearTimeout(perTry); reject(Object.assign(e, { connectPhase: !connected })); });
       req.end(body);
     });
   }

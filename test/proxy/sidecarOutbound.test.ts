@@ -90,3 +90,32 @@ test('stopping one of B\'s endpoints mid-load loses no idempotent request (bound
     await out.close(); await inbounds[1]!.close(); for (const a of apps) a.close();
   }
 });
+
+test('per-try timeout moves a hung endpoint\'s request to another; the overall timeout answers 504 when all hang', async () => {
+  const hung = http.createServer(() => { /* never answers */ });
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+  const good = await appB('good');
+  const inHung = [await inboundFor(hung), await inboundFor(hung), await inboundFor(hung)];
+  const inGood = await inboundFor(good);
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log, perTryTimeoutMs: 300, overallTimeoutMs: 700, maxAttempts: 5 });
+  const port = await out.listen();
+  const ep = (i: Inbound, priority: number) => ({ address: '127.0.0.1', port: i.port, healthy: true, priority });
+  try {
+    // the hung endpoint is tried first (priority 0), the good one answers after the per-try timeout
+    out.setEndpoints(new Map([[sni, [ep(inHung[0]!, 0), ep(inGood, 1)]]]));
+    const r = await viaProxy(port, `http://${HOST}:8080/`);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body) as { name: string }).name, 'good');
+    // every endpoint hangs: 504 from the overall timeout, not a wait of 5 × per-try
+    out.setEndpoints(new Map([[sni, inHung.map((i) => ep(i, 0))]]));
+    const t0 = Date.now();
+    const r2 = await viaProxy(port, `http://${HOST}:8080/`);
+    assert.equal(r2.status, 504, r2.body);
+    assert.match(r2.body, /overall timeout of 700 ms/);
+    assert.ok(Date.now() - t0 < 3000, 'answered near the overall timeout');
+  } finally {
+    await out.close();
+    for (const i of [...inHung, inGood]) await i.close();
+    hung.closeAllConnections(); hung.close(); good.close();
+  }
+});
