@@ -2,11 +2,12 @@
 // trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app.
 import https from 'node:https';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../log.ts';
-import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import { Counter, metric, type Registry } from '../observe/metrics.ts';
+import { requestMetrics, parsePeerHeader, PEER_HEADER } from './requestMetrics.ts';
+import { ensureTraceHeaders } from './trace.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 import { appPortForSni, type AppPorts } from './appPorts.ts';
@@ -21,6 +22,9 @@ export interface InboundOptions {
   ownId: string;
   trustDomain: string;
   destinationService: string;
+  /** this workload's cluster and region (telemetry labels) */
+  cluster?: string;
+  region?: string;
   tls: { key: string; cert: string; ca: string };
   registry: Registry;
   log: Logger;
@@ -29,8 +33,7 @@ export interface InboundOptions {
 export interface Inbound { port: number; setCredentials(c: { key: string; cert: string; ca: string }): void; close(): Promise<void> }
 
 export async function startInbound(o: InboundOptions): Promise<Inbound> {
-  const requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], registers }));
-  const duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'destination_service', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+  const m = requestMetrics(o.registry);
   const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
   const warn = rateLimitedWarn(o.log);
 
@@ -44,16 +47,25 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
       return;
     }
     const source = peer.split('/sa/')[1] ?? 'unknown';
+    const caller = parsePeerHeader(req.headers[PEER_HEADER]);
     const headers: http.OutgoingHttpHeaders = { ...req.headers, 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
-    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    delete headers[PEER_HEADER];
+    ensureTraceHeaders(headers);
+    let reqBytes = 0;
+    let resBytes = 0;
+    req.on('data', (c: Buffer) => { reqBytes += c.length; });
     const done = (code: number): void => {
-      const labels = { reporter: 'destination', source_workload: source, destination_service: o.destinationService, response_code: String(code) };
-      requests.inc(labels);
-      duration.observe(labels, Date.now() - started);
+      // no source_region here: only the source reporter carries both regions (see requestMetrics.ts)
+      const labels = { reporter: 'destination', source_workload: source, source_cluster: caller.cluster ?? 'unknown', destination_service: o.destinationService, destination_cluster: o.cluster ?? 'unknown', destination_region: o.region ?? 'unknown', response_code: String(code) };
+      m.requests.inc(labels);
+      m.duration.observe(labels, Date.now() - started);
+      if (reqBytes > 0) m.requestBytes.inc(labels, reqBytes);
+      if (resBytes > 0) m.responseBytes.inc(labels, resBytes);
     };
     const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
     const up = http.request({ host: o.appHost ?? '127.0.0.1', port: appPort, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.on('data', (c: Buffer) => { resBytes += c.length; });
       ur.pipe(res);
       ur.on('end', () => done(ur.statusCode ?? 502));
     });

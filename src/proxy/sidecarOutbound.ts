@@ -3,11 +3,12 @@
 // SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
 import http from 'node:http';
 import https from 'node:https';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from '../log.ts';
-import { Counter, Histogram, metric, type Registry } from '../observe/metrics.ts';
+import type { Registry } from '../observe/metrics.ts';
+import { requestMetrics, PEER_HEADER, peerHeader, type RequestMetrics } from './requestMetrics.ts';
+import { ensureTraceHeaders } from './trace.ts';
 import { gatewaySni } from '../mesh/names.ts';
 import { route, recordOutcome, endpointKey, type EndpointTable, type OutlierState } from './routing.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
@@ -47,13 +48,11 @@ export class Outbound {
   private creds: OutboundOptions['tls'];
   private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private rr = 0;
-  private readonly requests;
-  private readonly duration;
+  private readonly m: RequestMetrics;
 
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
-    this.requests = metric(o.registry, 'istio_requests_total', (registers) => new Counter({ name: 'istio_requests_total', help: 'Requests handled', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], registers }));
-    this.duration = metric(o.registry, 'istio_request_duration_milliseconds', (registers) => new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration', labelNames: ['reporter', 'source_workload', 'source_cluster', 'source_region', 'destination_service', 'destination_region', 'response_code'], buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000], registers }));
+    this.m = requestMetrics(o.registry);
     this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
@@ -72,13 +71,20 @@ export class Outbound {
     const t = parseOutboundTarget(req.url ?? '/', req.headers.host);
     if ('error' in t) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${t.error}\n`); return; }
     const host = candidateHosts(t.host, this.o.namespace).find((h) => this.table.has(gatewaySni(h, t.port)));
-    const finish = (code: number, svc: string, destinationRegion = 'unknown'): void => {
+    let requestBytes = 0;
+    const finish = (code: number, svc: string, dest?: { region?: string; cluster?: string }, response?: NodeJS.ReadableStream): void => {
       const labels = {
         reporter: 'source', source_workload: this.o.sourceWorkload, source_cluster: this.o.sourceCluster ?? 'unknown', source_region: this.o.sourceRegion ?? 'unknown',
-        destination_service: svc, destination_region: destinationRegion, response_code: String(code),
+        destination_service: svc, destination_cluster: dest?.cluster ?? 'unknown', destination_region: dest?.region ?? 'unknown', response_code: String(code),
       };
-      this.requests.inc(labels);
-      this.duration.observe(labels, Date.now() - started);
+      this.m.requests.inc(labels);
+      this.m.duration.observe(labels, Date.now() - started);
+      if (requestBytes > 0) this.m.requestBytes.inc(labels, requestBytes);
+      if (response) {
+        let n = 0;
+        response.on('data', (c: Buffer) => { n += c.length; });
+        response.on('end', () => { if (n > 0) this.m.responseBytes.inc(labels, n); });
+      }
     };
     if (!host) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)\n`);
@@ -89,9 +95,11 @@ export class Outbound {
     let size = 0;
     for await (const c of req) { size += (c as Buffer).length; if (size > (this.o.maxBodyBytes ?? 4 << 20)) { res.writeHead(413).end('meshfed sidecar: body too large to proxy\n'); return; } chunks.push(c as Buffer); }
     const body = Buffer.concat(chunks);
+    requestBytes = body.length;
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
     delete headers['proxy-connection'];
-    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
+    ensureTraceHeaders(headers);
+    headers[PEER_HEADER] = peerHeader(this.o.sourceCluster ?? 'unknown', this.o.sourceRegion ?? 'unknown');
     const sni = gatewaySni(host, t.port);
     const tried = new Set<string>();
     // A failed connect sent nothing, so it is retried on another endpoint for any method and does not use up the
@@ -121,8 +129,8 @@ export class Outbound {
         attempts++;
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
         res.writeHead(r.status, r.headers);
+        finish(r.status, host, d.endpoint, r.stream);
         r.stream.pipe(res);
-        finish(r.status, host, d.endpoint.region);
         return;
       } catch (e) {
         lastError = `${key}: ${(e as Error).message}`;

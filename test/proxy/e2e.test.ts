@@ -25,7 +25,12 @@ test('A calls B across networks through the real pilot/CA: B sees A, gateway spl
     const reply = JSON.parse(r.body) as EchoReply;
     assert.equal(reply.cluster, 'c2');
     assert.equal(reply.caller, spiffeId('cluster.local', 'demo', 'a'), 'B sees A\'s SPIFFE ID');
-    assert.match(reply.requestId ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(reply.requestId ?? '', /^[0-9a-f-]{36}$/, 'x-request-id created');
+    assert.match(reply.traceparent ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, 'traceparent started');
+    const traced = await callVia(a.w.ip, a.sidecar.outbound, `http://b:${SVC_PORT}/t`, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'x-request-id': 'rid-7' });
+    const tr = JSON.parse(traced.body) as EchoReply;
+    assert.equal(tr.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'a valid traceparent is propagated');
+    assert.equal(tr.requestId, 'rid-7');
 
     // the gateway on n2 spliced the bytes (it has no certificate or key: GatewayConfig has none)
     const gm = await scrape(gw2.ip, gw2.gw.metrics);
@@ -59,7 +64,11 @@ test('A calls B across networks through the real pilot/CA: B sees A, gateway spl
 
     // source telemetry with regions, as the dashboard reads it
     const am = await scrape(a.w.ip, a.sidecar.metrics);
-    assert.ok(metricSum(am, 'istio_requests_total', /source_region="r1".*destination_service="b\.demo\.svc\.cluster\.local".*destination_region="r2".*response_code="200"/) >= 1, am);
+    assert.ok(metricSum(am, 'istio_requests_total', /source_cluster="c1",source_region="r1",destination_service="b\.demo\.svc\.cluster\.local",destination_cluster="c2",destination_region="r2",response_code="200"/) >= 2, am);
+    assert.ok(metricSum(am, 'istio_response_bytes_total', /destination_region="r2"/) > 100, 'response bytes counted');
+    const bm = await scrape(b.w.ip, b.sidecar.metrics);
+    assert.ok(metricSum(bm, 'istio_requests_total', /reporter="destination",source_workload="a",source_cluster="c1",destination_service="b\.demo\.svc\.cluster\.local",destination_cluster="c2",destination_region="r2",response_code="200"/) >= 2, bm);
+    assert.equal(metricSum(bm, 'istio_requests_total', /source_region=/), 0, 'the destination reporter carries no source_region (no double counting by region)');
     // unknown service → 503 with a clear body
     const u = await callVia(a.w.ip, a.sidecar.outbound, `http://nope:${SVC_PORT}/`);
     assert.equal(u.status, 503);

@@ -95,9 +95,9 @@ test('per-try timeout moves a hung endpoint\'s request to another; the overall t
   const hung = http.createServer(() => { /* never answers */ });
   await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
   const good = await appB('good');
-  const inHung = [await inboundFor(hung), await inboundFor(hung), await inboundFor(hung)];
+  const inHung = [await inboundFor(hung), await inboundFor(hung), await inboundFor(hung), await inboundFor(hung), await inboundFor(hung)];
   const inGood = await inboundFor(good);
-  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log, perTryTimeoutMs: 300, overallTimeoutMs: 700, maxAttempts: 5 });
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log, perTryTimeoutMs: 300, overallTimeoutMs: 700, maxAttempts: 6 });
   const port = await out.listen();
   const ep = (i: Inbound, priority: number) => ({ address: '127.0.0.1', port: i.port, healthy: true, priority });
   try {
