@@ -1,9 +1,11 @@
 // Sidecar inbound: terminates mTLS (client certificate required, chained to the trust bundle, SPIFFE ID of the
 // trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app.
-import https from 'node:https';
 import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { TCP_ALPN } from './tunnel.ts';
 import type { Logger } from '../log.ts';
 import { Counter, metric, type Registry } from '../observe/metrics.ts';
 import { requestMetrics, parsePeerHeader, PEER_HEADER } from './requestMetrics.ts';
@@ -37,7 +39,22 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
   const warn = rateLimitedWarn(o.log);
 
-  const server = https.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, (req, res) => {
+  // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
+  // raw TCP, everything else is HTTP/1.1 handled by `web`.
+  const tunnels = new Set<net.Socket>();
+  const server = tls.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ALPNProtocols: [TCP_ALPN, 'http/1.1'] }, (sock) => {
+    if (sock.alpnProtocol !== TCP_ALPN) { web.emit('connection', sock); return; }
+    const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    if (!peer) { refused.inc({ reason: 'no_spiffe_id' }); sock.destroy(); return; }
+    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
+    const app = net.connect(appPort, o.appHost ?? '127.0.0.1');
+    tunnels.add(sock); tunnels.add(app);
+    const end = (): void => { sock.destroy(); app.destroy(); tunnels.delete(sock); tunnels.delete(app); };
+    sock.on('error', end); app.on('error', (e) => { warn('app', { appPort, err: e.message }, 'sidecar inbound: app unreachable (tcp tunnel)'); end(); });
+    sock.on('close', end); app.on('close', end);
+    sock.pipe(app); app.pipe(sock);
+  });
+  const web = http.createServer((req, res) => {
     const started = Date.now();
     const sock = req.socket as TLSSocket;
     const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
@@ -85,6 +102,6 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   return {
     port: (server.address() as AddressInfo).port,
     setCredentials: (c) => server.setSecureContext({ ...c }),
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => new Promise((r) => { web.closeAllConnections(); for (const t of tunnels) t.destroy(); server.close(() => r()); }),
   };
 }

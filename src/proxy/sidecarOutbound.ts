@@ -3,7 +3,9 @@
 // SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { TCP_ALPN } from './tunnel.ts';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
@@ -48,12 +50,14 @@ export class Outbound {
   private creds: OutboundOptions['tls'];
   private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private rr = 0;
+  private readonly tunnels = new Set<net.Socket>();
   private readonly m: RequestMetrics;
 
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
     this.m = requestMetrics(o.registry);
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connect', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => void this.tunnel(req, sock, head));
   }
 
   setEndpoints(t: EndpointTable): void { this.table = t; }
@@ -64,7 +68,7 @@ export class Outbound {
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -147,6 +151,55 @@ export class Outbound {
     }
     res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: no healthy endpoint for ${host}:${t.port} after ${tried.size} attempt(s): ${lastError}\n`);
     finish(503, host);
+  }
+
+  /** HTTP CONNECT <service>:<port> → mTLS (ALPN meshfed-tcp) to an endpoint, connect failures retried on the next. */
+  private async tunnel(req: http.IncomingMessage, client: net.Socket, head: Buffer): Promise<void> {
+    client.on('error', () => {});
+    const fail = (code: number, msg: string): void => { client.end(`HTTP/1.1 ${code} ${code === 400 ? 'Bad Request' : 'Service Unavailable'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nmeshfed sidecar: ${msg}\n`); };
+    const m = /^([a-z0-9.-]+):(\d{1,5})$/i.exec(req.url ?? '');
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) { fail(400, `CONNECT needs <service>:<port>, got ${JSON.stringify(req.url)}`); return; }
+    const port = Number(m[2]);
+    const host = candidateHosts(m[1]!.toLowerCase(), this.o.namespace).find((h) => this.table.has(gatewaySni(h, port)));
+    if (!host) { fail(503, `unknown service ${m[1]}:${port} (not in the mesh configuration from xDS)`); return; }
+    const sni = gatewaySni(host, port);
+    const tried = new Set<string>();
+    let lastError = 'no healthy endpoint';
+    for (let i = 0; i < MAX_CONNECT_FAILURES; i++) {
+      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
+      if (d.kind !== 'endpoint') break;
+      const key = endpointKey(d.endpoint);
+      tried.add(key);
+      try {
+        const up = await this.connectTls(d.endpoint.address, d.endpoint.port, sni);
+        recordOutcome(this.outliers, key, true, Date.now());
+        if (client.destroyed) { up.destroy(); return; }
+        this.tunnels.add(up); this.tunnels.add(client);
+        const end = (): void => { up.destroy(); client.destroy(); this.tunnels.delete(up); this.tunnels.delete(client); };
+        up.on('error', end); up.on('close', end); client.on('close', end);
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length) up.write(head);
+        client.pipe(up); up.pipe(client);
+        return;
+      } catch (e) {
+        lastError = `${key}: ${(e as Error).message}`;
+        recordOutcome(this.outliers, key, false, Date.now());
+      }
+    }
+    fail(503, `no healthy endpoint for ${host}:${port} after ${tried.size} attempt(s): ${lastError}`);
+  }
+
+  private connectTls(address: string, port: number, sni: string): Promise<tls.TLSSocket> {
+    const td = this.o.trustDomain;
+    const ms = this.o.connectTimeoutMs ?? 1000;
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({
+        host: address, port, servername: sni, ALPNProtocols: [TCP_ALPN], ...this.creds,
+        checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
+      }, () => { clearTimeout(t); s.off('error', reject); resolve(s); });
+      const t = setTimeout(() => s.destroy(new Error(`TLS connect timed out after ${ms} ms`)), ms);
+      s.once('error', (e) => { clearTimeout(t); reject(e); });
+    });
   }
 
   private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {

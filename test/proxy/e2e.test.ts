@@ -69,6 +69,24 @@ test('A calls B across networks through the real pilot/CA: B sees A, gateway spl
     const bm = await scrape(b.w.ip, b.sidecar.metrics);
     assert.ok(metricSum(bm, 'istio_requests_total', /reporter="destination",source_workload="a",source_cluster="c1",destination_service="b\.demo\.svc\.cluster\.local",destination_cluster="c2",destination_region="r2",response_code="200"/) >= 2, bm);
     assert.equal(metricSum(bm, 'istio_requests_total', /source_region=/), 0, 'the destination reporter carries no source_region (no double counting by region)');
+    // HTTP CONNECT: a raw TCP tunnel A → gateway → B's sidecar (ALPN meshfed-tcp) → B's app port
+    const tunnel = (target: string, payload: string): Promise<string> => new Promise((resolve, reject) => {
+      const c = net.connect(a.sidecar.outbound, a.w.ip, () => c.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n\r\n`));
+      let got = '';
+      let sent = false;
+      c.on('data', (d: Buffer) => {
+        got += d;
+        if (!sent && got.startsWith('HTTP/1.1 200') && got.includes('\r\n\r\n')) { sent = true; c.write(payload); }
+      });
+      c.on('close', () => resolve(got));
+      c.on('error', reject);
+      setTimeout(() => { c.destroy(); reject(new Error(`tunnel timed out; got ${got}`)); }, 20000).unref();
+    });
+    const raw = await tunnel(`b:${SVC_PORT}`, 'GET /raw HTTP/1.1\r\nhost: b\r\nconnection: close\r\n\r\n');
+    assert.match(raw, /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(raw, /"cluster":"c2".*"path":"\/raw"/);
+    assert.doesNotMatch(raw, /"caller"/, 'raw TCP reaches the app without HTTP processing');
+    assert.match(await tunnel(`nope:${SVC_PORT}`, ''), /^HTTP\/1\.1 503 .*\r\n\r\nmeshfed sidecar: unknown service nope/s);
     // unknown service → 503 with a clear body
     const u = await callVia(a.w.ip, a.sidecar.outbound, `http://nope:${SVC_PORT}/`);
     assert.equal(u.status, 503);
