@@ -104,7 +104,9 @@ export function clusterResource(name: string): Resource {
 
 function struct(obj: Record<string, string | boolean>): Resource {
   const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { bool_value: v } : { string_value: v };
+  // google.protobuf.Struct is encoded with protobufjs' camelCase field names (stringValue): with only string_value
+  // the values were silently dropped on the wire. Both spellings keep plain-object readers working.
+  for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { bool_value: v, boolValue: v } : { string_value: v, stringValue: v };
   return { fields };
 }
 

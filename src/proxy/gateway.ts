@@ -37,7 +37,11 @@ export class Gateway {
     this.server = net.createServer((s) => this.accept(s));
   }
 
-  /** Replace the endpoint table (from CDS/EDS). The first table with at least one service makes the gateway ready. */
+  /**
+   * Replace the endpoint table (from CDS/EDS). The gateway becomes ready with the first table that holds a service
+   * with its endpoints (an empty first push, sent before the control plane knows any service, is not enough), and
+   * stays ready if services later go away.
+   */
   setEndpoints(table: EndpointTable): void {
     this.table = table;
     if (table.size > 0) this.configured = true;

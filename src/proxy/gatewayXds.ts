@@ -6,7 +6,7 @@ import type { Endpoint } from './routing.ts';
 
 interface Cla {
   cluster_name: string;
-  endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
+  endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string; string_value?: string }> }> }; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
 }
 
 /** ClusterLoadAssignment → endpoints. Throws (→ NACK) on an endpoint without an address. */
@@ -17,7 +17,9 @@ export function endpointsFromCla(cla: Cla): Endpoint[] {
       const sa = lb.endpoint?.address?.socket_address;
       if (!sa?.address || !sa.port_value) throw new Error(`cluster ${cla.cluster_name}: endpoint without socket address`);
       const hs = lb.health_status ?? 'UNKNOWN';
-      out.push({ address: sa.address, port: sa.port_value, healthy: hs === 'UNKNOWN' || hs === 'HEALTHY', priority: locality.priority ?? 0, ...(locality.locality?.region ? { region: locality.locality.region } : {}) });
+      const cf = lb.metadata?.filter_metadata?.meshfed?.fields?.cluster;
+      const cluster = cf?.stringValue ?? cf?.string_value;
+      out.push({ address: sa.address, port: sa.port_value, healthy: hs === 'UNKNOWN' || hs === 'HEALTHY', priority: locality.priority ?? 0, ...(locality.locality?.region ? { region: locality.locality.region } : {}), ...(cluster ? { cluster } : {}) });
     }
   }
   return out;

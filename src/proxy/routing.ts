@@ -9,6 +9,8 @@ export interface Endpoint {
   priority?: number;
   /** region of the endpoint's EDS locality (telemetry) */
   region?: string;
+  /** member cluster reported for the endpoint (EDS metadata meshfed.cluster; a remote network's gateway cluster) */
+  cluster?: string;
 }
 
 /** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */

@@ -3,12 +3,14 @@
 // SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
 import http from 'node:http';
 import https from 'node:https';
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { TCP_ALPN } from './tunnel.ts';
 import type { PeerCertificate } from 'node:tls';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
-import { requestMetrics, traceparent } from './requestMetrics.ts';
+import { requestMetrics, PEER_HEADER, peerHeader, type RequestMetrics } from './requestMetrics.ts';
+import { ensureTraceHeaders } from './trace.ts';
 import { gatewaySni } from '../mesh/names.ts';
 import { route, recordOutcome, endpointKey, type EndpointTable, type OutlierState } from './routing.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
@@ -27,11 +29,12 @@ export interface OutboundOptions {
   registry: Registry;
   log: Logger;
   maxAttempts?: number;
+  /** per try: until the response headers arrive (default 5000) */
   perTryTimeoutMs?: number;
-  /** TLS connect budget per endpoint (default 1 s): then the next endpoint is tried */
+  /** whole request, all tries included (default 15000): past it the app gets 504 */
+  overallTimeoutMs?: number;
+  /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
   connectTimeoutMs?: number;
-  /** whole request budget across retries (default 15 s) */
-  timeoutMs?: number;
   maxBodyBytes?: number;
 }
 
@@ -47,12 +50,14 @@ export class Outbound {
   private creds: OutboundOptions['tls'];
   private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
   private rr = 0;
-  private readonly metrics: ReturnType<typeof requestMetrics>;
+  private readonly tunnels = new Set<net.Socket>();
+  private readonly m: RequestMetrics;
 
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
-    this.metrics = requestMetrics(o.registry);
+    this.m = requestMetrics(o.registry);
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('connect', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => void this.tunnel(req, sock, head));
   }
 
   setEndpoints(t: EndpointTable): void { this.table = t; }
@@ -63,7 +68,7 @@ export class Outbound {
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -71,15 +76,19 @@ export class Outbound {
     if ('error' in t) { res.writeHead(400, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${t.error}\n`); return; }
     const host = candidateHosts(t.host, this.o.namespace).find((h) => this.table.has(gatewaySni(h, t.port)));
     let requestBytes = 0;
-    const finish = (code: number, svc: string, destinationRegion = 'unknown', responseBytes = 0): void => {
+    const finish = (code: number, svc: string, dest?: { region?: string; cluster?: string }, response?: NodeJS.ReadableStream): void => {
       const labels = {
         reporter: 'source', source_workload: this.o.sourceWorkload, source_cluster: this.o.sourceCluster ?? 'unknown', source_region: this.o.sourceRegion ?? 'unknown',
-        destination_service: svc, destination_region: destinationRegion, response_code: String(code),
+        destination_service: svc, destination_cluster: dest?.cluster ?? 'unknown', destination_region: dest?.region ?? 'unknown', response_code: String(code),
       };
-      this.metrics.requests.inc(labels);
-      this.metrics.duration.observe(labels, Date.now() - started);
-      this.metrics.requestBytes.inc(labels, requestBytes);
-      this.metrics.responseBytes.inc(labels, responseBytes);
+      this.m.requests.inc(labels);
+      this.m.duration.observe(labels, Date.now() - started);
+      if (requestBytes > 0) this.m.requestBytes.inc(labels, requestBytes);
+      if (response) {
+        let n = 0;
+        response.on('data', (c: Buffer) => { n += c.length; });
+        response.on('end', () => { if (n > 0) this.m.responseBytes.inc(labels, n); });
+      }
     };
     if (!host) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)\n`);
@@ -91,11 +100,10 @@ export class Outbound {
     for await (const c of req) { size += (c as Buffer).length; if (size > (this.o.maxBodyBytes ?? 4 << 20)) { res.writeHead(413).end('meshfed sidecar: body too large to proxy\n'); return; } chunks.push(c as Buffer); }
     const body = Buffer.concat(chunks);
     requestBytes = body.length;
-    const deadline = started + (this.o.timeoutMs ?? 15_000);
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
     delete headers['proxy-connection'];
-    if (!headers['x-request-id']) headers['x-request-id'] = randomUUID();
-    headers.traceparent = traceparent(req.headers.traceparent, (n) => randomBytes(n).toString('hex'));
+    ensureTraceHeaders(headers);
+    headers[PEER_HEADER] = peerHeader(this.o.sourceCluster ?? 'unknown', this.o.sourceRegion ?? 'unknown');
     const sni = gatewaySni(host, t.port);
     const tried = new Set<string>();
     // A failed connect sent nothing, so it is retried on another endpoint for any method and does not use up the
@@ -105,9 +113,15 @@ export class Outbound {
     let attempts = 0;
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
+    const overall = this.o.overallTimeoutMs ?? 15000;
+    const deadline = started + overall;
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const left = deadline - Date.now();
-      if (left <= 0) { lastError = `overall timeout of ${this.o.timeoutMs ?? 15_000} ms`; break; }
+      if (left <= 0) {
+        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${t.port} did not answer within the overall timeout of ${overall} ms (${tried.size} attempt(s); last: ${lastError})\n`);
+        finish(504, host);
+        return;
+      }
       const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
@@ -119,9 +133,7 @@ export class Outbound {
         attempts++;
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
         res.writeHead(r.status, r.headers);
-        let responseBytes = 0;
-        r.stream.on('data', (c: Buffer) => { responseBytes += c.length; });
-        r.stream.once('end', () => finish(r.status, host, d.endpoint.region, responseBytes));
+        finish(r.status, host, d.endpoint, r.stream);
         r.stream.pipe(res);
         return;
       } catch (e) {
@@ -137,29 +149,76 @@ export class Outbound {
         if (n <= 0) this.active.delete(key); else this.active.set(key, n);
       }
     }
-    if (Date.now() >= deadline) {
-      res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${t.port} did not answer within ${this.o.timeoutMs ?? 15_000} ms (${lastError})\n`);
-      finish(504, host);
-      return;
-    }
     res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: no healthy endpoint for ${host}:${t.port} after ${tried.size} attempt(s): ${lastError}\n`);
     finish(503, host);
+  }
+
+  /** HTTP CONNECT <service>:<port> → mTLS (ALPN meshfed-tcp) to an endpoint, connect failures retried on the next. */
+  private async tunnel(req: http.IncomingMessage, client: net.Socket, head: Buffer): Promise<void> {
+    client.on('error', () => {});
+    const fail = (code: number, msg: string): void => { client.end(`HTTP/1.1 ${code} ${code === 400 ? 'Bad Request' : 'Service Unavailable'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nmeshfed sidecar: ${msg}\n`); };
+    const m = /^([a-z0-9.-]+):(\d{1,5})$/i.exec(req.url ?? '');
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) { fail(400, `CONNECT needs <service>:<port>, got ${JSON.stringify(req.url)}`); return; }
+    const port = Number(m[2]);
+    const host = candidateHosts(m[1]!.toLowerCase(), this.o.namespace).find((h) => this.table.has(gatewaySni(h, port)));
+    if (!host) { fail(503, `unknown service ${m[1]}:${port} (not in the mesh configuration from xDS)`); return; }
+    const sni = gatewaySni(host, port);
+    const tried = new Set<string>();
+    let lastError = 'no healthy endpoint';
+    for (let i = 0; i < MAX_CONNECT_FAILURES; i++) {
+      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
+      if (d.kind !== 'endpoint') break;
+      const key = endpointKey(d.endpoint);
+      tried.add(key);
+      try {
+        const up = await this.connectTls(d.endpoint.address, d.endpoint.port, sni);
+        recordOutcome(this.outliers, key, true, Date.now());
+        if (client.destroyed) { up.destroy(); return; }
+        this.tunnels.add(up); this.tunnels.add(client);
+        const end = (): void => { up.destroy(); client.destroy(); this.tunnels.delete(up); this.tunnels.delete(client); };
+        up.on('error', end); up.on('close', end); client.on('close', end);
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length) up.write(head);
+        client.pipe(up); up.pipe(client);
+        return;
+      } catch (e) {
+        lastError = `${key}: ${(e as Error).message}`;
+        recordOutcome(this.outliers, key, false, Date.now());
+      }
+    }
+    fail(503, `no healthy endpoint for ${host}:${port} after ${tried.size} attempt(s): ${lastError}`);
+  }
+
+  private connectTls(address: string, port: number, sni: string): Promise<tls.TLSSocket> {
+    const td = this.o.trustDomain;
+    const ms = this.o.connectTimeoutMs ?? 1000;
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({
+        host: address, port, servername: sni, ALPNProtocols: [TCP_ALPN], ...this.creds,
+        checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
+      }, () => { clearTimeout(t); s.off('error', reject); resolve(s); });
+      const t = setTimeout(() => s.destroy(new Error(`TLS connect timed out after ${ms} ms`)), ms);
+      s.once('error', (e) => { clearTimeout(t); reject(e); });
+    });
   }
 
   private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       let connected = false;
-      // a black-holed endpoint (SYN dropped, process paused) must not eat the whole per-try budget
-      const connectTimer = setTimeout(() => { if (!connected) req.destroy(new Error(`connect timeout (${this.o.connectTimeoutMs ?? 1000} ms)`)); }, this.o.connectTimeoutMs ?? 1000);
       const td = this.o.trustDomain;
       const req = https.request({
         host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
-      }, (res) => resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }));
-      req.on('socket', (s) => { if ((s as { encrypted?: boolean; connecting?: boolean }).connecting === false) connected = true; else s.once('secureConnect', () => { connected = true; }); });
-      req.setTimeout(timeoutMs, () => req.destroy(new Error('per-try timeout')));
-      req.on('error', (e) => { clearTimeout(connectTimer); reject(Object.assign(e, { connectPhase: !connected })); });
-      req.on('response', () => clearTimeout(connectTimer));
+      }, (res) => { clearTimeout(perTry); resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }); });
+      const perTry = setTimeout(() => req.destroy(new Error(`no response within the per-try timeout of ${timeoutMs} ms`)), timeoutMs);
+      req.on('socket', (s) => {
+        // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
+        if (req.reusedSocket) { connected = true; return; }
+        const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${this.o.connectTimeoutMs ?? 1000} ms`)); }, this.o.connectTimeoutMs ?? 1000);
+        s.once('secureConnect', () => { connected = true; clearTimeout(t); });
+        s.once('close', () => clearTimeout(t));
+      });
+      req.on('error', (e) => { clearTimeout(perTry); reject(Object.assign(e, { connectPhase: !connected })); });
       req.end(body);
     });
   }

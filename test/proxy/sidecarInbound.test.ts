@@ -79,3 +79,17 @@ test('B inbound refuses a client without a mesh cert, a foreign CA, and plaintex
     await inbound.close(); app.close();
   }
 });
+
+test('B inbound forwards to the app port named by the service port in the caller\'s SNI', async () => {
+  const mk = async (name: string) => { const s = http.createServer((_q, r) => r.end(name)); await new Promise<void>((r) => s.listen(0, '127.0.0.1', r)); return s; };
+  const web = await mk('web');
+  const admin = await mk('admin');
+  const port = (s: http.Server) => (s.address() as net.AddressInfo).port;
+  const inbound = await startInbound({ host: '127.0.0.1', port: 0, appPort: port(web), appPorts: new Map([[9090, port(admin)]]), ownId: idB, trustDomain: 'cluster.local', destinationService: 'b', tls: { ...certB, ca: ca.root }, registry: newRegistry(), log: createLogger('t') });
+  try {
+    assert.equal((await get(inbound.port, certA, gatewaySni('b.demo.svc.cluster.local', 9090))).body, 'admin');
+    assert.equal((await get(inbound.port, certA, gatewaySni('b.demo.svc.cluster.local', 8080))).body, 'web');
+  } finally {
+    await inbound.close(); web.close(); admin.close();
+  }
+});

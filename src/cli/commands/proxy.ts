@@ -2,6 +2,7 @@
 import { hostPort, int, requireStr, str, UsageError, type Command } from '../command.ts';
 import { runGateway } from '../../proxy/runGateway.ts';
 import { runSidecar } from '../../proxy/runSidecar.ts';
+import { parseAppPorts } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
@@ -47,6 +48,7 @@ const sidecar: Command = {
     network: { type: 'string', default: '', help: 'NET  network of this workload' },
     region: { type: 'string', default: '', help: 'R  locality region' },
     'app-port': { type: 'string', help: 'N  port of the app on 127.0.0.1' },
+    'app-ports': { type: 'string', default: '', help: 'SVC:APP,…  per service port, the app port inbound forwards to (chosen by the caller\'s SNI); others go to --app-port' },
     outbound: { type: 'string', default: `127.0.0.1:${PORTS.sidecarOutbound}`, help: 'HOST:PORT  HTTP proxy for the app' },
     inbound: { type: 'string', default: `0.0.0.0:${PORTS.sidecarInbound}`, help: 'POD_IP:PORT  mTLS inbound' },
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus and /healthz/ready' },
@@ -59,6 +61,7 @@ const sidecar: Command = {
     xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
     appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
+    appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),
     namespace: str(args, 'namespace') ?? 'default', serviceAccount: str(args, 'service-account') ?? 'default',
     service: str(args, 'service') ?? '', trustDomain: str(args, 'trust-domain') ?? 'cluster.local',
     outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
