@@ -21,7 +21,7 @@ const secretsOf = async (kc: k8s.KubeConfig): Promise<string[]> =>
 const rbacOf = async (kc: k8s.KubeConfig): Promise<string[]> =>
   (await kc.makeApiClient(k8s.RbacAuthorizationV1Api).listClusterRole()).items.map((r) => r.metadata!.name!).filter((n) => n.startsWith('meshfed')).sort();
 
-test('cluster add/list/remove: narrow credentials stored, every bad input one clear line with nothing written, purge', { timeout: 420_000 }, async () => {
+test('cluster add/list/remove: narrow credentials stored, every bad input one clear line with nothing written, purge', { timeout: 600_000 }, async () => {
   const servers = await Promise.all([
     startTopologyCluster({ name: 'cp', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.61.0.0/16', serviceCIDR: '10.61.0.0/16' }),
     startTopologyCluster({ name: 'east', region: 'r1', zones: ['r1b'], network: 'n1', podCIDR: '127.62.0.0/16', serviceCIDR: '10.62.0.0/16' }),
