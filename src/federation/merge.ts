@@ -213,7 +213,11 @@ const NO_ENDPOINTS: Endpoint[] = [];
 
 /** Endpoints of one native Service in one cluster, from its EndpointSlices. */
 export function clusterEndpoints(c: ClusterView, namespace: string, name: string, network: string, staleSince?: string): readonly Endpoint[] {
-  const slices = slicesOf(c).get(serviceKey(namespace, name));
+  return endpointsByKey(c, serviceKey(namespace, name), network, staleSince);
+}
+
+function endpointsByKey(c: ClusterView, key: string, network: string, staleSince: string | undefined): readonly Endpoint[] {
+  const slices = slicesOf(c).get(key);
   if (!slices) return NO_ENDPOINTS;
   if (slices.length === 1) return sliceEndpoints(c, slices[0]!, network, staleSince);
   const out = slices.flatMap((s) => sliceEndpoints(c, s, network, staleSince));
@@ -325,18 +329,24 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
   for (const { key, list, svcs, clusters: sources } of groupDefinitions(sorted, federated, fedSig)) {
     const winner = list[0]!;
     const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
-    const inputs: ServiceInputs = { domainSuffix, svcs, clusters: sources, eps: [] };
-    for (const d of list) {
+    const prev = opts.previous?.services.get(key);
+    const before = prev && serviceInputs.get(prev);
+    // reusable while the definitions (shared arrays of the memoized grouping) and every endpoint list are the same
+    let same = before !== undefined && before.domainSuffix === domainSuffix && before.svcs === svcs;
+    const eps: (readonly Endpoint[])[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
       const c = byName.get(d.cluster)!;
       const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
-      const eps = clusterEndpoints(c, namespace, name, networks.get(d.cluster)!, stale);
-      inputs.eps.push(eps);
+      const e = endpointsByKey(c, key, networks.get(d.cluster)!, stale);
+      if (same && before!.eps[i] !== e) same = false;
+      eps.push(e);
       const cnt = counts.get(d.cluster)!;
       cnt.services += 1;
-      cnt.endpoints += eps.length;
+      cnt.endpoints += e.length;
     }
-    const prev = opts.previous?.services.get(key);
-    if (prev && sameInputs(serviceInputs.get(prev), inputs)) {
+    const inputs: ServiceInputs = { domainSuffix, svcs, clusters: sources, eps };
+    if (prev && (same || sameInputs(before, inputs))) {
       services.set(key, prev);
       continue;
     }
