@@ -15,6 +15,8 @@ import { allClusterNames, allListenerNames, serviceForName, translate } from './
 import type { MeshService } from '../mesh/types.ts';
 
 interface CacheEntry {
+  /** node class + type prefix of the key */
+  cls: string;
   svc: MeshService | undefined;
   any: AnyMessage | undefined;
   hash: string;
@@ -66,6 +68,11 @@ interface Stream {
   types: Map<string, TypeStatus & { sent: Map<string, { any: AnyMessage; hash: string }> }>;
 }
 
+interface Resolved {
+  resources: { name: string; any: AnyMessage; hash: string }[];
+  version: string;
+}
+
 export interface PilotOptions {
   port?: number;
   host?: string;
@@ -76,6 +83,11 @@ export interface PilotOptions {
   maxDelayMs?: number;
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
   override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** Nodes of one class and type get the same resources for the same names (the cache and flush share them). */
+function nodeClass(node: ProxyNode, type: string): string {
+  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -89,6 +101,8 @@ export class Pilot {
   /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
   private cache = new Map<string, CacheEntry>();
   private cacheFor?: string;
+  /** during one flush: node class + type + subscription → resolved resources, shared by every stream of that class */
+  private flushMemo?: Map<string, Resolved>;
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -171,10 +185,16 @@ export class Pilot {
     this.timer = undefined;
     this.pendingSince = 0;
     let pushed = 0;
-    for (const s of this.streams) {
-      if (!s.node) continue;
-      for (const t of PUSH_ORDER) if (s.types.has(t) && this.push(s, t, false)) pushed++;
+    this.flushMemo = new Map();
+    try {
+      for (const s of this.streams) {
+        if (!s.node) continue;
+        for (const t of PUSH_ORDER) if (s.types.has(t) && this.push(s, t, false)) pushed++;
+      }
+    } finally {
+      this.flushMemo = undefined;
     }
+    this.sweepCache();
     const secs = (Date.now() - started) / 1000;
     this.m?.latency.observe(secs);
     if (pushed > 0) this.opts.events?.publish('push.done', `snapshot ${this.snapshot.version}: ${pushed} responses pushed`, { version: this.snapshot.version, pushed, seconds: secs });
@@ -238,7 +258,38 @@ export class Pilot {
     if (changed) this.push(s, type, true);
   }
 
-  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): { resources: { name: string; any: AnyMessage; hash: string }[]; version: string } {
+  /**
+   * Drops cache entries whose service left the snapshot or was replaced (a replaced service's entries would be
+   * rebuilt on next use anyway), entries for names that matched nothing, and entries of node classes no open
+   * stream has, so the cache tracks the live mesh and the connected proxies.
+   */
+  private sweepCache(): void {
+    const live = new Set<MeshService>(this.snapshot.services.values());
+    const classes = new Set<string>();
+    for (const s of this.streams) if (s.node) for (const t of s.types.keys()) classes.add(nodeClass(s.node, t));
+    for (const [k, e] of this.cache) if (!e.svc || !live.has(e.svc) || !classes.has(e.cls)) this.cache.delete(k);
+  }
+
+  /** ADS streams open (with or without a node yet). */
+  connectedStreams(): number {
+    return this.streams.size;
+  }
+
+  /** Entries in the encoded-resource cache (for tests: it must shrink when services are removed). */
+  cacheSize(): number {
+    return this.cache.size;
+  }
+
+  private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): Resolved {
+    const cls = nodeClass(node, type);
+    if (!this.flushMemo) return this.resolve(node, cls, type, names, wildcard);
+    const key = `${cls}${wildcard ? '*' : names.join('\n')}`;
+    let r = this.flushMemo.get(key);
+    if (!r) this.flushMemo.set(key, (r = this.resolve(node, cls, type, names, wildcard)));
+    return r;
+  }
+
+  private resolve(node: ProxyNode, cls: string, type: string, names: readonly string[], wildcard: boolean): Resolved {
     const snap = this.snapshot;
     // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
     const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.policy.version]);
@@ -247,7 +298,6 @@ export class Pilot {
       this.cacheFor = global;
     }
     const wanted = wildcard ? (type === PUSH_ORDER[2] ? (node.role === 'gateway' ? [] : allListenerNames(snap)) : allClusterNames(snap, node, this.policy)) : names;
-    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
     const resources: { name: string; any: AnyMessage; hash: string }[] = [];
     const h = createHash('sha256');
     for (const name of wanted) {
@@ -259,7 +309,7 @@ export class Pilot {
         const gen = t.resources.get(name);
         const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;
         const any = r ? packAny(type, r) : undefined;
-        e = { svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
+        e = { cls, svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
         this.cache.set(cls + name, e);
       }
       if (e.any) {

@@ -48,7 +48,7 @@ after(async () => {
 test('explicit subscription: response carries version and nonce; an ACK is recorded and not answered', async () => {
   const c = client('p1');
   c.send(TYPE_URL.listener, ['echo.demo:8080']);
-  const r = await c.next();
+  const r = await c.next(10_000); // the first response also loads the Envoy protos: slow on a loaded machine
   assert.equal(r.type_url, TYPE_URL.listener);
   assert.equal(r.resources.length, 1);
   assert.equal(unpackAny<{ name: string }>(r.resources[0]!).name, 'echo.demo:8080');

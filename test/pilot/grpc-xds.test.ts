@@ -38,7 +38,7 @@ async function until(lines: Line[], id: string, n = 5, timeoutMs = 15000): Promi
   throw new Error(`calls did not settle on ${id}; last: ${JSON.stringify(lines.slice(-n))}`);
 }
 
-test('grpc-js-xds client follows locality failover and recovery with no failed calls', { timeout: 60000 }, async () => {
+test('grpc-js-xds client follows locality failover and recovery with no failed calls', { timeout: 150_000 }, async () => {
   const servers: grpc.Server[] = [];
   const eps: Endpoint[] = [];
   const places: [string, string, string][] = [['127.0.0.2', 'r1', 'z1'], ['127.0.0.3', 'r1', 'z2'], ['127.0.0.4', 'r2', 'z1']];
@@ -58,7 +58,7 @@ test('grpc-js-xds client follows locality failover and recovery with no failed c
   await pilot.start();
   const { child, lines } = startClient(pilot.port);
   try {
-    await until(lines, 'r1/z1');
+    await until(lines, 'r1/z1', 5, 90_000); // the client is a new process: slow to start on a loaded machine
     pilot.setSnapshot(snap([false, true, true]));
     await until(lines, 'r1/z2');
     pilot.setSnapshot(snap([false, false, true]));
@@ -75,7 +75,7 @@ test('grpc-js-xds client follows locality failover and recovery with no failed c
   }
 });
 
-test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps working on the last good version', { timeout: 60000 }, async () => {
+test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps working on the last good version', { timeout: 150_000 }, async () => {
   const e = await startEcho('127.0.0.5', 'good');
   let broken = false;
   let version = 0;
@@ -90,7 +90,7 @@ test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps w
   await pilot.start();
   const { child, lines } = startClient(pilot.port);
   try {
-    await until(lines, 'good');
+    await until(lines, 'good', 5, 90_000); // the client is a new process: slow to start on a loaded machine
     broken = true;
     pilot.setSnapshot(snap());
     const end = Date.now() + 15000;

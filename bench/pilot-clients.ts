@@ -1,0 +1,32 @@
+// Child process of bench/pilot.bench.ts: the 100 ADS clients, kept out of the pilot's process so that its CPU and
+// RSS are pilot's own. stdin "go" → subscribe all streams to EDS; prints one JSON line per round when every
+// stream has received (and ACKed) a response: {"round":n,"at":<wall-clock ms>}. Round 0 is the full push.
+import { createInterface } from 'node:readline';
+import { AdsClient } from '../src/xds/client.ts';
+import { TYPE_URL } from '../src/xds/protos.ts';
+
+const [addr, streamsArg, namesArg] = process.argv.slice(2);
+const names = (namesArg ?? '').split(',');
+const clients = Array.from({ length: Number(streamsArg) }, (_, i) => new AdsClient(addr!, { id: `b${i}`, locality: { region: 'r0', zone: 'z0' }, metadata: { NETWORK: 'n1' } }));
+const wall = () => performance.timeOrigin + performance.now();
+
+const lines = createInterface({ input: process.stdin });
+lines.once('line', async () => {
+  for (const c of clients) c.send(TYPE_URL.endpoint, names);
+  for (let round = 0; ; round++) {
+    try {
+      await Promise.all(clients.map(async (c) => {
+        const r = await c.next(round === 0 ? 240_000 : 60_000);
+        c.send(TYPE_URL.endpoint, names, { version: r.version_info, nonce: r.nonce });
+      }));
+    } catch (e) {
+      process.stderr.write(`pilot-clients: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(JSON.stringify({ round, at: wall() }) + '\n');
+  }
+});
+lines.on('close', () => {
+  for (const c of clients) c.close();
+  process.exit(0);
+});
