@@ -15,6 +15,8 @@ import { allClusterNames, allListenerNames, serviceForName, translate } from './
 import type { MeshService } from '../mesh/types.ts';
 
 interface CacheEntry {
+  /** node class + type prefix of the key */
+  cls: string;
   svc: MeshService | undefined;
   any: AnyMessage | undefined;
   hash: string;
@@ -81,6 +83,11 @@ export interface PilotOptions {
   maxDelayMs?: number;
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
   override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** Nodes of one class and type get the same resources for the same names (the cache and flush share them). */
+function nodeClass(node: ProxyNode, type: string): string {
+  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -253,11 +260,14 @@ export class Pilot {
 
   /**
    * Drops cache entries whose service left the snapshot or was replaced (a replaced service's entries would be
-   * rebuilt on next use anyway) and entries for names that matched nothing, so the cache tracks the live mesh.
+   * rebuilt on next use anyway), entries for names that matched nothing, and entries of node classes no open
+   * stream has, so the cache tracks the live mesh and the connected proxies.
    */
   private sweepCache(): void {
     const live = new Set<MeshService>(this.snapshot.services.values());
-    for (const [k, e] of this.cache) if (!e.svc || !live.has(e.svc)) this.cache.delete(k);
+    const classes = new Set<string>();
+    for (const s of this.streams) if (s.node) for (const t of s.types.keys()) classes.add(nodeClass(s.node, t));
+    for (const [k, e] of this.cache) if (!e.svc || !live.has(e.svc) || !classes.has(e.cls)) this.cache.delete(k);
   }
 
   /** ADS streams open (with or without a node yet). */
@@ -271,7 +281,7 @@ export class Pilot {
   }
 
   private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): Resolved {
-    const cls = `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
+    const cls = nodeClass(node, type);
     if (!this.flushMemo) return this.resolve(node, cls, type, names, wildcard);
     const key = `${cls}${wildcard ? '*' : names.join('\n')}`;
     let r = this.flushMemo.get(key);
@@ -299,7 +309,7 @@ export class Pilot {
         const gen = t.resources.get(name);
         const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;
         const any = r ? packAny(type, r) : undefined;
-        e = { svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
+        e = { cls, svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };
         this.cache.set(cls + name, e);
       }
       if (e.any) {

@@ -58,7 +58,11 @@ export function translateRoutes(vs: VirtualService, defaultPort: number, ringHas
       weight: { value: d.weight ?? 100 },
     }));
     const action: XdsJson = clusters.length === 1 ? { cluster: clusters[0]!.name } : { weighted_clusters: { clusters } };
-    if (r.timeout) action.timeout = durationOf(r.timeout);
+    if (r.timeout) {
+      // Envoy reads `timeout`; gRPC xDS clients (grpc-js-xds) read only max_stream_duration (gRFC A31), as Istio sets
+      action.timeout = durationOf(r.timeout);
+      action.max_stream_duration = { max_stream_duration: durationOf(r.timeout), grpc_timeout_header_max: durationOf(r.timeout) };
+    }
     if (r.retries && r.retries.attempts > 0) {
       action.retry_policy = {
         retry_on: r.retries.retryOn ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',

@@ -57,4 +57,13 @@ test('one change reaches every stream once, with only the changed resource, and 
   for (const s of streams) await s.next(10000);
   assert.equal(pilot.cacheSize(), 2);
   assert.deepEqual(pilot.syncStatus().map((p) => p.types[TYPE_URL.endpoint]!.versionSent).filter((v, i, all) => all.indexOf(v) === i).length, 1);
+
+  // every proxy of that class gone: the next flush drops the class's entries
+  for (const s of streams) s.close();
+  const end = Date.now() + 10_000;
+  while (pilot.connectedStreams() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(pilot.connectedStreams(), 0);
+  pilot.setSnapshot(snap(4, [a, b2, svc('e', ['10.0.0.5'])]));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(pilot.cacheSize(), 0);
 });

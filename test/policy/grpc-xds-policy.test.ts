@@ -118,6 +118,11 @@ test('VirtualService/DestinationRule through pilot to grpc-js-xds: 90/10 split, 
     assert.deepEqual(delayed.ids, { v1: 5 });
     assert.ok(delayed.avgMs >= 290, `calls took ${delayed.avgMs} ms on average with a 300 ms delay fault`);
 
+    // a route timeout shorter than the delay: calls end with DEADLINE_EXCEEDED
+    await apply(vs([{ route: [to('v1')], timeout: '100ms', fault: { delay: { fixedDelay: '300ms', percentage: { value: 100 } } } }]));
+    const timedOut = await c.ask(5);
+    assert.deepEqual(timedOut.codes, { [String(grpc.status.DEADLINE_EXCEEDED)]: 5 }, JSON.stringify(timedOut));
+
     // subset "mixed" = v1, v2 and a broken endpoint (UNAVAILABLE): retries hide it
     await apply(vs([{ route: [to('mixed')] }]));
     const noRetry = await c.ask(60);

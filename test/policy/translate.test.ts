@@ -46,6 +46,8 @@ test('routes translate to weighted clusters, header/method matches, retries, tim
   assert.equal(split!.route.retry_policy.per_try_timeout.nanos, 250_000_000);
   assert.equal(split!.route.timeout.seconds, '1');
   assert.equal(split!.route.timeout.nanos, 500_000_000);
+  assert.equal(split!.route.max_stream_duration.max_stream_duration.nanos, 500_000_000, 'gRPC clients read the timeout from max_stream_duration');
+  assert.equal(split!.route.max_stream_duration.grpc_timeout_header_max.seconds, '1');
   const fault = unpackAny<any>(split!.typed_per_filter_config['envoy.filters.http.fault']);
   assert.equal(fault.abort.http_status, 503);
   assert.equal(fault.abort.percentage.numerator, 1_000_000);
