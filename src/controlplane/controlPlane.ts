@@ -96,13 +96,18 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     const policy = new PolicyWatcher({
       kubeConfig: cfg.kubeConfig,
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
+      // member clusters' VirtualServices/DestinationRules too, through the federation's narrow credentials
+      kubeConfigs: () => new Map(federation.clusters().flatMap((c) => {
+        const kc = federation.kubeConfigFor(c.name);
+        return kc ? [[c.name, kc] as const] : [];
+      })),
       onPolicy: (set, rejected) => {
         pilot.setPolicy(compilePolicy(set));
         for (const r of rejected) {
-          const sig = `${r.generation}|${r.reasons.join(';')}`;
+          const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
           if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
           announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
-          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation}) rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, reasons: r.reasons });
+          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
         }
       },
       log,

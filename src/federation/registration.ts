@@ -7,7 +7,7 @@ import { ANNOTATIONS, LABELS, MANAGED_BY, SYSTEM_NAMESPACE } from './labels.ts';
 export const READER_SA = 'meshfed-reader';
 export const READER_ROLE = 'meshfed-reader';
 
-/** Read namespaces/services/endpointslices/pods/nodes; write namespaces, services and the root-cert ConfigMap; create tokenreviews. */
+/** Read namespaces/services/endpointslices/pods/nodes and VirtualServices/DestinationRules (patch their status); write namespaces, services and the root-cert ConfigMap; create tokenreviews. */
 export function readerClusterRole(): k8s.V1ClusterRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -20,6 +20,9 @@ export function readerClusterRole(): k8s.V1ClusterRole {
       { apiGroups: [''], resources: ['configmaps'], resourceNames: ['meshfed-root-cert'], verbs: ['get', 'update', 'patch', 'delete'] },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
       { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      // traffic policy (VirtualService/DestinationRule) is read from members too; status tells the author what was rejected
+      { apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['patch'] },
     ],
   };
 }

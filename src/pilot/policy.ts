@@ -28,3 +28,24 @@ export function compilePolicy(set: PolicySet): CompiledPolicy {
 export function subsetOf(p: CompiledPolicy, host: string, subset: string): Subset | undefined {
   return p.destinationRules.get(host)?.spec.subsets?.find((s) => s.name === subset);
 }
+
+/**
+ * The region failover order EDS priorities use for a client in `region`: the mesh's order, with a
+ * DestinationRule's `localityLbSetting.failover` (subset's over the top-level one) for that region put first —
+ * Istio's "from region → to region first". Other regions keep their mesh order.
+ */
+export function failoverWithPolicy(
+  mesh: Readonly<Record<string, readonly string[]>>,
+  p: CompiledPolicy,
+  host: string,
+  subset: string,
+  region: string,
+): Readonly<Record<string, readonly string[]>> {
+  const dr = p.destinationRules.get(host);
+  const sub = subset ? subsetOf(p, host, subset) : undefined;
+  const setting = sub?.trafficPolicy?.loadBalancer?.localityLbSetting ?? dr?.spec.trafficPolicy?.loadBalancer?.localityLbSetting;
+  const to = (setting?.enabled === false ? [] : setting?.failover ?? []).filter((f) => f.from === region).map((f) => f.to);
+  if (!to.length) return mesh;
+  const rest = (mesh[region] ?? []).filter((r) => !to.includes(r));
+  return { ...mesh, [region]: [...new Set(to), ...rest] };
+}

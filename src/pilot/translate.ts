@@ -4,7 +4,7 @@ import { gatewaySni, outboundClusterName, parseGatewaySni, parseOutboundClusterN
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import type { ProxyNode } from './node.ts';
 import { localityKey, localityPriorities } from './priority.ts';
-import { NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
+import { failoverWithPolicy, NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
 import { clusterPolicyFields, filterBySubset, translateRoutes } from '../policy/translate.ts';
 
 export type Resource = Record<string, unknown>;
@@ -95,6 +95,9 @@ export function clusterResource(name: string): Resource {
       interval: { seconds: 10 },
       base_ejection_time: { seconds: 30 },
       max_ejection_percent: { value: 100 },
+      // as Istio: consecutive errors only. Left unset, grpc-js 1.14 runs success-rate ejection with
+      // minimum_hosts undefined and crashes the client on its first check (Reduce of empty array).
+      enforcing_success_rate: { value: 0 },
     },
   };
 }
@@ -247,7 +250,9 @@ export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: stri
       }
       const sub = r.subset ? subsetOf(policy, r.svc.hostname, r.subset) : undefined;
       const svc = sub ? { ...r.svc, endpoints: filterBySubset(r.svc.endpoints as Endpoint[], sub) } : r.svc;
-      resources.set(name, endpointResource(snapshot, node, name, svc, r.sp, warnings));
+      // DestinationRule localityLbSetting.failover reorders the failover regions for this client (src/pilot/policy.ts)
+      const failover = failoverWithPolicy(snapshot.failover, policy, r.svc.hostname, r.subset, node.locality.region);
+      resources.set(name, endpointResource(failover === snapshot.failover ? snapshot : { ...snapshot, failover }, node, name, svc, r.sp, warnings));
     }
   }
   return { resources, warnings };

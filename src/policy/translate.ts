@@ -58,7 +58,11 @@ export function translateRoutes(vs: VirtualService, defaultPort: number, ringHas
       weight: { value: d.weight ?? 100 },
     }));
     const action: XdsJson = clusters.length === 1 ? { cluster: clusters[0]!.name } : { weighted_clusters: { clusters } };
-    if (r.timeout) action.timeout = durationOf(r.timeout);
+    if (r.timeout) {
+      // Envoy reads `timeout`; gRPC xDS clients (grpc-js-xds) read only max_stream_duration (gRFC A31), as Istio sets
+      action.timeout = durationOf(r.timeout);
+      action.max_stream_duration = { max_stream_duration: durationOf(r.timeout), grpc_timeout_header_max: durationOf(r.timeout) };
+    }
     if (r.retries && r.retries.attempts > 0) {
       action.retry_policy = {
         retry_on: r.retries.retryOn ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
@@ -107,7 +111,8 @@ export function clusterPolicyFields(tp: TrafficPolicy, proxyless = false): XdsJs
   if (cp?.http?.maxRequestsPerConnection) out.common_http_protocol_options = { max_requests_per_connection: { value: cp.http.maxRequestsPerConnection } };
   const od = tp.outlierDetection;
   if (od) {
-    const o: XdsJson = {};
+    // as Istio: success-rate ejection off (not in Istio's API; unset, grpc-js 1.14 crashes on its first check)
+    const o: XdsJson = { enforcing_success_rate: { value: 0 } };
     if (od.consecutive5xxErrors !== undefined) o.consecutive_5xx = { value: od.consecutive5xxErrors };
     if (od.consecutiveGatewayErrors !== undefined) o.consecutive_gateway_failure = { value: od.consecutiveGatewayErrors };
     if (od.interval) o.interval = durationOf(od.interval);

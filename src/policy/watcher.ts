@@ -1,35 +1,47 @@
-// Watches VirtualServices and DestinationRules in the control-plane cluster, validates them (the role Galley
-// played), keeps serving the last good version of an object whose new generation is invalid, writes each object's
-// status, and hands the accepted set (FQDN hosts) to a callback — pilot.setPolicy(compilePolicy(set)).
+// Watches VirtualServices and DestinationRules in the control-plane cluster and — through `kubeConfigs()`, the
+// federation's narrow member credentials — in every member cluster (namespace sameness: demo/echo in any cluster
+// is the same object; the control plane wins, then members by name). Validates them (the role Galley played),
+// keeps serving the last good version of an object whose new generation is invalid, writes each object's status
+// in the cluster it came from, and hands the accepted set (FQDN hosts) to a callback —
+// pilot.setPolicy(compilePolicy(set)).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
+import { ClusterPolicyWatch, POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
 import { POLICY_CRDS } from './crds.ts';
+import { mergeSources, sourceKey, type PolicySource } from './merge.ts';
 import { qualifyPolicy } from './normalize.ts';
 import { fromKube, statusFor, type KubeObject } from './parse.ts';
 import { policyKey, type DestinationRule, type Rejection, type VirtualService } from './types.ts';
 import { reconcile, type PolicySet } from './validate.ts';
 
-const GROUP = 'networking.istio.io';
-const VERSION = 'v1';
-
 export interface PolicyWatcherOptions {
   kubeConfig: k8s.KubeConfig;
+  /** member clusters to read policy from (cluster name → narrow kubeconfig); re-read every `memberResyncMs` */
+  kubeConfigs?: () => ReadonlyMap<string, k8s.KubeConfig>;
+  /** how often the member list is re-read (default 5000 ms) */
+  memberResyncMs?: number;
   domainSuffix?: string;
-  /** install the CRDs when they are missing (default true) */
+  /** install the CRDs when they are missing (default true; control-plane cluster only) */
   installCrds?: boolean;
-  onPolicy: (accepted: PolicySet, rejected: readonly Rejection[]) => void;
+  /** `rejected[i].cluster` is where the rejected object lives ('' = control plane) */
+  onPolicy: (accepted: PolicySet, rejected: readonly (Rejection & { cluster: string })[]) => void;
   log?: Logger;
 }
 
 export class PolicyWatcher {
   private readonly log: Logger;
-  private informers: Array<k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>> = [];
+  private controlPlane?: ClusterPolicyWatch;
+  private readonly members = new Map<string, ClusterPolicyWatch>();
   private good: PolicySet = { virtualServices: [], destinationRules: [] };
   private timer?: NodeJS.Timeout;
+  private resync?: NodeJS.Timeout;
   private stopped = false;
-  /** what status each object last got: `<generation>|<reasons>` (written only when it changes) */
+  /** what status each object last got, per cluster: `<generation>|<reasons>` (written only when it changes) */
   private readonly written = new Map<string, string>();
+  /** shadowed copies already logged (`cluster|key|by`) */
+  private readonly shadowLogged = new Set<string>();
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: PolicyWatcherOptions) {
     this.log = o.log ?? createLogger('policy');
@@ -40,29 +52,57 @@ export class PolicyWatcher {
       // without the right to create CRDs (a locked-down install) the watch still works once they exist
       await this.installCrds().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the traffic policy CRDs; install them with "meshfed install"'));
     }
-    const custom = this.o.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    for (const plural of ['virtualservices', 'destinationrules']) {
-      const inf = k8s.makeInformer(this.o.kubeConfig, `/apis/${GROUP}/${VERSION}/${plural}`,
-        () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>);
-      const changed = (): void => this.schedule();
-      inf.on('add', changed);
-      inf.on('update', changed);
-      inf.on('delete', changed);
-      inf.on('error', (err: unknown) => {
-        if (this.stopped) return;
-        this.log.warn({ plural, err: (err as Error).message }, 'watching traffic policy failed; retrying');
-        setTimeout(() => { if (!this.stopped) void inf.start(); }, 1000).unref();
-      });
-      this.informers.push(inf);
-      await inf.start();
+    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log);
+    await this.controlPlane.start();
+    if (this.o.kubeConfigs) {
+      await this.syncMembers();
+      const tick = (): void => {
+        this.resync = setTimeout(() => { void this.syncMembers().finally(() => { if (!this.stopped) tick(); }); }, this.o.memberResyncMs ?? 5000);
+        this.resync.unref();
+      };
+      tick();
     }
     this.schedule();
+  }
+
+  /** Starts watches for new member clusters (or changed credentials) and stops those of departed ones. */
+  syncMembers(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      if (this.stopped || !this.o.kubeConfigs) return;
+      let want: ReadonlyMap<string, k8s.KubeConfig>;
+      try { want = this.o.kubeConfigs(); } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'could not list member clusters for traffic policy; keeping the current set');
+        return;
+      }
+      let changed = false;
+      for (const [name, w] of this.members) {
+        if (want.get(name) === w.kubeConfig) continue;
+        this.members.delete(name);
+        await w.stop();
+        changed = true;
+        this.log.info({ cluster: name }, 'stopped reading traffic policy from member cluster');
+      }
+      for (const [name, kc] of want) {
+        if (this.members.has(name) || this.stopped) continue;
+        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log);
+        this.members.set(name, w);
+        await w.start();
+        changed = true;
+        this.log.info({ cluster: name }, 'reading traffic policy from member cluster');
+      }
+      if (changed) this.schedule();
+    });
+    return this.syncing;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const i of this.informers) await i.stop();
+    if (this.resync) clearTimeout(this.resync);
+    await this.syncing;
+    await this.controlPlane?.stop();
+    for (const w of this.members.values()) await w.stop();
+    this.members.clear();
   }
 
   private async installCrds(): Promise<void> {
@@ -83,47 +123,68 @@ export class PolicyWatcher {
     this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
   }
 
+  private sources(): PolicySource[] {
+    const out: PolicySource[] = [];
+    if (this.controlPlane) out.push({ cluster: '', objects: this.controlPlane.objects() });
+    for (const name of [...this.members.keys()].sort()) out.push({ cluster: name, objects: this.members.get(name)!.objects() });
+    return out;
+  }
+
   private async evaluate(): Promise<void> {
+    if (this.stopped) return;
+    const { objects, shadowed } = mergeSources(this.sources());
+    for (const s of shadowed) {
+      const sig = `${s.cluster}|${s.key}|${s.by}`;
+      if (!s.differs || this.shadowLogged.has(sig)) continue;
+      this.shadowLogged.add(sig);
+      this.log.warn({ object: s.key, cluster: s.cluster, servedFrom: s.by || 'control plane' }, 'traffic policy object differs from the copy of the same name that is served; edit it there (control plane first, then member clusters by name)');
+    }
+    const origin = new Map<string, string>();
     const incoming: PolicySet = { virtualServices: [], destinationRules: [] };
-    const unparsable: Rejection[] = [];
-    for (const inf of this.informers) {
-      for (const obj of inf.list()) {
-        const m = fromKube(obj as KubeObject);
-        if ('error' in m) {
-          const md = obj.metadata ?? {};
-          unparsable.push({ kind: obj.kind === 'DestinationRule' ? 'DestinationRule' : 'VirtualService', namespace: md.namespace ?? '', name: md.name ?? '', generation: md.generation ?? 1, reasons: [m.error] });
-          continue;
-        }
-        if (m.kind === 'VirtualService') incoming.virtualServices.push(m as VirtualService);
-        else incoming.destinationRules.push(m as DestinationRule);
+    const unparsable: (Rejection & { cluster: string })[] = [];
+    for (const { cluster, object } of objects) {
+      origin.set(sourceKey(object), cluster);
+      const m = fromKube(object);
+      if ('error' in m) {
+        const md = object.metadata ?? {};
+        unparsable.push({ cluster, kind: object.kind === 'DestinationRule' ? 'DestinationRule' : 'VirtualService', namespace: md.namespace ?? '', name: md.name ?? '', generation: md.generation ?? 1, reasons: [m.error] });
+        continue;
       }
+      if (m.kind === 'VirtualService') incoming.virtualServices.push(m as VirtualService);
+      else incoming.destinationRules.push(m as DestinationRule);
     }
     const q = qualifyPolicy(incoming, this.o.domainSuffix);
     const { good, rejected } = reconcile(this.good, q);
     this.good = good;
-    const all = [...rejected, ...unparsable];
-    for (const r of all) this.log.warn({ kind: r.kind, object: `${r.namespace}/${r.name}`, generation: r.generation, reasons: r.reasons }, 'traffic policy rejected; the last good version (if any) keeps being served');
+    const all = [...rejected.map((r) => ({ ...r, cluster: origin.get(`${r.kind}/${r.namespace}/${r.name}`) ?? '' })), ...unparsable];
+    for (const r of all) this.log.warn({ cluster: r.cluster || 'control plane', kind: r.kind, object: `${r.namespace}/${r.name}`, generation: r.generation, reasons: r.reasons }, 'traffic policy rejected; the last good version (if any) keeps being served');
     this.o.onPolicy(good, all);
-    await this.writeStatuses(q, all);
+    await this.writeStatuses(q, all, origin);
   }
 
-  private async writeStatuses(incoming: PolicySet, rejected: readonly Rejection[]): Promise<void> {
-    const custom = this.o.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  private kubeConfigOf(cluster: string): k8s.KubeConfig | undefined {
+    return cluster === '' ? this.o.kubeConfig : this.members.get(cluster)?.kubeConfig;
+  }
+
+  private async writeStatuses(incoming: PolicySet, rejected: readonly (Rejection & { cluster: string })[], origin: ReadonlyMap<string, string>): Promise<void> {
     const byKey = new Map(rejected.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
     for (const obj of [...incoming.virtualServices, ...incoming.destinationRules]) {
       const key = policyKey(obj);
+      const cluster = origin.get(key) ?? '';
+      const kc = this.kubeConfigOf(cluster);
+      if (!kc || this.stopped) continue;
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
-      if (this.written.get(key) === sig) continue;
+      if (this.written.get(`${cluster}|${key}`) === sig) continue;
       const plural = obj.kind === 'VirtualService' ? 'virtualservices' : 'destinationrules';
       try {
-        await custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, namespace: obj.metadata.namespace, plural, name: obj.metadata.name, body: { status: statusFor(obj.metadata.generation, rej) } },
+        await kc.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(
+          { group: POLICY_GROUP, version: POLICY_VERSION, namespace: obj.metadata.namespace, plural, name: obj.metadata.name, body: { status: statusFor(obj.metadata.generation, rej) } },
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         );
-        this.written.set(key, sig);
+        this.written.set(`${cluster}|${key}`, sig);
       } catch (e) {
-        this.log.warn({ object: key, err: (e as Error).message }, 'could not write traffic policy status');
+        this.log.warn({ cluster: cluster || 'control plane', object: key, err: (e as Error).message }, 'could not write traffic policy status (the member credentials need patch on virtualservices/status and destinationrules/status)');
       }
     }
   }

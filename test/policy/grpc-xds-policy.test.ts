@@ -76,8 +76,19 @@ test('VirtualService/DestinationRule through pilot to grpc-js-xds: 90/10 split, 
   const apply = async (o: Record<string, unknown>) => {
     const before = accepted;
     await objects.patch(o as k8s.KubernetesObject, undefined, undefined, 'test', true, k8s.PatchStrategy.ServerSideApply);
-    for (const end = Date.now() + 5000; accepted === before && Date.now() < end;) await sleep(20);
-    await sleep(300); // the push reaches the client
+    for (const end = Date.now() + 10_000; accepted === before && Date.now() < end;) await sleep(20);
+    await synced();
+  };
+  /** The client has ACKed what pilot last sent it, for every type, on two polls in a row (under load a fixed sleep was not enough). */
+  const synced = async (): Promise<void> => {
+    await sleep(50); // pilot's debounce
+    let stable = 0;
+    for (const end = Date.now() + 15_000; stable < 2 && Date.now() < end; await sleep(100)) {
+      const st = pilot.syncStatus().find((p) => p.nodeId === 'policy-client');
+      const ok = st !== undefined && Object.values(st.types).every((t) => t.versionSent !== '' && t.versionAcked === t.versionSent);
+      stable = ok ? stable + 1 : 0;
+    }
+    await sleep(100);
   };
   const dr = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'echo', namespace: 'demo' },
     spec: { host: 'echo', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }, { name: 'mixed', labels: { app: 'echo' } }] } };
@@ -107,6 +118,11 @@ test('VirtualService/DestinationRule through pilot to grpc-js-xds: 90/10 split, 
     assert.deepEqual(delayed.ids, { v1: 5 });
     assert.ok(delayed.avgMs >= 290, `calls took ${delayed.avgMs} ms on average with a 300 ms delay fault`);
 
+    // a route timeout shorter than the delay: calls end with DEADLINE_EXCEEDED
+    await apply(vs([{ route: [to('v1')], timeout: '100ms', fault: { delay: { fixedDelay: '300ms', percentage: { value: 100 } } } }]));
+    const timedOut = await c.ask(5);
+    assert.deepEqual(timedOut.codes, { [String(grpc.status.DEADLINE_EXCEEDED)]: 5 }, JSON.stringify(timedOut));
+
     // subset "mixed" = v1, v2 and a broken endpoint (UNAVAILABLE): retries hide it
     await apply(vs([{ route: [to('mixed')] }]));
     const noRetry = await c.ask(60);
@@ -114,6 +130,12 @@ test('VirtualService/DestinationRule through pilot to grpc-js-xds: 90/10 split, 
     await apply(vs([{ route: [to('mixed')], retries: { attempts: 3, retryOn: 'unavailable' } }]));
     const withRetry = await c.ask(60);
     assert.deepEqual(withRetry.codes, {}, `retries should recover every call: ${JSON.stringify(withRetry)}`);
+
+    // outlier detection configured: the client outlives its 1 s ejection checks (grpc-js 1.14 crashed on the first
+    // check when success-rate ejection was left enabled with unset fields; meshfed turns it off, as Istio does)
+    await apply({ ...dr, spec: { ...dr.spec, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 5, interval: '1s', baseEjectionTime: '30s' } } } });
+    await sleep(1500);
+    assert.deepEqual((await c.ask(20)).codes, {}, 'calls keep working across outlier detection checks');
 
     // an invalid update (weights 50+40) is rejected with a status reason; the previous routing stays
     await apply(vs([{ route: [to('v2')] }]));

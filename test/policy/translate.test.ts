@@ -46,6 +46,8 @@ test('routes translate to weighted clusters, header/method matches, retries, tim
   assert.equal(split!.route.retry_policy.per_try_timeout.nanos, 250_000_000);
   assert.equal(split!.route.timeout.seconds, '1');
   assert.equal(split!.route.timeout.nanos, 500_000_000);
+  assert.equal(split!.route.max_stream_duration.max_stream_duration.nanos, 500_000_000, 'gRPC clients read the timeout from max_stream_duration');
+  assert.equal(split!.route.max_stream_duration.grpc_timeout_header_max.seconds, '1');
   const fault = unpackAny<any>(split!.typed_per_filter_config['envoy.filters.http.fault']);
   assert.equal(fault.abort.http_status, 503);
   assert.equal(fault.abort.percentage.numerator, 1_000_000);
@@ -73,6 +75,7 @@ test('clusters carry lb policy, circuit breakers, outlier detection; subsets ove
   assert.equal(all.outlier_detection.consecutive_5xx.value, 3);
   assert.equal(all.outlier_detection.base_ejection_time.seconds, '30');
   assert.equal(all.outlier_detection.max_ejection_percent.value, 50);
+  assert.equal(all.outlier_detection.enforcing_success_rate.value, 0, 'success-rate ejection off, as Istio (grpc-js crashes with it half-configured)');
 });
 
 test('ring hash routes hash on the configured header', () => {
