@@ -16,7 +16,7 @@ test('meshfed proxy-config prints what a node receives, with locality priorities
   pilot.setSnapshot(emptySnapshot({ services: new Map([['demo/echo', svc]]) }));
   await pilot.start();
   try {
-    const r = await meshfed(['proxy-config', '--xds', `127.0.0.1:${pilot.port}`, '--node-id', 'cli', '--network', 'n1', '--region', 'r2', '--zone', 'z1', '--service', 'echo.demo:50051']);
+    const r = await meshfed(['proxy-config', '--xds', `127.0.0.1:${pilot.port}`, '--node-id', 'cli', '--network', 'n1', '--region', 'r2', '--zone', 'z1', '--service', 'echo.demo:50051', '--timeout', '30000']);
     assert.equal(r.code, 0, r.stderr);
     const d = JSON.parse(r.stdout) as { listeners: { name: string }[]; clusters: { name: string }[]; endpoints: { endpoints: { priority: number; lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[] }[] };
     assert.equal(d.listeners[0]!.name, 'echo.demo:50051');
