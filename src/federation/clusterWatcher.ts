@@ -9,6 +9,16 @@ import type { ClusterView } from './merge.ts';
 import type { ClusterObjects } from './replicationPlan.ts';
 import { classifyWatchError } from './watchState.ts';
 
+/**
+ * Drop what federation never reads from cached objects (the informer keeps the very object it hands out):
+ * managedFields and kubectl's last-applied copy are often most of an object's size.
+ */
+export function trim(o: k8s.KubernetesObject): void {
+  if (o.metadata?.managedFields) delete o.metadata.managedFields;
+  const ann = o.metadata?.annotations;
+  if (ann && 'kubectl.kubernetes.io/last-applied-configuration' in ann) delete ann['kubectl.kubernetes.io/last-applied-configuration'];
+}
+
 type Kind = 'namespaces' | 'services' | 'endpointSlices' | 'pods' | 'nodes';
 const KINDS: readonly Kind[] = ['namespaces', 'services', 'endpointSlices', 'pods', 'nodes'];
 
@@ -51,7 +61,7 @@ export class ClusterWatcher {
       const [path, list] = lists[kind];
       const informer = k8s.makeInformer(kubeConfig, path, list);
       const feed: Feed = { informer, synced: false, retrying: false };
-      const changed = (): void => { feed.items = undefined; this.onChange('objects'); };
+      const changed = (obj?: k8s.KubernetesObject): void => { if (obj) trim(obj); feed.items = undefined; this.onChange('objects'); };
       informer.on('add', changed);
       informer.on('update', changed);
       informer.on('delete', changed);

@@ -12,6 +12,7 @@ import { mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
 import { planReplication } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
+import { keepAlive } from '../kube/keepAlive.ts';
 import { replicationInput, sameReplicationInput, type ReplicationInput } from './replicationInput.ts';
 import { snapshotEvents } from './snapshotEvents.ts';
 
@@ -58,6 +59,7 @@ export class Federation {
   private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
 
   constructor(private readonly o: FederationOptions) {
+    keepAlive(o.kubeConfig);
     this.log = o.log ?? createLogger('federation');
     this.current = emptySnapshot({ trustDomain: o.trustDomain ?? 'cluster.local', domainSuffix: o.domainSuffix ?? 'cluster.local', failover: o.failover ?? {} });
     const r = o.registry;

@@ -1,6 +1,7 @@
 // Pure: a registration Secret (docs/CONTRACTS.md) → what the control plane needs to watch that cluster.
 import * as k8s from '@kubernetes/client-node';
 import { ANNOTATIONS } from './labels.ts';
+import { keepAlive } from '../kube/keepAlive.ts';
 
 export interface ParsedRegistration {
   name: string;
@@ -42,7 +43,7 @@ export function parseRegistrationSecret(s: k8s.V1Secret): RegistrationResult {
       name, server: cluster.server,
       network: ann[ANNOTATIONS.network] ?? '',
       region: ann[ANNOTATIONS.region] ?? '',
-      kubeConfig: kc,
+      kubeConfig: keepAlive(kc),
       fingerprint: `${raw}|${ann[ANNOTATIONS.network] ?? ''}|${ann[ANNOTATIONS.region] ?? ''}`,
     },
   };

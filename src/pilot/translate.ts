@@ -112,7 +112,7 @@ interface LbEndpoint {
   address: string;
   port: number;
   weight: number;
-  metadata: Resource;
+  metadata?: Resource;
 }
 
 /** Where a proxy of this role reaches an in-network endpoint, or undefined if it must not. */
@@ -131,6 +131,9 @@ export function endpointResource(
   sp: ServicePort,
   warnings: string[],
 ): Resource {
+  // endpoint metadata is read by sidecars (tlsMode) and Envoy; proxyless gRPC clients and the gateway ignore it, and
+  // two Structs per endpoint were most of a large ClusterLoadAssignment's encoding time
+  const withMeta = node.role === 'sidecar';
   const lbs: LbEndpoint[] = [];
   const remote = new Map<string, { gw: Gateway; locality: Locality; count: number; cluster: string }>();
   for (const ep of svc.endpoints) {
@@ -144,7 +147,7 @@ export function endpointResource(
         address: ep.address,
         port,
         weight: 1,
-        metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network }) } },
+        ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network }) } } } : {}),
       });
       continue;
     }
@@ -165,7 +168,7 @@ export function endpointResource(
       address: r.gw.address,
       port: r.gw.port || PORTS.eastWestGateway,
       weight: r.count,
-      metadata: { filter_metadata: { istio: struct({ tlsMode: 'istio' }), meshfed: struct({ cluster: r.gw.cluster ?? r.cluster, network: r.gw.network, gateway: true }) } },
+      ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: 'istio' }), meshfed: struct({ cluster: r.gw.cluster ?? r.cluster, network: r.gw.network, gateway: true }) } } } : {}),
     });
   const byLoc = new Map<string, LbEndpoint[]>();
   for (const lb of lbs) {
@@ -187,7 +190,7 @@ export function endpointResource(
           endpoint: { address: { socket_address: { address: l.address, port_value: l.port } } },
           health_status: 'HEALTHY',
           load_balancing_weight: { value: l.weight },
-          metadata: l.metadata,
+          ...(l.metadata ? { metadata: l.metadata } : {}),
         })),
     }));
   return { cluster_name: name, endpoints };

@@ -32,7 +32,7 @@ export interface OutboundOptions {
   /** per try: until the response headers arrive (default 5000) */
   perTryTimeoutMs?: number;
   /** whole request, all tries included (default 15000): past it the app gets 504 */
-  overallTimeoutMs?: number;
+  timeoutMs?: number;
   /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
   connectTimeoutMs?: number;
   maxBodyBytes?: number;
@@ -113,7 +113,7 @@ export class Outbound {
     let attempts = 0;
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
-    const overall = this.o.overallTimeoutMs ?? 15000;
+    const overall = this.o.timeoutMs ?? 15000;
     const deadline = started + overall;
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const left = deadline - Date.now();

@@ -4,6 +4,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
 import { applyObjects } from '../../deploy/apply.ts';
 import { kindConfigFile, kindPlan, renderPlan, type PlanStep } from '../../deploy/kind.ts';
 import { controlPlaneManifests, demoManifests, gatewayManifests, type K8sObject } from '../../deploy/manifests.ts';
@@ -78,19 +79,7 @@ export const deployCommands: Command[] = [
         io.out(objects.map((o) => stringify(o)).join('---\n'));
         return 0;
       }
-      const kc = new k8s.KubeConfig();
-      const file = str(args, 'kubeconfig');
-      try {
-        if (file) kc.loadFromFile(file);
-        else kc.loadFromDefault();
-      } catch (e) {
-        throw new UserError(`cannot load kubeconfig ${file ?? '(default)'}: ${(e as Error).message}`);
-      }
-      const ctx = str(args, 'context');
-      if (ctx) {
-        if (!kc.getContextObject(ctx)) throw new UserError(`context "${ctx}" is not in ${file ?? 'the kubeconfig'}`);
-        kc.setCurrentContext(ctx);
-      }
+      const kc = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'));
       try {
         await applyObjects(kc, objects, (r) => io.out(`${r.object} ${r.outcome}`));
       } catch (e) {
