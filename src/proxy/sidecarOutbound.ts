@@ -32,7 +32,7 @@ export interface OutboundOptions {
   /** per try: until the response headers arrive (default 5000) */
   perTryTimeoutMs?: number;
   /** whole request, all tries included (default 15000): past it the app gets 504 */
-  overallTimeoutMs?: number;
+  timeoutMs?: number;
   /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
   connectTimeoutMs?: number;
   maxBodyBytes?: number;
@@ -113,7 +113,7 @@ export class Outbound {
     let attempts = 0;
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
-    const overall = this.o.overallTimeoutMs ?? 15000;
+    const overall = this.o.timeoutMs ?? 15000;
     const deadline = started + overall;
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const left = deadline - Date.now();
@@ -128,7 +128,11 @@ export class Outbound {
       tried.add(key);
       this.active.set(key, (this.active.get(key) ?? 0) + 1);
       try {
-        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body, Math.min(this.o.perTryTimeoutMs ?? 5000, left));
+        const perTry = Math.min(this.o.perTryTimeoutMs ?? 5000, left);
+        // the short connect budget only when another endpoint is left to fail over to; the last one gets the try's
+        // whole budget (a slow handshake on a loaded machine is not a reason to fail the request)
+        const connectMs = this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : perTry;
+        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body, perTry, connectMs);
         recordOutcome(this.outliers, key, true, Date.now());
         attempts++;
         if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
@@ -171,7 +175,7 @@ export class Outbound {
       const key = endpointKey(d.endpoint);
       tried.add(key);
       try {
-        const up = await this.connectTls(d.endpoint.address, d.endpoint.port, sni);
+        const up = await this.connectTls(d.endpoint.address, d.endpoint.port, sni, this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : (this.o.perTryTimeoutMs ?? 5000));
         recordOutcome(this.outliers, key, true, Date.now());
         if (client.destroyed) { up.destroy(); return; }
         this.tunnels.add(up); this.tunnels.add(client);
@@ -189,9 +193,13 @@ export class Outbound {
     fail(503, `no healthy endpoint for ${host}:${port} after ${tried.size} attempt(s): ${lastError}`);
   }
 
-  private connectTls(address: string, port: number, sni: string): Promise<tls.TLSSocket> {
+  /** Is there an endpoint left (not tried, not ejected) after the ones in `tried`? */
+  private hasAlternative(sni: string, tried: ReadonlySet<string>): boolean {
+    return route(sni, this.table, this.outliers, this.active, Date.now(), tried).kind === 'endpoint';
+  }
+
+  private connectTls(address: string, port: number, sni: string, ms: number): Promise<tls.TLSSocket> {
     const td = this.o.trustDomain;
-    const ms = this.o.connectTimeoutMs ?? 1000;
     return new Promise((resolve, reject) => {
       const s = tls.connect({
         host: address, port, servername: sni, ALPNProtocols: [TCP_ALPN], ...this.creds,
@@ -202,7 +210,7 @@ export class Outbound {
     });
   }
 
-  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
+  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number, connectMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       let connected = false;
       const td = this.o.trustDomain;
@@ -214,7 +222,7 @@ export class Outbound {
       req.on('socket', (s) => {
         // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
         if (req.reusedSocket) { connected = true; return; }
-        const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${this.o.connectTimeoutMs ?? 1000} ms`)); }, this.o.connectTimeoutMs ?? 1000);
+        const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${connectMs} ms`)); }, connectMs);
         s.once('secureConnect', () => { connected = true; clearTimeout(t); });
         s.once('close', () => clearTimeout(t));
       });

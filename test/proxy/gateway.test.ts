@@ -108,13 +108,14 @@ test('a refusing endpoint is retried on another, then ejected after consecutive 
   }
 });
 
-test('gateway readiness: an empty first config is not enough; ready with the first service endpoints, and stays ready', () => {
+test('the gateway is not ready on an empty configuration, only once it has a service to route to, and not while draining', async () => {
   const gw = new Gateway({ host: '127.0.0.1', port: 0, registry: newRegistry(), log: createLogger('t') });
+  await gw.listen();
   assert.equal(gw.ready, false);
   gw.setEndpoints(new Map());
-  assert.equal(gw.ready, false, 'an empty CDS/EDS push does not make the gateway ready');
-  gw.setEndpoints(new Map([[echoSni, [{ address: '127.0.0.1', port: 1, healthy: true }]]]));
+  assert.equal(gw.ready, false, 'an xDS answer without clusters is not a config to serve');
+  gw.setEndpoints(new Map([[gatewaySni('a.b.svc.cluster.local', 80), [{ address: '127.0.0.1', port: 1, healthy: true }]]]));
   assert.equal(gw.ready, true);
-  gw.setEndpoints(new Map());
-  assert.equal(gw.ready, true, 'services going away later does not flap readiness');
+  await gw.drain(10);
+  assert.equal(gw.ready, false);
 });

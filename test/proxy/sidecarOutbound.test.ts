@@ -97,7 +97,7 @@ test('per-try timeout moves a hung endpoint\'s request to another; the overall t
   const good = await appB('good');
   const inHung = [await inboundFor(hung), await inboundFor(hung), await inboundFor(hung), await inboundFor(hung), await inboundFor(hung)];
   const inGood = await inboundFor(good);
-  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log, perTryTimeoutMs: 300, overallTimeoutMs: 700, maxAttempts: 6 });
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log, perTryTimeoutMs: 300, timeoutMs: 700, maxAttempts: 6 });
   const port = await out.listen();
   const ep = (i: Inbound, priority: number) => ({ address: '127.0.0.1', port: i.port, healthy: true, priority });
   try {
@@ -118,4 +118,44 @@ test('per-try timeout moves a hung endpoint\'s request to another; the overall t
     for (const i of [...inHung, inGood]) await i.close();
     hung.closeAllConnections(); hung.close(); good.close();
   }
+});
+
+test('a black-holed endpoint (accepts TCP, never answers TLS) fails over within the connect timeout; the whole request has a deadline (504)', async () => {
+  const app = await appB('b1');
+  const inbound = await inboundFor(app);
+  // a TCP listener that never completes a TLS handshake: like a paused process or a dropped SYN/ACK path
+  const hole = net.createServer(() => { /* never answers */ });
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const holePort = (hole.address() as net.AddressInfo).port;
+  const registry = newRegistry();
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry, log, connectTimeoutMs: 300, timeoutMs: 2000 });
+  out.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: holePort, healthy: true, priority: 0 }, { address: '127.0.0.1', port: inbound.port, healthy: true, priority: 1 }]]]));
+  const port = await out.listen();
+  try {
+    const t0 = Date.now();
+    const r = await viaProxy(port, `http://${HOST}:8080/`, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    assert.equal(r.status, 200, r.body);
+    assert.ok(Date.now() - t0 < 1500, `failover took ${Date.now() - t0} ms`);
+    // bytes are counted per request
+    const bytes = (await registry.getSingleMetric('istio_response_bytes_total')!.get()).values.reduce((n, v) => n + v.value, 0);
+    assert.equal(bytes, Buffer.byteLength(r.body));
+    // only the black hole left: the request ends at its overall deadline with a 504, not after minutes
+    out.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: holePort, healthy: true }]]]));
+    const t1 = Date.now();
+    const late = await viaProxy(port, `http://${HOST}:8080/`);
+    assert.ok([503, 504].includes(late.status), `${late.status} ${late.body}`);
+    assert.ok(Date.now() - t1 < 2500, `gave up after ${Date.now() - t1} ms`);
+  } finally {
+    await out.close(); hole.close(); await inbound.close(); app.close();
+  }
+});
+
+test('traceparent: a valid one is propagated, a missing or malformed one is started', async () => {
+  const { traceparent } = await import('../../src/proxy/requestMetrics.ts');
+  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  assert.equal(traceparent(valid, () => 'x'), valid);
+  const hex = (n: number) => 'a'.repeat(n * 2);
+  assert.equal(traceparent(undefined, hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`);
+  assert.equal(traceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01', hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`, 'an all-zero trace id is invalid');
+  assert.equal(traceparent('garbage', hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`);
 });
