@@ -8,7 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { createPublicKey, sign, verify } from 'node:crypto';
+import * as der from '../src/ca/der.ts';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { initCa, loadCaDir } from '../src/ca/files.ts';
@@ -28,7 +30,7 @@ const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math
 type Req = (r: { token: string; cluster: string; csrPem: string }) => Promise<string[]>;
 
 /** 64 concurrent callers, N requests after a warm-up. */
-async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number }> {
+async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
   const req = (i: number): Promise<string[]> => request({ token: 'tok', cluster: 'east', csrPem: csrs[i % csrs.length] });
   for (let i = 0; i < 200; i++) await req(i); // warm-up
   const lat: number[] = [];
@@ -46,7 +48,7 @@ async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; err
   return { lat, errors, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function driveInChild(address: string, rootPem: string, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number }> {
+async function driveInChild(address: string, rootPem: string, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
   const f = join(dir, 'job.json');
   writeFileSync(f, JSON.stringify({ address, rootPem, csrs }));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { env: { ...process.env, CA_BENCH_CLIENT_JOB: f }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -54,16 +56,18 @@ async function driveInChild(address: string, rootPem: string, csrs: string[]): P
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (code !== 0) throw new Error(`bench client process exited ${code}`);
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number };
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number; cpuMs?: number };
 }
 
 if (process.env.CA_BENCH_CLIENT_JOB) {
   const { readFileSync } = await import('node:fs');
   const job = JSON.parse(readFileSync(process.env.CA_BENCH_CLIENT_JOB, 'utf8')) as { address: string; rootPem: string; csrs: string[] };
   const client = createCaClient({ address: job.address, caCertPem: job.rootPem, deadlineMs: 30_000 });
+  const c0 = process.cpuUsage();
   const r = await drive(client.request, job.csrs);
+  const c = process.cpuUsage(c0);
   client.close();
-  process.stdout.write(JSON.stringify(r) + '\n');
+  process.stdout.write(JSON.stringify({ ...r, cpuMs: (c.user + c.system) / 1000 }) + '\n');
   process.exit(0);
 }
 
@@ -87,6 +91,26 @@ try {
   const rawParseSignPerSec = rawN / 4 / (Number(process.hrtime.bigint() - t) / 1e9);
   log(`node crypto: ${rawSignPerSec.toFixed(0)} leaf signs/s, ${rawParseSignPerSec.toFixed(0)} CSR verify+sign/s`);
 
+  // 1b. the limit: bare node-crypto work per certificate, none of our code — import the CSR key, verify the CSR
+  // signature, sign a leaf-sized TBS with the intermediate key
+  const bare = csrs.map((p) => {
+    const top = der.children(der.read(der.pemToDer(p, 'CERTIFICATE REQUEST')));
+    return { info: top[0].raw, sig: top[2].value.subarray(1), jwk: parseCsr(p).publicKey.export({ format: 'jwk' }) };
+  });
+  const tbs = Buffer.alloc(420, 7);
+  const bareCpu0 = process.cpuUsage();
+  t = process.hrtime.bigint();
+  for (let i = 0; i < rawN / 4; i++) {
+    const b = bare[i % bare.length];
+    if (!verify('sha256', b.info, createPublicKey({ key: b.jwk, format: 'jwk' }), b.sig)) throw new Error('bench CSR does not verify');
+    sign('sha256', tbs, signer.issuer.key);
+  }
+  const rawCryptoLimitPerSec = rawN / 4 / (Number(process.hrtime.bigint() - t) / 1e9);
+  const bareCpu = process.cpuUsage(bareCpu0);
+  // per CPU-second: comparable with the server's figure below even when other processes share the cores
+  const rawCryptoPerCpuSec = rawN / 4 / ((bareCpu.user + bareCpu.system) / 1e6);
+  log(`bare node crypto (key import + verify + sign): ${rawCryptoLimitPerSec.toFixed(0)}/s on one core`);
+
   // 2. openssl's own ECDSA P-256 sign rate, one core
   let opensslSignPerSec: number | null = null;
   try {
@@ -102,9 +126,11 @@ try {
   const server = new CaServer({ signer, reviewer: new CachingReviewer({ async review() { return { namespace: 'bench', serviceAccount: 'load' }; } }), trustDomain: 'cluster.local', registry, dnsNames: ['localhost'] });
   const port = await server.start(0, '127.0.0.1');
   const client = createCaClient({ address: `localhost:${port}`, caCertPem: m.rootCertPem, deadlineMs: 30_000 });
-  const { lat, errors, secs } = IN_PROCESS
+  const s0 = process.cpuUsage();
+  const { lat, errors, secs, cpuMs: clientCpuMs } = IN_PROCESS
     ? await drive(client.request, csrs)
     : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs);
+  const sc = process.cpuUsage(s0);
   lat.sort((a, b) => a - b);
   client.close();
   await server.stop();
@@ -112,7 +138,14 @@ try {
     n: N, concurrency: CONC, errors,
     grpcCertsPerSec: Math.round(N / secs), p50Ms: +pct(lat, 50).toFixed(2), p99Ms: +pct(lat, 99).toFixed(2),
     rawNodeLeafSignPerSec: Math.round(rawSignPerSec), rawNodeCsrVerifyAndSignPerSec: Math.round(rawParseSignPerSec),
+    rawNodeCryptoLimitPerSec: Math.round(rawCryptoLimitPerSec),
     opensslEcdsaP256SignPerSec: opensslSignPerSec,
+    // CPU seconds per wall second during the gRPC run (1.0 = one core busy)
+    rawNodeCryptoPerCpuSec: Math.round(rawCryptoPerCpuSec),
+    grpcCertsPerServerCpuSec: Math.round(N / ((sc.user + sc.system) / 1e6)),
+    serverCpuCores: +(((sc.user + sc.system) / 1e6) / secs).toFixed(2),
+    clientCpuCores: clientCpuMs !== undefined ? +((clientCpuMs / 1000) / secs).toFixed(2) : null,
+    loadAverage1m: +loadavg()[0].toFixed(1),
     callers: IN_PROCESS ? 'same process' : 'child process',
     note: 'token review = cache hit (instant fake behind CachingReviewer); TLS gRPC on loopback; 2-core machine',
   };
