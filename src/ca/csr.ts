@@ -32,6 +32,45 @@ export function checkKey(k: KeyObject): void {
   throw new CsrError(`key type ${k.asymmetricKeyType} not accepted: use ECDSA P-256/P-384 or RSA >= 2048`);
 }
 
+const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+/** namedCurve OID → [JWK crv, coordinate bytes]: the only EC curves accepted (see checkKey). */
+const EC_CURVES: Record<string, [string, number]> = { '1.2.840.10045.3.1.7': ['P-256', 32], '1.3.132.0.34': ['P-384', 48] };
+
+/**
+ * SubjectPublicKeyInfo DER → KeyObject, accepted kinds only. EC keys with an uncompressed point on an accepted
+ * curve are imported as JWK (x, y): OpenSSL 3 validates the point there too, at under half the CPU of its generic
+ * SPKI DER decoder, which was the largest single cost of a CSR check. Anything else goes through the DER decoder.
+ */
+export function importSpki(spki: Buffer): KeyObject {
+  try {
+    const [alg, bits] = der.children(der.read(spki));
+    const [algOid, params] = der.children(der.expect(alg, 0x30, 'algorithm'));
+    if (der.decodeOid(der.expect(algOid, 0x06, 'algorithm')) === OID_EC_PUBLIC_KEY && params?.tag === 0x06) {
+      const curve = EC_CURVES[der.decodeOid(params)];
+      const pt = der.expect(bits, 0x03, 'subjectPublicKey').value;
+      if (curve && pt.length === 2 + 2 * curve[1] && pt[0] === 0 && pt[1] === 0x04) {
+        const n = curve[1];
+        try {
+          return createPublicKey({ key: { kty: 'EC', crv: curve[0], x: pt.toString('base64url', 2, 2 + n), y: pt.toString('base64url', 2 + n) }, format: 'jwk' });
+        } catch (e) {
+          throw new CsrError(`csr public key unreadable: ${(e as Error).message}`);
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof CsrError) throw e;
+    // not the EC fast path's shape: let the DER decoder judge it below
+  }
+  let k: KeyObject;
+  try {
+    k = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new CsrError(`csr public key unreadable: ${(e as Error).message}`);
+  }
+  checkKey(k);
+  return k;
+}
+
 export function parseCsr(pem: string): ParsedCsr {
   let d: Buffer;
   try {
@@ -46,13 +85,7 @@ export function parseCsr(pem: string): ParsedCsr {
     const sigBits = der.expect(top[2], 0x03, 'signature');
     const f = der.children(info);
     const spki = Buffer.from(der.expect(f[2], 0x30, 'subjectPKInfo').raw);
-    let publicKey: KeyObject;
-    try {
-      publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    } catch (e) {
-      throw new CsrError(`csr public key unreadable: ${(e as Error).message}`);
-    }
-    checkKey(publicKey);
+    const publicKey = importSpki(spki);
     const hash = HASH_BY_SIG[algOid];
     if (!hash) throw new CsrError(`csr signature algorithm ${algOid} not accepted`);
     const ok = verify(hash, info.raw, publicKey, sigBits.value.subarray(1));
