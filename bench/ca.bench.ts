@@ -28,12 +28,13 @@ const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math
 type Req = (r: { token: string; cluster: string; csrPem: string }) => Promise<string[]>;
 
 /** 64 concurrent callers, N requests after a warm-up. */
-async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number }> {
+async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number; cpuSecs: number }> {
   const req = (i: number): Promise<string[]> => request({ token: 'tok', cluster: 'east', csrPem: csrs[i % csrs.length] });
   for (let i = 0; i < 200; i++) await req(i); // warm-up
   const lat: number[] = [];
   let next = 0; let errors = 0;
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   await Promise.all(Array.from({ length: CONC }, async () => {
     while (next < N) {
       const i = next++;
@@ -43,10 +44,11 @@ async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; err
       if (i % 5000 === 0) log(`  ${i}/${N}`);
     }
   }));
-  return { lat, errors, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
+  const c = process.cpuUsage(c0);
+  return { lat, errors, secs: Number(process.hrtime.bigint() - t0) / 1e9, cpuSecs: (c.user + c.system) / 1e6 };
 }
 
-async function driveInChild(address: string, rootPem: string, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number }> {
+async function driveInChild(address: string, rootPem: string, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number; cpuSecs: number }> {
   const f = join(dir, 'job.json');
   writeFileSync(f, JSON.stringify({ address, rootPem, csrs }));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { env: { ...process.env, CA_BENCH_CLIENT_JOB: f }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -54,7 +56,7 @@ async function driveInChild(address: string, rootPem: string, csrs: string[]): P
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (code !== 0) throw new Error(`bench client process exited ${code}`);
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number };
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number; cpuSecs: number };
 }
 
 if (process.env.CA_BENCH_CLIENT_JOB) {
@@ -102,15 +104,21 @@ try {
   const server = new CaServer({ signer, reviewer: new CachingReviewer({ async review() { return { namespace: 'bench', serviceAccount: 'load' }; } }), trustDomain: 'cluster.local', registry, dnsNames: ['localhost'] });
   const port = await server.start(0, '127.0.0.1');
   const client = createCaClient({ address: `localhost:${port}`, caCertPem: m.rootCertPem, deadlineMs: 30_000 });
-  const { lat, errors, secs } = IN_PROCESS
+  const s0 = process.cpuUsage();
+  const { lat, errors, secs, cpuSecs } = IN_PROCESS
     ? await drive(client.request, csrs)
     : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs);
+  const sc = process.cpuUsage(s0);
+  const serverCpuSecs = (sc.user + sc.system) / 1e6;
   lat.sort((a, b) => a - b);
   client.close();
   await server.stop();
   const result = {
     n: N, concurrency: CONC, errors,
     grpcCertsPerSec: Math.round(N / secs), p50Ms: +pct(lat, 50).toFixed(2), p99Ms: +pct(lat, 99).toFixed(2),
+    // CPU seconds used per second of the run (1.0 = one full core); server includes warm-up of the child's 200 calls
+    serverCpuCores: IN_PROCESS ? null : +(serverCpuSecs / secs).toFixed(2), clientCpuCores: +(cpuSecs / secs).toFixed(2),
+    serverCpuUsPerCert: IN_PROCESS ? null : Math.round((serverCpuSecs * 1e6) / N), clientCpuUsPerCert: Math.round((cpuSecs * 1e6) / N),
     rawNodeLeafSignPerSec: Math.round(rawSignPerSec), rawNodeCsrVerifyAndSignPerSec: Math.round(rawParseSignPerSec),
     opensslEcdsaP256SignPerSec: opensslSignPerSec,
     callers: IN_PROCESS ? 'same process' : 'child process',
