@@ -117,10 +117,13 @@ export function decodeOid(n: Node): string {
   return parts.join('.');
 }
 
+const pemRe = new Map<string, RegExp>();
 export function pemToDer(pem: string, label: string): Buffer {
-  const m = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`).exec(pem);
+  let re = pemRe.get(label);
+  if (!re) { re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`); pemRe.set(label, re); }
+  const m = re.exec(pem);
   if (!m) throw new DerError(`no PEM block "${label}" found`);
-  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
+  return Buffer.from(m[1], 'base64'); // node's base64 decoder skips whitespace
 }
 
 export function derToPem(der: Buffer, label: string): string {

@@ -1,5 +1,5 @@
 // X.509 certificate building and signing with node's built-in crypto (no node-forge on the hot path).
-import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { hash as digest, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import * as der from './der.ts';
 
 export type KeyType = 'ec-p256' | 'rsa-2048';
@@ -58,7 +58,7 @@ export function spkiDer(pub: KeyObject): Buffer {
 export function keyId(spki: Buffer): Buffer {
   const kids = der.children(der.read(spki));
   const bitstr = der.expect(kids[1], 0x03, 'SubjectPublicKeyInfo.subjectPublicKey');
-  return createHash('sha1').update(bitstr.value.subarray(1)).digest();
+  return digest('sha1', bitstr.value.subarray(1), 'buffer');
 }
 
 export function name(parts: { o?: string; cn?: string }): Buffer {
@@ -114,6 +114,22 @@ function ipv4Bytes(ip: string): Buffer {
   return Buffer.from(parts);
 }
 
+// Extensions that are the same for every leaf / every leaf of one issuer: encoded once.
+let leafExtsDer: Buffer | undefined;
+function leafExts(): Buffer {
+  return (leafExtsDer ??= Buffer.concat([
+    ext(OID.basicConstraints, true, der.seq()),
+    ext(OID.keyUsage, true, der.bits(Buffer.from([0xa0]), 5)), // digitalSignature, keyEncipherment
+    ext(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth))),
+  ]));
+}
+const akiCache = new WeakMap<Buffer, Buffer>();
+function akiExt(issuer: Issuer): Buffer {
+  let a = akiCache.get(issuer.keyId);
+  if (!a) { a = ext(OID.aki, false, der.seq(der.tlv(0x80, issuer.keyId))); akiCache.set(issuer.keyId, a); }
+  return a;
+}
+
 /** Build and sign a certificate; returns DER. */
 export function buildCertificate(spec: CertSpec, issuer: Issuer): Buffer {
   const { alg, hash } = sigAlg(issuer.key);
@@ -122,9 +138,7 @@ export function buildCertificate(spec: CertSpec, issuer: Issuer): Buffer {
     exts.push(ext(OID.basicConstraints, true, der.seq(der.bool(true), ...(spec.ca.pathLen !== undefined ? [der.int(spec.ca.pathLen)] : []))));
     exts.push(ext(OID.keyUsage, true, der.bits(Buffer.from([0x86]), 1))); // digitalSignature, keyCertSign, cRLSign
   } else {
-    exts.push(ext(OID.basicConstraints, true, der.seq()));
-    exts.push(ext(OID.keyUsage, true, der.bits(Buffer.from([0xa0]), 5))); // digitalSignature, keyEncipherment
-    exts.push(ext(OID.extKeyUsage, false, der.seq(der.oid(OID.serverAuth), der.oid(OID.clientAuth))));
+    exts.push(leafExts());
   }
   const gn = [
     ...(spec.uris ?? []).map((u) => der.tlv(0x86, Buffer.from(u))),
@@ -134,7 +148,7 @@ export function buildCertificate(spec: CertSpec, issuer: Issuer): Buffer {
   const emptySubject = spec.subject.length <= 2;
   if (gn.length) exts.push(ext(OID.san, emptySubject, der.seq(...gn)));
   exts.push(ext(OID.ski, false, der.octets(keyId(spec.spki))));
-  exts.push(ext(OID.aki, false, der.seq(der.tlv(0x80, issuer.keyId))));
+  exts.push(akiExt(issuer));
   const tbs = der.seq(
     der.ctx(0, der.int(2)),
     der.int(randomSerial()),
