@@ -2,10 +2,9 @@
 // admin server — like istiod. 15010 plaintext xDS, 15012 TLS (CA + mTLS xDS on one server), 15014 admin.
 import * as grpc from '@grpc/grpc-js';
 import { Federation } from '../federation/federation.ts';
-import * as k8sApi from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { servingCredentials } from '../ca/serving.ts';
 import { loadSigningCa } from '../ca/files.ts';
-import { Signer } from '../ca/signer.ts';
 import { BundlePublisher } from '../ca/bundle.ts';
 import { CaServer } from '../ca/server.ts';
 import { CachingReviewer, KubeTokenReviewer } from '../ca/reviewer.ts';
@@ -21,7 +20,7 @@ import { compilePolicy } from '../pilot/policy.ts';
 import { bundleTargets } from './bundleTargets.ts';
 
 export interface ControlPlaneConfig {
-  kubeConfig: k8sApi.KubeConfig;
+  kubeConfig: k8s.KubeConfig;
   /** the control plane's own cluster as a member (watched with kubeConfig) */
   local?: { name: string; network: string; region: string };
   federateAll?: boolean;
@@ -61,8 +60,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     }
   };
   try {
-    const loaded = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), secrets: cfg.kubeConfig.makeApiClient(k8sApi.CoreV1Api), trustDomain: cfg.trustDomain, log });
-    const ca = { signer: new Signer(loaded.material), source: loaded.source, roots: [loaded.material.rootCertPem] };
+    // signer and roots come checked from the loader (a multi-root bundle during rotation is split there)
+    const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
     progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
 
     const federation = new Federation({

@@ -166,7 +166,7 @@ export class Federation {
   }
 
   private addMember(meta: ClusterMeta, kc: k8s.KubeConfig, fingerprint: string): void {
-    if (this.members.has(meta.name) && fingerprint !== 'local') return;
+    if (this.members.has(meta.name)) return;
     let last = 'syncing';
     const watcher = new ClusterWatcher(meta, kc, (what) => {
       if (what === 'state' && watcher.state !== last) {
@@ -215,15 +215,17 @@ export class Federation {
     for (const l of this.listeners) {
       try { l(next); } catch (e) { this.log.error({ err: (e as Error).message }, 'snapshot listener failed'); }
     }
-    if (this.o.replicate !== false) void this.replicate(watchers);
+    if (this.o.replicate !== false) void this.replicate();
   }
 
-  private async replicate(watchers: ClusterWatcher[]): Promise<void> {
+  private async replicate(): Promise<void> {
     if (this.replicating) { this.replicateAgain = true; return; }
     this.replicating = true;
     try {
       do {
         this.replicateAgain = false;
+        // the members as they are now: one may have been added or removed while the last pass was writing
+        const watchers = [...this.members.values()].map((m) => m.watcher);
         const ready = watchers.filter((w) => w.state === 'connected');
         const objects = ready.map((w) => w.objects());
         // planning walks every service of every cluster: skip it when nothing it reads changed (endpoint-only

@@ -37,10 +37,3 @@ export function parsePeerHeader(v: string | string[] | undefined): { cluster?: s
   }
   return out;
 }
-
-/** W3C trace context: keep a valid incoming traceparent, else start a new trace (sampled). */
-export function traceparent(incoming: string | string[] | undefined, random: (n: number) => string): string {
-  const v = Array.isArray(incoming) ? incoming[0] : incoming;
-  if (v && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(v) && !/^[0-9a-f]{2}-0{32}-/.test(v)) return v;
-  return `00-${random(16)}-${random(8)}-01`;
-}

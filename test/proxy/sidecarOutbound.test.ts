@@ -149,13 +149,3 @@ test('a black-holed endpoint (accepts TCP, never answers TLS) fails over within 
     await out.close(); hole.close(); await inbound.close(); app.close();
   }
 });
-
-test('traceparent: a valid one is propagated, a missing or malformed one is started', async () => {
-  const { traceparent } = await import('../../src/proxy/requestMetrics.ts');
-  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-  assert.equal(traceparent(valid, () => 'x'), valid);
-  const hex = (n: number) => 'a'.repeat(n * 2);
-  assert.equal(traceparent(undefined, hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`);
-  assert.equal(traceparent('00-00000000000000000000000000000000-b7ad6b7169203331-01', hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`, 'an all-zero trace id is invalid');
-  assert.equal(traceparent('garbage', hex), `00-${'a'.repeat(32)}-${'a'.repeat(16)}-01`);
-});
