@@ -2,6 +2,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { Counter, metric } from '../observe/metrics.ts';
+import { orNotFound } from '../kube/apiError.ts';
 
 export const BUNDLE_CONFIGMAP = 'meshfed-root-cert';
 export const BUNDLE_KEY = 'root-cert.pem';
@@ -52,7 +53,7 @@ export class BundlePublisher {
       for (const ns of t.namespaces) {
         const want = bundleConfigMap(ns, rootsPem);
         try {
-          const have = await core.readNamespacedConfigMap({ name: BUNDLE_CONFIGMAP, namespace: ns }).catch((e: unknown) => { if ((e as { code?: number }).code === 404) return undefined; throw e; });
+          const have = await orNotFound(core.readNamespacedConfigMap({ name: BUNDLE_CONFIGMAP, namespace: ns }));
           if (have?.data?.[BUNDLE_KEY] === want.data![BUNDLE_KEY]) { out.push({ cluster: t.cluster, namespace: ns, wrote: false }); continue; }
           const [r] = await publishBundle([{ cluster: t.cluster, kubeconfig: t.kubeconfig, namespaces: [ns] }], rootsPem);
           if (r?.error) throw new Error(r.error);

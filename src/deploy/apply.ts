@@ -1,5 +1,6 @@
 // Server-side apply of a list of objects with meshfed's field manager (works on any real cluster).
 import * as k8s from '@kubernetes/client-node';
+import { apiMessage } from '../kube/apiError.ts';
 import type { K8sObject } from './manifests.ts';
 
 export const FIELD_MANAGER = 'meshfed';
@@ -36,13 +37,8 @@ export async function applyObjects(kc: k8s.KubeConfig, objects: K8sObject[], onP
 
 function describe(e: unknown): string {
   if (e instanceof k8s.ApiException) {
-    try {
-      const body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string });
-      if (body?.message) return `${body.message} (HTTP ${e.code})`;
-    } catch {
-      /* not JSON */
-    }
-    return `HTTP ${e.code}`;
+    const message = apiMessage(e);
+    return message ? `${message} (HTTP ${e.code})` : `HTTP ${e.code}`;
   }
   return (e as Error).message;
 }

@@ -2,6 +2,7 @@
 // create the narrow reader identity in the remote cluster, mint its token, and store a kubeconfig holding only
 // that token as a Secret in the control-plane cluster. Anything this run created is rolled back on failure.
 import * as k8s from '@kubernetes/client-node';
+import { apiMessage, apiStatus, orNotFound } from '../kube/apiError.ts';
 import { ANNOTATIONS, FIELD_MANAGER, LABELS, MANAGED_BY, SYSTEM_NAMESPACE } from './labels.ts';
 import { READER_ROLE, READER_SA, readerClusterRole, readerClusterRoleBinding, registrationSecret, registrationSecretName, validateClusterName, type Registration } from './registration.ts';
 
@@ -34,25 +35,18 @@ export interface RegisterResult {
 
 export const DEFAULT_TOKEN_SECONDS = 365 * 24 * 3600;
 
-function httpCode(e: unknown): number | undefined {
-  const c = (e as { code?: unknown }).code;
-  return typeof c === 'number' ? c : undefined;
-}
-
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_r, rej) => { t = setTimeout(() => rej(new RegistrationError(`${what}: no answer within ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
 }
 
 function reason(e: unknown): string {
-  const err = e as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string; message?: string } };
-  if (typeof err.code === 'number') {
-    try {
-      const b = typeof err.body === 'string' ? JSON.parse(err.body) as { message?: string } : err.body as { message?: string } | undefined;
-      if (b?.message) return `${err.code}: ${b.message}`;
-    } catch { /* not JSON */ }
-    return `HTTP ${err.code}`;
+  const status = apiStatus(e);
+  if (status !== undefined) {
+    const message = apiMessage(e);
+    return message ? `${status}: ${message}` : `HTTP ${status}`;
   }
+  const err = e as { message?: string; cause?: { code?: string; message?: string } };
   return err.cause?.code ? `${err.cause.code} ${err.cause.message ?? ''}`.trim() : (err.message ?? String(e));
 }
 
@@ -72,7 +66,7 @@ export async function registerCluster(o: RegisterOptions): Promise<RegisterResul
     uid = ks.metadata?.uid ?? '';
   } catch (e) {
     if (e instanceof RegistrationError) throw e;
-    const code = httpCode(e);
+    const code = apiStatus(e);
     if (code === 401) throw new RegistrationError(`the remote kubeconfig's credentials are rejected by ${cluster.server} (401): fix the user in the kubeconfig`);
     if (code === 403) throw new RegistrationError(`the remote kubeconfig's user may not read namespace kube-system in ${cluster.server} (403): use cluster-admin credentials`);
     throw new RegistrationError(`cannot reach the API server ${cluster.server} of cluster "${o.name}": ${reason(e)}`);
@@ -109,7 +103,7 @@ export async function registerCluster(o: RegisterOptions): Promise<RegisterResul
     existing = (await withTimeout(cpCore.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` }), timeout, 'the control-plane cluster')).items;
   } catch (e) {
     if (e instanceof RegistrationError) throw e;
-    if (httpCode(e) === 404) existing = [];
+    if (apiStatus(e) === 404) existing = [];
     else throw new RegistrationError(`cannot read registrations in the control-plane cluster (${o.controlPlane.getCurrentCluster()?.server}): ${reason(e)}`);
   }
   for (const s of existing) {
@@ -133,8 +127,7 @@ export async function registerCluster(o: RegisterOptions): Promise<RegisterResul
   const created: Array<{ label: string; undo: () => Promise<unknown> }> = [];
   const objects = k8s.KubernetesObjectApi.makeApiClient(o.remote);
   const ensure = async (obj: k8s.KubernetesObject, label: string): Promise<void> => {
-    let existed = true;
-    try { await objects.read(obj as k8s.KubernetesObject & { metadata: { name: string } }); } catch (e) { if (httpCode(e) === 404) existed = false; else throw e; }
+    const existed = (await orNotFound(objects.read(obj as k8s.KubernetesObject & { metadata: { name: string } }))) !== undefined;
     await objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
     if (!existed) created.push({ label, undo: () => objects.delete(obj) });
     progress(`${existed ? 'updated' : 'created'} ${label} in ${o.name}`);
@@ -153,9 +146,9 @@ export async function registerCluster(o: RegisterOptions): Promise<RegisterResul
     const secret = withUid(registrationSecret({ ...base, token }), uid);
     const cpObjects = k8s.KubernetesObjectApi.makeApiClient(o.controlPlane);
     await cpObjects.patch({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE } }, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply)
-      .catch((e: unknown) => { if (httpCode(e) !== 409) throw e; });
+      .catch((e: unknown) => { if (apiStatus(e) !== 409) throw e; });
     await cpCore.createNamespacedSecret({ namespace: SYSTEM_NAMESPACE, body: secret }).catch((e: unknown) => {
-      if (httpCode(e) === 409) throw new RegistrationError(`a cluster named "${o.name}" was registered meanwhile: nothing changed`);
+      if (apiStatus(e) === 409) throw new RegistrationError(`a cluster named "${o.name}" was registered meanwhile: nothing changed`);
       throw new RegistrationError(`cannot store the registration Secret in the control-plane cluster: ${reason(e)}`);
     });
     progress(`stored Secret ${SYSTEM_NAMESPACE}/${secret.metadata!.name} in the control-plane cluster`);

@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { FIELD_MANAGER, isManagedByMeshfed } from './labels.ts';
+import { orNotFound } from '../kube/apiError.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
@@ -86,7 +87,7 @@ export class Replicator {
       case 'apply-namespace':
       case 'apply-service': {
         // the plan came from the informer cache: an object someone created since then is theirs, never merged into
-        const live = await api.read(a.body as k8s.KubernetesObject & { metadata: { name: string } }).catch((e: unknown) => { if ((e as { code?: number }).code === 404) return undefined; throw e; });
+        const live = await orNotFound(api.read(a.body as k8s.KubernetesObject & { metadata: { name: string } }));
         if (live && (a.op === 'apply-namespace' || !isManagedByMeshfed(live.metadata?.labels))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
         await api.patch(a.body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
         return;

@@ -4,12 +4,12 @@ import * as k8s from '@kubernetes/client-node';
 import { ANNOTATIONS, LABELS, MANAGED_BY, SYSTEM_NAMESPACE } from './labels.ts';
 import { READER_ROLE, READER_SA, registrationSecretName } from './registration.ts';
 import { RegistrationError } from './register.ts';
+import { orNotFound } from '../kube/apiError.ts';
 
 export async function findRegistration(controlPlane: k8s.KubeConfig, name: string): Promise<k8s.V1Secret | undefined> {
   const core = controlPlane.makeApiClient(k8s.CoreV1Api);
-  const list = await core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` })
-    .catch((e: unknown) => { if ((e as { code?: number }).code === 404) return { items: [] as k8s.V1Secret[] }; throw e; });
-  return list.items.find((s) => s.metadata?.annotations?.[ANNOTATIONS.clusterName] === name || s.metadata?.name === registrationSecretName(name));
+  const list = await orNotFound(core.listNamespacedSecret({ namespace: SYSTEM_NAMESPACE, labelSelector: `${LABELS.multicluster}=true` }));
+  return list?.items.find((s) => s.metadata?.annotations?.[ANNOTATIONS.clusterName] === name || s.metadata?.name === registrationSecretName(name));
 }
 
 export async function unregisterCluster(o: { controlPlane: k8s.KubeConfig; name: string; purge?: k8s.KubeConfig; onProgress?: (l: string) => void }): Promise<void> {
