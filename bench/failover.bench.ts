@@ -15,7 +15,7 @@ import { startLoad } from '../src/devcluster/playground/load.ts';
 import { failoverFigures, percentile } from '../src/devcluster/playground/failoverStats.ts';
 import { allDemoPods } from '../src/devcluster/playground/demo.ts';
 import { setPodReady } from '../src/devcluster/playground/objects.ts';
-import { kubeconfigFor } from '../src/devcluster/server.ts';
+import { adminKubeConfig } from '../src/devcluster/clientConfig.ts';
 
 const REPS = Number(process.env.BENCH_FAILOVER_REPS ?? 10);
 const LOCAL = 'us-east';
@@ -25,7 +25,7 @@ const topology = parseTopology(readFileSync(new URL('../test/playground/topology
 
 const pg = await startMeshPlayground({ topology, stateDir: mkdtempSync(join(tmpdir(), 'meshfed-bench-failover-')), ports: { xds: 0, secure: 0, admin: 0 }, onProgress: (l) => log(`  ${l}`) });
 const echoPods = allDemoPods(topology).filter((p) => p.app === 'echo' && p.region === LOCAL);
-const kcOf = (cluster: string): k8s.KubeConfig => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([pg.clusters.get(cluster)!])); return kc; };
+const kcOf = (cluster: string): k8s.KubeConfig => adminKubeConfig(pg.clusters.get(cluster)!);
 const modes = {
   kill: { fail: () => pg.stopWorkloads(LOCAL), heal: () => pg.startWorkloads(LOCAL) },
   unready: {

@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
+import { startClusters } from '../../src/devcluster/index.ts';
 import { BundlePublisher, BUNDLE_CONFIGMAP, BUNDLE_KEY } from '../../src/ca/bundle.ts';
 import { generateKey, selfSigned } from '../../src/ca/x509.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 async function metricSum(registry: Registry, name: string): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -16,7 +17,7 @@ async function metricSum(registry: Registry, name: string): Promise<number> {
 test('BundlePublisher.sync: writes missing/different only, none in steady state, repairs drift, counts errors', { timeout: 60_000 }, async (t) => {
   const servers = await startClusters([{ name: 'east' }, { name: 'west' }]);
   t.after(() => Promise.all(servers.map((s) => s.close())));
-  const kcs = servers.map((s) => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; });
+  const kcs = servers.map(adminKubeConfig);
   for (const kc of kcs) {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     for (const ns of ['shop', 'pay']) await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);

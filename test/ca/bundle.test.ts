@@ -2,14 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
+import { startClusters } from '../../src/devcluster/index.ts';
 import { publishBundle, BUNDLE_CONFIGMAP } from '../../src/ca/bundle.ts';
 import { generateKey, selfSigned, splitPemChain } from '../../src/ca/x509.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 test('publishBundle applies meshfed-root-cert into every namespace of every cluster and updates it on rotation', async (t) => {
   const servers = await startClusters([{ name: 'east' }, { name: 'west' }]);
   t.after(() => Promise.all(servers.map((s) => s.close())));
-  const kcs = servers.map((s) => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; });
+  const kcs = servers.map(adminKubeConfig);
   for (const kc of kcs) {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     for (const ns of ['shop', 'pay']) await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);

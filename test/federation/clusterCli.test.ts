@@ -9,13 +9,13 @@ import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { startTopologyCluster } from '../../src/devcluster/playground.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
-import type { SecureServer } from '../../src/devcluster/secure.ts';
 import { meshfed } from '../helpers/meshfed.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'meshfed-cluster-cli-'));
 const file = (name: string, text: string): string => { const f = join(dir, name); writeFileSync(f, text); return f; };
-const admin = (s: SecureServer): k8s.KubeConfig => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; };
+const admin = adminKubeConfig;
 const secretsOf = async (kc: k8s.KubeConfig): Promise<string[]> =>
   (await kc.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: 'meshfed-system' }).catch(() => ({ items: [] as k8s.V1Secret[] }))).items.map((s) => s.metadata!.name!).sort();
 const rbacOf = async (kc: k8s.KubeConfig): Promise<string[]> =>

@@ -4,13 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { startTopologyCluster } from '../../src/devcluster/playground.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
-import type { SecureServer } from '../../src/devcluster/secure.ts';
 import { Federation } from '../../src/federation/federation.ts';
 import { registerCluster } from '../../src/federation/register.ts';
 import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import type { TopologyCluster } from '../../src/mesh/topology.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 const CLUSTERS: TopologyCluster[] = [
   { name: 'a', region: 'r1', zones: ['r1-z1'], network: 'n1', podCIDR: '127.51.0.0/16', serviceCIDR: '10.51.0.0/16' },
@@ -18,7 +17,7 @@ const CLUSTERS: TopologyCluster[] = [
   { name: 'c', region: 'r2', zones: ['r2-z1'], network: 'n2', podCIDR: '127.53.0.0/16', serviceCIDR: '10.53.0.0/16' },
 ];
 
-const admin = (s: SecureServer): k8s.KubeConfig => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; };
+const admin = adminKubeConfig;
 async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {

@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { startTopologyCluster } from '../../src/devcluster/playground.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
 import type { RequestAttributes } from '../../src/devcluster/types.ts';
 import { Federation } from '../../src/federation/federation.ts';
@@ -14,6 +13,7 @@ import { READER_SA, registrationSecret, registrationSecretName } from '../../src
 import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import type { TopologyCluster } from '../../src/mesh/topology.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 const CLUSTERS: TopologyCluster[] = [
   { name: 'a', region: 'r1', zones: ['r1-z1'], network: 'n1', podCIDR: '127.61.0.0/16', serviceCIDR: '10.61.0.0/16' },
@@ -22,7 +22,7 @@ const CLUSTERS: TopologyCluster[] = [
 const READER_USER = `system:serviceaccount:meshfed-system:${READER_SA}`;
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 
-const admin = (s: SecureServer): k8s.KubeConfig => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; };
+const admin = adminKubeConfig;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;

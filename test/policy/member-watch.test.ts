@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { startTopologyCluster } from '../../src/devcluster/playground.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { POLICY_CRDS } from '../../src/policy/crds.ts';
 import { PolicyWatcher } from '../../src/policy/watcher.ts';
 import type { Rejection } from '../../src/policy/types.ts';
 import type { PolicySet } from '../../src/policy/validate.ts';
+import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
@@ -20,7 +20,7 @@ async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void
 test('member-cluster traffic policy: read when the CRDs appear, status written there, control plane wins, dropped on leave', { timeout: 120_000 }, async () => {
   const cp = await startTopologyCluster({ name: 'cp', region: 'r1', zones: ['z1'], network: 'n1', podCIDR: '127.82.0.0/16', serviceCIDR: '10.82.0.0/16' });
   const east = await startTopologyCluster({ name: 'east', region: 'r2', zones: ['z1'], network: 'n2', podCIDR: '127.83.0.0/16', serviceCIDR: '10.83.0.0/16' });
-  const kcOf = (s: typeof cp) => { const kc = new k8s.KubeConfig(); kc.loadFromString(kubeconfigFor([s])); return kc; };
+  const kcOf = adminKubeConfig;
   const cpKc = kcOf(cp);
   const eastKc = kcOf(east);
   const members = new Map<string, k8s.KubeConfig>();

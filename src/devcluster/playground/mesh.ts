@@ -4,9 +4,8 @@
 // servers refuse connections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import type { Topology } from '../../mesh/topology.ts';
-import { kubeconfigFor } from '../server.ts';
+import { adminKubeConfig } from '../clientConfig.ts';
 import type { SecureServer } from '../secure.ts';
 import { startPlayground, writeKubeconfig } from '../playground.ts';
 import { startControlPlane, type ControlPlane } from '../../controlplane/controlPlane.ts';
@@ -53,12 +52,6 @@ export interface MeshPlayground {
 }
 
 export const podKey = (p: Pick<DemoPod, 'cluster' | 'name'>): string => `${p.cluster}/${p.name}`;
-
-function adminKubeConfig(s: SecureServer): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(kubeconfigFor([s]));
-  return kc;
-}
 
 export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<MeshPlayground> {
   const t = o.topology;
