@@ -19,6 +19,8 @@ import { PolicyWatcher } from '../policy/watcher.ts';
 import { compilePolicy } from '../pilot/policy.ts';
 import { bundleTargets } from './bundleTargets.ts';
 
+const BUNDLE_RESYNC_MS = 60_000;
+
 export interface ControlPlaneConfig {
   kubeConfig: k8s.KubeConfig;
   /** the control plane's own cluster as a member (watched with kubeConfig) */
@@ -78,16 +80,26 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
 
     const bundles = new BundlePublisher(registry);
     let publishing: Promise<unknown> = Promise.resolve();
+    // Snapshots change with every endpoint; the bundle's targets (connected clusters × federated namespaces) rarely
+    // do. Sync (one read per target, writes only where missing or different) when they change, after a failure,
+    // and at most a minute apart otherwise, to repair drift.
+    let syncedFor = '';
+    let syncedAt = 0;
     const unsubscribe = federation.onSnapshot((s) => {
       pilot.setSnapshot(s);
-      // level-triggered: the publisher writes only what is missing or different
+      const targets = bundleTargets(s);
+      const key = JSON.stringify(targets);
+      if (key === syncedFor && Date.now() - syncedAt < BUNDLE_RESYNC_MS) return;
+      syncedFor = key;
+      syncedAt = Date.now();
       publishing = publishing.then(() => bundles.sync(
-        bundleTargets(s).flatMap((t) => {
+        targets.flatMap((t) => {
           const kc = federation.kubeConfigFor(t.cluster);
           return kc ? [{ ...t, kubeconfig: kc }] : [];
         }),
         ca.roots,
-      )).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'));
+      )).then((results) => { if (results.some((r) => r.error)) syncedFor = ''; })
+        .catch((e: unknown) => { syncedFor = ''; log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'); });
     });
     stops.push(unsubscribe);
 
