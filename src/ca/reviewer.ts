@@ -1,5 +1,6 @@
 // Token review: who is calling? A TokenReviewer interface, a cache, and the Kubernetes TokenReview implementation.
 import * as k8s from '@kubernetes/client-node';
+import { withDeadline } from '../kube/deadline.ts';
 
 export interface Identity { namespace: string; serviceAccount: string }
 export type ReviewResult = Identity | { reason: string };
@@ -46,13 +47,10 @@ export class KubeTokenReviewer implements TokenReviewer {
     const api = kc.makeApiClient(k8s.AuthenticationV1Api);
     let res: k8s.V1TokenReview;
     try {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_r, rej) => { timer = setTimeout(() => rej(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs); });
-      try {
-        res = await Promise.race([api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(this.audiences ? { audiences: this.audiences } : {}) } } }), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      res = await withDeadline(
+        api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(this.audiences ? { audiences: this.audiences } : {}) } } }),
+        this.timeoutMs, () => new Error(`no answer within ${this.timeoutMs} ms`),
+      );
     } catch (e) {
       return { reason: `TokenReview in cluster "${cluster}" failed: ${(e as Error).message}` };
     }

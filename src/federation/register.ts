@@ -3,6 +3,7 @@
 // that token as a Secret in the control-plane cluster. Anything this run created is rolled back on failure.
 import * as k8s from '@kubernetes/client-node';
 import { apiMessage, apiStatus, orNotFound } from '../kube/apiError.ts';
+import { withDeadline } from '../kube/deadline.ts';
 import { ANNOTATIONS, FIELD_MANAGER, LABELS, MANAGED_BY, SYSTEM_NAMESPACE } from './labels.ts';
 import { READER_ROLE, READER_SA, readerClusterRole, readerClusterRoleBinding, registrationSecret, registrationSecretName, validateClusterName, type Registration } from './registration.ts';
 
@@ -36,8 +37,7 @@ export interface RegisterResult {
 export const DEFAULT_TOKEN_SECONDS = 365 * 24 * 3600;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_r, rej) => { t = setTimeout(() => rej(new RegistrationError(`${what}: no answer within ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
+  return withDeadline(p, ms, () => new RegistrationError(`${what}: no answer within ${ms} ms`));
 }
 
 function reason(e: unknown): string {
