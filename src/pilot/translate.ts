@@ -47,9 +47,10 @@ export function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode, policy:
   const out: string[] = [];
   for (const svc of snapshot.services.values()) {
     for (const p of svc.ports) {
-      out.push(node.role === 'gateway' ? gatewaySni(svc.hostname, p.port) : outboundClusterName(svc.hostname, p.port));
-      if (node.role === 'gateway') continue;
-      for (const sub of policy.destinationRules.get(svc.hostname)?.spec.subsets ?? []) out.push(outboundClusterName(svc.hostname, p.port, sub.name));
+      const name = node.role === 'gateway' ? gatewaySni : outboundClusterName;
+      out.push(name(svc.hostname, p.port));
+      // subset clusters for clients, and for the gateway (a sidecar on another network sends the subset's SNI)
+      for (const sub of policy.destinationRules.get(svc.hostname)?.spec.subsets ?? []) out.push(name(svc.hostname, p.port, sub.name));
     }
   }
   return out.sort();
@@ -206,7 +207,7 @@ function resolveCluster(snapshot: MeshSnapshot, node: ProxyNode, name: string, p
   const sp = svc && servicePort(svc, parsed.port);
   if (!svc || !sp) return undefined;
   // a subset cluster exists only while a DestinationRule defines that subset
-  if (parsed.subset !== '' && (node.role === 'gateway' || !subsetOf(policy, svc.hostname, parsed.subset))) return undefined;
+  if (parsed.subset !== '' && !subsetOf(policy, svc.hostname, parsed.subset)) return undefined;
   return { svc, sp, subset: parsed.subset };
 }
 

@@ -43,6 +43,7 @@ export function route(
   now: number,
   exclude: ReadonlySet<string> = new Set(),
   tieBreak = 0,
+  lb: LbChoice = { policy: 'LEAST_REQUEST' },
 ): RouteDecision {
   const parsed = parseGatewaySni(sni);
   if (!parsed) return { kind: 'bad-sni', reason: `SNI "${sni.slice(0, 100)}" is not outbound_.<port>_.<subset>_.<host>` };
@@ -60,14 +61,41 @@ export function route(
   let best = Infinity;
   for (const e of candidates) best = Math.min(best, e.priority ?? 0);
   const level = candidates.filter((e) => (e.priority ?? 0) === best);
+  if (lb.policy === 'ROUND_ROBIN') return { kind: 'endpoint', cluster, endpoint: level[tieBreak % level.length]! };
+  if (lb.policy === 'RANDOM') return { kind: 'endpoint', cluster, endpoint: level[Math.floor((lb.rand ?? 0) * level.length) % level.length]! };
+  if (lb.policy === 'RING_HASH' && lb.hashKey !== undefined) return { kind: 'endpoint', cluster, endpoint: rendezvous(level, lb.hashKey) };
   let min = Infinity;
   for (const e of level) min = Math.min(min, active.get(endpointKey(e)) ?? 0);
   const least = level.filter((e) => (active.get(endpointKey(e)) ?? 0) === min);
   return { kind: 'endpoint', cluster, endpoint: least[tieBreak % least.length]! };
 }
 
+/**
+ * How route() picks within the closest priority level. RING_HASH uses rendezvous hashing on `hashKey`: the same
+ * key keeps its endpoint while that endpoint is available, and only the keys of a removed endpoint move.
+ */
+export interface LbChoice { policy: 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH'; hashKey?: string; rand?: number }
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  // final avalanche so that keys differing in one character spread over all endpoints
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function rendezvous(eps: readonly Endpoint[], key: string): Endpoint {
+  let best = eps[0]!;
+  let top = -1;
+  for (const e of eps) {
+    const w = fnv1a(`${key}|${endpointKey(e)}`);
+    if (w > top) { top = w; best = e; }
+  }
+  return best;
+}
+
 /** Record a connect outcome; returns true when this failure ejected the endpoint. */
-export function recordOutcome(state: OutlierState, key: string, ok: boolean, now: number, policy: OutlierPolicy = DEFAULT_OUTLIER): boolean {
+export function recordOutcome(state: OutlierState, key: string, ok: boolean, now: number, policy: OutlierPolicy = DEFAULT_OUTLIER, mayEject = true): boolean {
   const e = state.get(key) ?? { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 };
   if (ok) {
     if (e.ejectedUntil <= now) state.delete(key);
@@ -76,7 +104,7 @@ export function recordOutcome(state: OutlierState, key: string, ok: boolean, now
   e.consecutiveFailures += 1;
   const wasProbe = e.ejections > 0 && e.ejectedUntil <= now;
   let ejected = false;
-  if (wasProbe || e.consecutiveFailures >= policy.consecutiveFailures) {
+  if (mayEject && (wasProbe || e.consecutiveFailures >= policy.consecutiveFailures)) {
     e.ejections += 1;
     e.ejectedUntil = now + Math.min(policy.baseEjectionMs * 2 ** (e.ejections - 1), policy.maxEjectionMs);
     e.consecutiveFailures = 0;

@@ -40,7 +40,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   const inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
   const outPort = await outbound.listen();
   const xds = new XdsClient(cfg.xds, { id: `sidecar~${cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);
-  wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; });
+  wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters));
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
   const running = xds.start();
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');

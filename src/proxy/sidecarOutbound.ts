@@ -12,7 +12,10 @@ import type { Registry } from '../observe/metrics.ts';
 import { requestMetrics, PEER_HEADER, peerHeader, type RequestMetrics } from './requestMetrics.ts';
 import { ensureTraceHeaders } from './trace.ts';
 import { gatewaySni } from '../mesh/names.ts';
-import { route, recordOutcome, endpointKey, type EndpointTable, type OutlierState } from './routing.ts';
+import { route, recordOutcome, endpointKey, type EndpointTable, type LbChoice, type OutlierState } from './routing.ts';
+import { editHeaders, pickDestination, sampled, selectRoute, shouldRetry, type HttpRoute, type RouteTable } from './httpRoutes.ts';
+import { admits, DEFAULT_CLUSTER_POLICY, isOutlierFailure, type ClusterPolicy } from './clusterPolicy.ts';
+import { Counter, metric } from '../observe/metrics.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
 import { peerSpiffeId } from './spiffePeer.ts';
 
@@ -40,6 +43,31 @@ export interface OutboundOptions {
 
 /** Connect failures one request may skip past (each on a different endpoint). */
 const MAX_CONNECT_FAILURES = 16;
+/** Without a VirtualService retry policy: idempotent requests are retried on a reset, a per-try timeout or a 503. */
+const DEFAULT_RETRY_ON: ReadonlySet<string> = new Set(['reset', 'retriable-status-codes']);
+
+interface Forward {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  host: string;
+  port: number;
+  path: string;
+  method: string;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+  /** the destination cluster, as its SNI */
+  sni: string;
+  cp: ClusterPolicy;
+  rt?: HttpRoute;
+  started: number;
+  finish: (code: number, svc: string, dest?: { region?: string; cluster?: string }, response?: NodeJS.ReadableStream) => void;
+}
+
+/** Keep-alive pool per destination cluster, sized by its circuit breaker (maxConnections). */
+function newAgent(cp: ClusterPolicy): https.Agent {
+  const max = cp.maxConnections ?? 64;
+  return new https.Agent({ keepAlive: cp.maxRequestsPerConnection !== 1, maxSockets: max, maxTotalSockets: max });
+}
 
 export class Outbound {
   /** Keyed by gatewaySni(host, port) — the same key whether the endpoint is a sidecar or a remote gateway. */
@@ -48,7 +76,13 @@ export class Outbound {
   private readonly active = new Map<string, number>();
   private readonly server: http.Server;
   private creds: OutboundOptions['tls'];
-  private agent = new https.Agent({ keepAlive: true, maxSockets: 64 });
+  /** per destination cluster (SNI), rebuilt when its policy changes */
+  private agents = new Map<string, { agent: https.Agent; policy: ClusterPolicy }>();
+  private routes: RouteTable = new Map();
+  private clusters: ReadonlyMap<string, ClusterPolicy> = new Map();
+  private readonly inflight = new Map<string, number>();
+  private readonly overflows: Counter<'destination_service'>;
+  private readonly socketUses = new WeakMap<net.Socket, number>();
   private rr = 0;
   private readonly tunnels = new Set<net.Socket>();
   private readonly m: RequestMetrics;
@@ -56,19 +90,31 @@ export class Outbound {
   constructor(private readonly o: OutboundOptions) {
     this.creds = o.tls;
     this.m = requestMetrics(o.registry);
+    this.overflows = metric(o.registry, 'meshfed_sidecar_upstream_rq_overflow_total', (registers) => new Counter({ name: 'meshfed_sidecar_upstream_rq_overflow_total', help: 'Requests refused by a circuit breaker (DestinationRule connectionPool limits)', labelNames: ['destination_service'], registers }));
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connect', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => void this.tunnel(req, sock, head));
   }
 
   setEndpoints(t: EndpointTable): void { this.table = t; }
-  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; const old = this.agent; this.agent = new https.Agent({ keepAlive: true, maxSockets: 64 }); old.destroy(); }
+  /** RDS routes by `<host>:<port>` and CDS cluster policies by SNI (src/proxy/sidecarXds.ts). */
+  setPolicy(routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>): void { this.routes = routes; this.clusters = clusters; }
+  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; const old = this.agents; this.agents = new Map(); for (const a of old.values()) a.agent.destroy(); }
+
+  private agentFor(sni: string, cp: ClusterPolicy): https.Agent {
+    const cur = this.agents.get(sni);
+    if (cur && cur.policy === cp) return cur.agent;
+    cur?.agent.destroy();
+    const agent = newAgent(cp);
+    this.agents.set(sni, { agent, policy: cp });
+    return agent;
+  }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.o.port, this.o.host, () => resolve()); });
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { this.agent.destroy(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { return new Promise((r) => { for (const a of this.agents.values()) a.agent.destroy(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -90,71 +136,130 @@ export class Outbound {
         response.on('end', () => { if (n > 0) this.m.responseBytes.inc(labels, n); });
       }
     };
-    if (!host) {
-      res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)\n`);
-      finish(503, t.host);
-      return;
-    }
+    const reply = (code: number, svc: string, text: string, extra: http.OutgoingHttpHeaders = {}): void => {
+      res.writeHead(code, { 'content-type': 'text/plain', ...extra }).end(`${text}\n`);
+      finish(code, svc);
+    };
+    if (!host) { reply(503, t.host, `meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)`); return; }
+    const method = req.method ?? 'GET';
+    // VirtualService routing (RDS `<host>:<port>`): no RouteConfiguration yet = the service's default cluster
+    const routes = this.routes.get(`${host}:${t.port}`);
+    const rt = routes && selectRoute(routes, { method, path: t.path, headers: req.headers });
+    if (routes && !rt) { reply(404, host, `meshfed sidecar: no route of ${host}:${t.port} matches ${method} ${t.path} (VirtualService http match)`); return; }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) { size += (c as Buffer).length; if (size > (this.o.maxBodyBytes ?? 4 << 20)) { res.writeHead(413).end('meshfed sidecar: body too large to proxy\n'); return; } chunks.push(c as Buffer); }
     const body = Buffer.concat(chunks);
     requestBytes = body.length;
+    if (rt?.fault) {
+      const f = rt.fault;
+      if (f.delayMs !== undefined && sampled(f.delayPercent, Math.random())) await new Promise((r) => setTimeout(r, f.delayMs));
+      if (f.abortStatus !== undefined && sampled(f.abortPercent, Math.random())) { reply(f.abortStatus, host, 'fault filter abort', { 'x-meshfed-fault': 'abort' }); return; }
+    }
     const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
     delete headers['proxy-connection'];
+    if (rt) editHeaders(headers as Record<string, string | string[] | number | undefined>, rt);
     ensureTraceHeaders(headers);
     headers[PEER_HEADER] = peerHeader(this.o.sourceCluster ?? 'unknown', this.o.sourceRegion ?? 'unknown');
-    const sni = gatewaySni(host, t.port);
+    const sni = rt ? pickDestination(rt.destinations, Math.random()).sni : gatewaySni(host, t.port);
+    const cp = this.clusters.get(sni) ?? DEFAULT_CLUSTER_POLICY;
+    const inflight = this.inflight.get(sni) ?? 0;
+    if (!admits(cp, inflight)) {
+      this.overflows.inc({ destination_service: host });
+      reply(503, host, `meshfed sidecar: circuit breaker open for ${sni}: ${inflight} requests in flight reached maxConnections ${cp.maxConnections ?? '∞'} + http1MaxPendingRequests ${cp.maxPendingRequests ?? '∞'} (DestinationRule connectionPool)`, { 'x-envoy-overloaded': 'true' });
+      return;
+    }
+    this.inflight.set(sni, inflight + 1);
+    try {
+      await this.forward({ req, res, host, port: t.port, path: t.path, method, headers, body, sni, cp, ...(rt ? { rt } : {}), started, finish });
+    } finally {
+      const n = (this.inflight.get(sni) ?? 1) - 1;
+      if (n <= 0) this.inflight.delete(sni); else this.inflight.set(sni, n);
+    }
+  }
+
+  /**
+   * Tries endpoints of one cluster until an answer is final. A failed connect sent nothing, so it is retried on
+   * another endpoint for any method and does not use up the retry budget (each endpoint is tried at most once per
+   * request, so a dead locality is skipped in one request). Failures after the request went out (reset, per-try
+   * timeout, a retriable status) are retried per the route's retry policy — or, without one, for idempotent methods
+   * on reset/timeout/503.
+   */
+  private async forward(x: Forward): Promise<void> {
+    const { res, host, port, sni, cp, rt, started, finish } = x;
     const tried = new Set<string>();
-    // A failed connect sent nothing, so it is retried on another endpoint for any method and does not use up the
-    // retry budget (each endpoint is tried at most once per request, so a dead locality is skipped in one request).
-    // Failures after the request went out (reset, timeout, 503) are retried only for idempotent methods.
-    const maxAttempts = IDEMPOTENT.has(req.method ?? 'GET') ? (this.o.maxAttempts ?? 3) : 1;
+    const retry = rt?.retry;
+    const maxAttempts = retry ? 1 + retry.retries : IDEMPOTENT.has(x.method) ? (this.o.maxAttempts ?? 3) : 1;
+    const retryOn = retry?.retryOn ?? DEFAULT_RETRY_ON;
     let attempts = 0;
     let connectFailures = 0;
     let lastError = 'no healthy endpoint';
-    const overall = this.o.timeoutMs ?? 15000;
+    let timedOut = false;
+    const overall = rt?.timeoutMs ?? this.o.timeoutMs ?? 15000;
     const deadline = started + overall;
+    const hashKey = rt?.hashHeader ? x.req.headers[rt.hashHeader] : undefined;
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${t.port} did not answer within the overall timeout of ${overall} ms (${tried.size} attempt(s); last: ${lastError})\n`);
+        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${port} did not answer within the route timeout of ${overall} ms (${tried.size} attempt(s); last: ${lastError})\n`);
         finish(504, host);
         return;
       }
-      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
+      const lb: LbChoice = { policy: cp.lb, rand: Math.random(), ...(hashKey !== undefined ? { hashKey: String(hashKey) } : {}) };
+      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
       this.active.set(key, (this.active.get(key) ?? 0) + 1);
       try {
-        const perTry = Math.min(this.o.perTryTimeoutMs ?? 5000, left);
+        const perTry = Math.min(retry?.perTryTimeoutMs ?? this.o.perTryTimeoutMs ?? 5000, left);
         // the short connect budget only when another endpoint is left to fail over to; the last one gets the try's
         // whole budget (a slow handshake on a loaded machine is not a reason to fail the request)
         const connectMs = this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : perTry;
-        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, req.method ?? 'GET', t.path, headers, body, perTry, connectMs);
-        recordOutcome(this.outliers, key, true, Date.now());
+        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, x.method, x.path, x.headers, x.body, perTry, connectMs, cp);
         attempts++;
-        if (r.status === 503 && attempts < maxAttempts) { r.stream.resume(); lastError = `${key} answered 503`; continue; }
+        this.recordAnswer(sni, key, r.status, cp);
+        if (attempts < maxAttempts && Date.now() < deadline && shouldRetry(retryOn, { status: r.status })) { r.stream.resume(); lastError = `${key} answered ${r.status}`; continue; }
         res.writeHead(r.status, r.headers);
         finish(r.status, host, d.endpoint, r.stream);
         r.stream.pipe(res);
         return;
       } catch (e) {
-        lastError = `${key}: ${(e as Error).message}`;
-        if ((e as { connectPhase?: boolean }).connectPhase) {
+        const err = e as Error & { connectPhase?: boolean; perTryTimeout?: boolean };
+        lastError = `${key}: ${err.message}`;
+        if (err.connectPhase) {
           connectFailures++;
           recordOutcome(this.outliers, key, false, Date.now());
-        } else {
-          attempts++;
+          continue;
         }
+        attempts++;
+        timedOut = err.perTryTimeout === true;
+        if (!shouldRetry(retryOn, timedOut ? { timeout: true } : { reset: true })) break;
       } finally {
         const n = (this.active.get(key) ?? 1) - 1;
         if (n <= 0) this.active.delete(key); else this.active.set(key, n);
       }
     }
-    res.writeHead(503, { 'content-type': 'text/plain' }).end(`meshfed sidecar: no healthy endpoint for ${host}:${t.port} after ${tried.size} attempt(s): ${lastError}\n`);
-    finish(503, host);
+    const code = timedOut ? 504 : 503;
+    res.writeHead(code, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${timedOut ? 'upstream request timeout' : 'no healthy endpoint'} for ${host}:${port} after ${tried.size} attempt(s): ${lastError}\n`);
+    finish(code, host);
+  }
+
+  /** Outlier detection on answers: consecutive 5xx (or gateway errors) eject, within maxEjectionPercent. */
+  private recordAnswer(sni: string, key: string, status: number, cp: ClusterPolicy): void {
+    const od = cp.outlier;
+    if (!od) { recordOutcome(this.outliers, key, true, Date.now()); return; }
+    const now = Date.now();
+    const failed = isOutlierFailure(od, status);
+    let mayEject = true;
+    if (failed) {
+      const eps = this.table.get(sni) ?? [];
+      const ejected = eps.filter((e) => (this.outliers.get(endpointKey(e))?.ejectedUntil ?? 0) > now).length;
+      mayEject = ejected < Math.max(1, Math.floor((eps.length * od.maxEjectionPercent) / 100));
+    }
+    if (recordOutcome(this.outliers, key, !failed, now, od, mayEject)) {
+      this.o.log.warn({ endpoint: key, cluster: sni, status, consecutive: od.consecutiveFailures }, 'endpoint ejected (outlier detection)');
+    }
   }
 
   /** HTTP CONNECT <service>:<port> → mTLS (ALPN meshfed-tcp) to an endpoint, connect failures retried on the next. */
@@ -210,16 +315,25 @@ export class Outbound {
     });
   }
 
-  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number, connectMs: number): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
+  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number, connectMs: number, cp: ClusterPolicy): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
     return new Promise((resolve, reject) => {
       let connected = false;
+      let socket: net.Socket | undefined;
       const td = this.o.trustDomain;
       const req = https.request({
-        host: address, port, method, path, headers, servername: sni, agent: this.agent, ...this.creds,
+        host: address, port, method, path, headers, servername: sni, agent: this.agentFor(sni, cp), ...this.creds,
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
-      }, (res) => { clearTimeout(perTry); resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res }); });
-      const perTry = setTimeout(() => req.destroy(new Error(`no response within the per-try timeout of ${timeoutMs} ms`)), timeoutMs);
+      }, (res) => {
+        clearTimeout(perTry);
+        // maxRequestsPerConnection: close a connection that served its quota (before the pool hands it out again)
+        const limit = cp.maxRequestsPerConnection;
+        if (limit && limit > 1 && socket && (this.socketUses.get(socket) ?? 0) >= limit) { const s = socket; res.once('end', () => s.destroy()); }
+        resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res });
+      });
+      const perTry = setTimeout(() => req.destroy(Object.assign(new Error(`no response within the per-try timeout of ${timeoutMs} ms`), { perTryTimeout: true })), timeoutMs);
       req.on('socket', (s) => {
+        socket = s;
+        this.socketUses.set(s, (this.socketUses.get(s) ?? 0) + 1);
         // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
         if (req.reusedSocket) { connected = true; return; }
         const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${connectMs} ms`)); }, connectMs);

@@ -1,7 +1,9 @@
 // Feeds the sidecar outbound from xDS: wildcard CDS `outbound|<port>|<subset>|<host>` → EDS → table keyed by the
 // SNI `outbound_.<port>_.<subset>_.<host>` (the same key for in-network sidecars and remote gateways).
 import { TYPE_URL } from '../xds/protos.ts';
-import { gatewaySni, parseOutboundClusterName } from '../mesh/names.ts';
+import { gatewaySni, listenerName, parseOutboundClusterName } from '../mesh/names.ts';
+import { routeTable, type RouteTable } from './httpRoutes.ts';
+import { clusterPolicies, type ClusterPolicy } from './clusterPolicy.ts';
 import type { XdsClient } from './xdsClient.ts';
 import type { Endpoint } from './routing.ts';
 import { endpointsFromCla } from './gatewayXds.ts';
@@ -33,18 +35,46 @@ export function sidecarTable(clas: (MetaCla & Parameters<typeof endpointsFromCla
   return out;
 }
 
-export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint[]>) => void): void {
+/** RDS names for a set of CDS clusters: `<host>:<port>` of every default (subset-less) cluster. */
+export function routeNames(clusters: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const c of clusters) {
+    const p = parseOutboundClusterName(c);
+    if (p && p.subset === '') out.add(listenerName(p.host, p.port));
+  }
+  return [...out].sort();
+}
+
+/**
+ * Wildcard CDS → EDS for those clusters (endpoint table) and RDS for their services (VirtualService routes); cluster
+ * policies and routes go to `onPolicy`. A resource the sidecar cannot honor throws, so the client NACKs it and keeps
+ * the last good configuration.
+ */
+export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint[]>) => void, onPolicy: (routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>) => void = () => {}): void {
   let clusters: string[] = [];
+  let policies: ReadonlyMap<string, ClusterPolicy> = new Map();
+  let routes: RouteTable = new Map();
   let clas: Parameters<typeof sidecarTable>[0] = [];
+  let rdsNames = '';
   xds.subscribe(TYPE_URL.cluster, [], (resources) => {
     const names = resources.map((c) => String((c as { name?: unknown }).name ?? ''));
     const bad = names.find((n) => !parseOutboundClusterName(n));
     if (bad !== undefined) throw new Error(`cluster name "${bad}" is not outbound|<port>|<subset>|<host>`);
+    policies = clusterPolicies(resources);
     clusters = names;
     onTable(sidecarTable(clas, clusters));
+    onPolicy(routes, policies);
     xds.subscribe(TYPE_URL.endpoint, names, (r) => {
       clas = r as unknown as typeof clas;
       onTable(sidecarTable(clas, clusters));
     });
+    const rn = routeNames(names);
+    if (rn.join('\n') !== rdsNames) {
+      rdsNames = rn.join('\n');
+      xds.subscribe(TYPE_URL.route, rn, (r) => {
+        routes = routeTable(r);
+        onPolicy(routes, policies);
+      });
+    }
   });
 }
