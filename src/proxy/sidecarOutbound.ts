@@ -188,6 +188,7 @@ export class Outbound {
   private async forward(x: Forward): Promise<void> {
     const { res, host, port, sni, cp, rt, started, finish } = x;
     const tried = new Set<string>();
+    const dead = new Set<string>();
     const retry = rt?.retry;
     const maxAttempts = retry ? 1 + retry.retries : IDEMPOTENT.has(x.method) ? (this.o.maxAttempts ?? 3) : 1;
     const retryOn = retry?.retryOn ?? DEFAULT_RETRY_ON;
@@ -201,12 +202,15 @@ export class Outbound {
     while (attempts < maxAttempts && connectFailures < MAX_CONNECT_FAILURES) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${port} did not answer within the route timeout of ${overall} ms (${tried.size} attempt(s); last: ${lastError})\n`);
+        res.writeHead(504, { 'content-type': 'text/plain' }).end(`meshfed sidecar: ${host}:${port} did not answer within the overall timeout of ${overall} ms (VirtualService timeout or the default; ${tried.size} attempt(s); last: ${lastError})\n`);
         finish(504, host);
         return;
       }
       const lb: LbChoice = { policy: cp.lb, rand: Math.random(), ...(hashKey !== undefined ? { hashKey: String(hashKey) } : {}) };
-      const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);
+      // prefer an endpoint not tried yet; a retry may go back to one that answered (or timed out) when it is the
+      // only one left, as Envoy does — never to one whose connect failed
+      let d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);
+      if (d.kind !== 'endpoint' && attempts > 0) d = route(sni, this.table, this.outliers, this.active, Date.now(), dead, this.rr++, lb);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
@@ -229,6 +233,7 @@ export class Outbound {
         lastError = `${key}: ${err.message}`;
         if (err.connectPhase) {
           connectFailures++;
+          dead.add(key);
           recordOutcome(this.outliers, key, false, Date.now());
           continue;
         }
