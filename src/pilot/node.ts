@@ -11,13 +11,30 @@ export interface ProxyNode {
   /** metadata NETWORK; '' = no split horizon (every endpoint is treated as reachable) */
   network: string;
   locality: Locality;
+  /** metadata LABELS (Istio's: the workload's labels), for DestinationRule failoverPriority */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The xDS Node as @grpc/proto-loader decodes it (keepCase). */
 export interface RawNode {
   id?: string;
   locality?: { region?: string; zone?: string; sub_zone?: string } | null;
-  metadata?: { fields?: Record<string, { string_value?: string; stringValue?: string } | undefined> } | null;
+  metadata?: { fields?: Record<string, StructValue | undefined> } | null;
+}
+
+interface StructValue { string_value?: string; stringValue?: string; struct_value?: { fields?: Record<string, StructValue | undefined> } | null; structValue?: StructValue['struct_value'] }
+
+/** metadata LABELS: a Struct of string values (other values are ignored). */
+function metaLabels(node: RawNode): Record<string, string> | undefined {
+  const v = node.metadata?.fields?.LABELS;
+  const fields = (v?.struct_value ?? v?.structValue)?.fields;
+  if (!fields) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, f] of Object.entries(fields)) {
+    const s = f?.string_value ?? f?.stringValue;
+    if (typeof s === 'string') out[k] = s;
+  }
+  return out;
 }
 
 function metaString(node: RawNode, key: string): string {
@@ -36,11 +53,13 @@ export function roleOf(id: string, metaRole: string): ProxyRole {
 export function parseNode(raw: RawNode | null | undefined): ProxyNode {
   const node = raw ?? {};
   const id = node.id ?? '';
+  const labels = metaLabels(node);
   return {
     id,
     role: roleOf(id, metaString(node, 'MESHFED_ROLE')),
     cluster: metaString(node, 'CLUSTER_ID'),
     network: metaString(node, 'NETWORK'),
     locality: { region: node.locality?.region ?? '', zone: node.locality?.zone ?? '', subZone: node.locality?.sub_zone ?? '' },
+    ...(labels ? { labels } : {}),
   };
 }

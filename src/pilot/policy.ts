@@ -1,7 +1,7 @@
 // The accepted traffic policy as pilot uses it: indexed by service FQDN, with a content version (a change of
 // policy invalidates pilot's resource cache). Pure.
 import { createHash } from 'node:crypto';
-import type { DestinationRule, Subset, VirtualService } from '../policy/types.ts';
+import type { DestinationRule, LocalityLbSetting, Subset, VirtualService } from '../policy/types.ts';
 import type { PolicySet } from '../policy/validate.ts';
 
 export interface CompiledPolicy {
@@ -27,6 +27,12 @@ export function compilePolicy(set: PolicySet): CompiledPolicy {
 
 export function subsetOf(p: CompiledPolicy, host: string, subset: string): Subset | undefined {
   return p.destinationRules.get(host)?.spec.subsets?.find((s) => s.name === subset);
+}
+
+/** The localityLbSetting in force for a host's subset (the subset's over the top-level one). */
+export function localityLbSettingOf(p: CompiledPolicy, host: string, subset: string): LocalityLbSetting | undefined {
+  const sub = subset ? subsetOf(p, host, subset) : undefined;
+  return sub?.trafficPolicy?.loadBalancer?.localityLbSetting ?? p.destinationRules.get(host)?.spec.trafficPolicy?.loadBalancer?.localityLbSetting;
 }
 
 /**

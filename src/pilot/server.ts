@@ -86,8 +86,11 @@ export interface PilotOptions {
 }
 
 /** Nodes of one class and type get the same resources for the same names (the cache and flush share them). */
-function nodeClass(node: ProxyNode, type: string): string {
-  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|`;
+function nodeClass(node: ProxyNode, type: string, labelled: boolean): string {
+  // a DestinationRule failoverPriority can rank EDS endpoints by the client's labels and cluster: only then do they
+  // split the class (sharing resources between nodes is what keeps a push to many streams cheap)
+  const extra = labelled && type === PUSH_ORDER[1] ? `${node.cluster}|${JSON.stringify(Object.entries(node.labels ?? {}).sort())}` : '';
+  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|${extra}`;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -97,6 +100,8 @@ export class Pilot {
   private server?: grpc.Server;
   private snapshot: MeshSnapshot = emptySnapshot();
   private policy: CompiledPolicy = NO_POLICY;
+  /** some DestinationRule uses failoverPriority: EDS depends on the client's labels and cluster (nodeClass) */
+  private labelled = false;
   private readonly streams = new Set<Stream>();
   /** per node class + type + name; an entry is valid while its service object (and gateways/failover) are unchanged */
   private cache = new Map<string, CacheEntry>();
@@ -167,6 +172,8 @@ export class Pilot {
   setPolicy(policy: CompiledPolicy): void {
     if (policy.version === this.policy.version) return;
     this.policy = policy;
+    this.labelled = [...policy.destinationRules.values()].some((d) =>
+      [d.spec.trafficPolicy, ...(d.spec.subsets ?? []).map((x) => x.trafficPolicy)].some((tp) => (tp?.loadBalancer?.localityLbSetting?.failoverPriority?.length ?? 0) > 0));
     this.setSnapshot(this.snapshot);
   }
 
@@ -266,7 +273,7 @@ export class Pilot {
   private sweepCache(): void {
     const live = new Set<MeshService>(this.snapshot.services.values());
     const classes = new Set<string>();
-    for (const s of this.streams) if (s.node) for (const t of s.types.keys()) classes.add(nodeClass(s.node, t));
+    for (const s of this.streams) if (s.node) for (const t of s.types.keys()) classes.add(nodeClass(s.node, t, this.labelled));
     for (const [k, e] of this.cache) if (!e.svc || !live.has(e.svc) || !classes.has(e.cls)) this.cache.delete(k);
   }
 
@@ -281,7 +288,7 @@ export class Pilot {
   }
 
   private resourcesFor(node: ProxyNode, type: string, names: readonly string[], wildcard: boolean): Resolved {
-    const cls = nodeClass(node, type);
+    const cls = nodeClass(node, type, this.labelled);
     if (!this.flushMemo) return this.resolve(node, cls, type, names, wildcard);
     const key = `${cls}${wildcard ? '*' : names.join('\n')}`;
     let r = this.flushMemo.get(key);

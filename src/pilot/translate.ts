@@ -4,7 +4,9 @@ import { gatewaySni, outboundClusterName, parseGatewaySni, parseOutboundClusterN
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import type { ProxyNode } from './node.ts';
 import { localityKey, localityPriorities } from './priority.ts';
-import { failoverWithPolicy, NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
+import { distributeWeights, failoverRank, withTopologyLabels } from './localityLb.ts';
+import type { LocalityLbSetting } from '../policy/types.ts';
+import { failoverWithPolicy, localityLbSettingOf, NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
 import { clusterPolicyFields, filterBySubset, translateRoutes } from '../policy/translate.ts';
 
 export type Resource = Record<string, unknown>;
@@ -116,6 +118,8 @@ interface LbEndpoint {
   address: string;
   port: number;
   weight: number;
+  /** failoverPriority rank (0 without failoverPriority) */
+  rank: number;
   metadata?: Resource;
 }
 
@@ -134,12 +138,16 @@ export function endpointResource(
   svc: MeshService,
   sp: ServicePort,
   warnings: string[],
+  lbSetting?: LocalityLbSetting,
 ): Resource {
   // endpoint metadata is read by sidecars (tlsMode) and Envoy; proxyless gRPC clients and the gateway ignore it, and
   // two Structs per endpoint were most of a large ClusterLoadAssignment's encoding time
   const withMeta = node.role === 'sidecar';
+  const fpKeys = lbSetting?.enabled === false ? undefined : lbSetting?.failoverPriority;
+  const clientLabels = fpKeys?.length ? withTopologyLabels(node.labels ?? {}, node.locality, node.network, node.cluster) : {};
+  const rankOf = (ep: Endpoint): number => (fpKeys?.length ? failoverRank(fpKeys, withTopologyLabels(ep.labels, ep.locality, ep.network, ep.cluster), clientLabels) : 0);
   const lbs: LbEndpoint[] = [];
-  const remote = new Map<string, { gw: Gateway; locality: Locality; count: number; cluster: string }>();
+  const remote = new Map<string, { gw: Gateway; locality: Locality; count: number; cluster: string; rank: number }>();
   for (const ep of svc.endpoints) {
     if (!ep.ready) continue;
     const local = !node.network || ep.network === node.network;
@@ -151,6 +159,7 @@ export function endpointResource(
         address: ep.address,
         port,
         weight: 1,
+        rank: rankOf(ep),
         ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network }) } } } : {}),
       });
       continue;
@@ -161,10 +170,11 @@ export function endpointResource(
       warnings.push(`${name}: endpoint ${ep.address} (cluster ${ep.cluster}) on network ${ep.network} dropped: no east-west gateway for that network`);
       continue;
     }
-    const key = `${ep.network}|${localityKey(ep.locality)}`;
+    const rank = rankOf(ep);
+    const key = `${ep.network}|${localityKey(ep.locality)}|${rank}`;
     const r = remote.get(key);
     if (r) r.count++;
-    else remote.set(key, { gw, locality: ep.locality, count: 1, cluster: ep.cluster });
+    else remote.set(key, { gw, locality: ep.locality, count: 1, cluster: ep.cluster, rank });
   }
   for (const r of remote.values())
     lbs.push({
@@ -172,23 +182,44 @@ export function endpointResource(
       address: r.gw.address,
       port: r.gw.port || PORTS.eastWestGateway,
       weight: r.count,
+      rank: r.rank,
       ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: 'istio' }), meshfed: struct({ cluster: r.gw.cluster ?? r.cluster, network: r.gw.network, gateway: true }) } } } : {}),
     });
-  const byLoc = new Map<string, LbEndpoint[]>();
+  // one LocalityLbEndpoints per locality and failoverPriority rank (a locality may appear at two priorities)
+  const groups = new Map<string, LbEndpoint[]>();
   for (const lb of lbs) {
-    const k = localityKey(lb.locality);
-    const list = byLoc.get(k);
+    const k = `${localityKey(lb.locality)}|${lb.rank}`;
+    const list = groups.get(k);
     if (list) list.push(lb);
-    else byLoc.set(k, [lb]);
+    else groups.set(k, [lb]);
   }
-  const prio = localityPriorities(node.locality, [...byLoc.values()].map((l) => l[0]!.locality), snapshot.failover);
-  const endpoints = [...byLoc.entries()]
-    .sort(([a], [b]) => prio.get(a)! - prio.get(b)! || a.localeCompare(b))
-    .map(([k, list]) => ({
-      locality: { region: list[0]!.locality.region, zone: list[0]!.locality.zone, sub_zone: list[0]!.locality.subZone },
-      priority: prio.get(k)!,
-      load_balancing_weight: { value: list.reduce((s, l) => s + l.weight, 0) },
-      lb_endpoints: list
+  const entries = [...groups.entries()].map(([k, list]) => ({ k, list, loc: localityKey(list[0]!.locality), rank: list[0]!.rank }));
+  const distributed = distributeWeights(lbSetting, node.locality, [...new Map(entries.map((e) => [e.loc, e.list[0]!.locality])).entries()].map(([key, locality]) => ({
+    key, locality, count: entries.filter((e) => e.loc === key).reduce((s, e) => s + e.list.reduce((n, l) => n + l.weight, 0), 0),
+  })));
+  // priority: failoverPriority rank first, then the locality order (same zone, same region, failover regions)
+  const prio = localityPriorities(node.locality, entries.map((e) => e.list[0]!.locality), snapshot.failover);
+  const tuples = [...new Set(entries.map((e) => `${e.rank},${prio.get(e.loc)!}`))].sort((a, b) => {
+    const [ra, pa] = a.split(',').map(Number) as [number, number];
+    const [rb, pb] = b.split(',').map(Number) as [number, number];
+    return ra - rb || pa - pb;
+  });
+  const priorityOf = (e: (typeof entries)[number]): number => (distributed ? 0 : tuples.indexOf(`${e.rank},${prio.get(e.loc)!}`));
+  const locWeight = (e: (typeof entries)[number]): number => {
+    const own = e.list.reduce((s, l) => s + l.weight, 0);
+    if (!distributed) return own;
+    // a locality's distribute weight, shared by its rank groups in proportion to their endpoints
+    const all = entries.filter((x) => x.loc === e.loc).reduce((s, x) => s + x.list.reduce((n, l) => n + l.weight, 0), 0);
+    return Math.max(1, Math.round((distributed.get(e.loc)! * own) / all));
+  };
+  const endpoints = entries
+    .filter((e) => !distributed || distributed.has(e.loc))
+    .sort((a, b) => priorityOf(a) - priorityOf(b) || a.k.localeCompare(b.k))
+    .map((e) => ({
+      locality: { region: e.list[0]!.locality.region, zone: e.list[0]!.locality.zone, sub_zone: e.list[0]!.locality.subZone },
+      priority: priorityOf(e),
+      load_balancing_weight: { value: locWeight(e) },
+      lb_endpoints: e.list
         .sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)
         .map((l) => ({
           endpoint: { address: { socket_address: { address: l.address, port_value: l.port } } },
@@ -197,7 +228,13 @@ export function endpointResource(
           ...(l.metadata ? { metadata: l.metadata } : {}),
         })),
     }));
-  return { cluster_name: name, endpoints };
+  return { cluster_name: name, endpoints: compactPriorities(endpoints) };
+}
+
+/** Priorities contiguous from 0 (gRPC clients reject gaps), keeping their order. */
+function compactPriorities<E extends { priority: number }>(eps: E[]): E[] {
+  const used = [...new Set(eps.map((e) => e.priority))].sort((a, b) => a - b);
+  return eps.map((e) => ({ ...e, priority: used.indexOf(e.priority) }));
 }
 
 function resolveCluster(snapshot: MeshSnapshot, node: ProxyNode, name: string, policy: CompiledPolicy = NO_POLICY): { svc: MeshService; sp: ServicePort; subset: string } | undefined {
@@ -255,7 +292,7 @@ export function translate(snapshot: MeshSnapshot, node: ProxyNode, typeUrl: stri
       const svc = sub ? { ...r.svc, endpoints: filterBySubset(r.svc.endpoints as Endpoint[], sub) } : r.svc;
       // DestinationRule localityLbSetting.failover reorders the failover regions for this client (src/pilot/policy.ts)
       const failover = failoverWithPolicy(snapshot.failover, policy, r.svc.hostname, r.subset, node.locality.region);
-      resources.set(name, endpointResource(failover === snapshot.failover ? snapshot : { ...snapshot, failover }, node, name, svc, r.sp, warnings));
+      resources.set(name, endpointResource(failover === snapshot.failover ? snapshot : { ...snapshot, failover }, node, name, svc, r.sp, warnings, localityLbSettingOf(policy, r.svc.hostname, r.subset)));
     }
   }
   return { resources, warnings };

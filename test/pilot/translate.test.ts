@@ -101,3 +101,9 @@ test('node role comes from MESHFED_ROLE, else the Istio id prefix', () => {
   const n = parseNode({ id: 'x', locality: { region: 'r', zone: 'z', sub_zone: 's' }, metadata: { fields: { NETWORK: { string_value: 'n' } } } });
   assert.deepEqual([n.role, n.network, n.locality.subZone], ['proxyless', 'n', 's']);
 });
+
+test('node metadata LABELS (a Struct, as Istio proxies send it) become the node labels; other values are ignored', () => {
+  const n = parseNode({ id: 'x', metadata: { fields: { LABELS: { struct_value: { fields: { app: { string_value: 'web' }, tier: { stringValue: 'gold' }, n: {} } } } } } });
+  assert.deepEqual(n.labels, { app: 'web', tier: 'gold' });
+  assert.equal(parseNode({ id: 'x' }).labels, undefined);
+});

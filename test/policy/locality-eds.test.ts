@@ -47,3 +47,43 @@ test('a subset\'s localityLbSetting overrides the top-level one for that subset 
   assert.deepEqual(order(node('r1'), d), ['0:r1', '1:r3', '2:r2']);
   assert.deepEqual(order(node('r1'), dr({ enabled: false, failover: [{ from: 'r1', to: 'r3' }] })), ['0:r1', '1:r2', '2:r3']);
 });
+
+// failoverPriority and distribute, served in EDS
+const HOST2 = 'api.demo.svc.cluster.local';
+const CL2 = `outbound|8080||${HOST2}`;
+const ep2 = (address: string, region: string, zone: string, cluster: string, network: string, labels: Record<string, string> = {}): Endpoint => ({ cluster, network, locality: { region, zone, subZone: '' }, address, ports: { http: 9090 }, ready: true, tlsMode: 'disabled', labels });
+const snap2 = emptySnapshot({
+  services: new Map<string, MeshService>([['demo/api', { namespace: 'demo', name: 'api', hostname: HOST2, ports: [{ name: 'http', port: 8080, protocol: 'TCP' }], clusters: ['a', 'b'], conflicts: [], endpoints: [
+    ep2('10.1.0.1', 'r1', 'z1', 'a', 'net1', { tier: 'gold' }),
+    ep2('10.1.0.2', 'r1', 'z2', 'a', 'net1', { tier: 'gold' }),
+    ep2('10.1.0.3', 'r1', 'z1', 'b', 'net1', { tier: 'bronze' }),
+    ep2('10.2.0.1', 'r2', 'z1', 'c', 'net1', { tier: 'gold' }),
+    ep2('10.2.0.2', 'r2', 'z2', 'c', 'net1', { tier: 'gold' }),
+  ] }]]),
+  failover: { r1: ['r2'], r2: ['r1'] },
+});
+function cla(n: ProxyNode, setting: LocalityLbSetting): { priority: number; zone: string; region: string; weight: number; addresses: string[] }[] {
+  const d: DestinationRule = { kind: 'DestinationRule', metadata: { namespace: 'demo', name: 'api', generation: 1 }, spec: { host: HOST2, trafficPolicy: { loadBalancer: { localityLbSetting: setting } } } };
+  const r = translate(snap2, n, TYPE_URL.endpoint, [CL2], false, compilePolicy({ virtualServices: [], destinationRules: [d] })).resources.get(CL2)!;
+  const c = unpackAny<{ endpoints: { priority: number; locality: { region: string; zone: string }; load_balancing_weight: { value: number }; lb_endpoints: { endpoint: { address: { socket_address: { address: string } } } }[] }[] }>(packAny(TYPE_URL.endpoint, r));
+  return c.endpoints.map((l) => ({ priority: l.priority, region: l.locality.region, zone: l.locality.zone, weight: l.load_balancing_weight.value, addresses: l.lb_endpoints.map((e) => e.endpoint.address.socket_address.address) }))
+    .sort((a, b) => a.priority - b.priority || a.addresses[0]!.localeCompare(b.addresses[0]!));
+}
+const client2 = (labels?: Record<string, string>): ProxyNode => ({ id: 'n', role: 'proxyless', cluster: 'a', network: 'net1', locality: { region: 'r1', zone: 'z1', subZone: '' }, ...(labels ? { labels } : {}) });
+
+test('failoverPriority: endpoints sharing the leading labels with the client come first, then by locality; priorities contiguous', () => {
+  // [tier, cluster]: gold+a → rank 0, gold in another cluster → 1, bronze → 2; within a rank the closest locality first (other-region zones share a priority)
+  const out = cla(client2({ tier: 'gold' }), { failoverPriority: ['tier', 'topology.istio.io/cluster'] });
+  assert.deepEqual(out.map((l) => [l.priority, l.addresses.join('+')]), [[0, '10.1.0.1'], [1, '10.1.0.2'], [2, '10.2.0.1'], [2, '10.2.0.2'], [3, '10.1.0.3']]);
+  // a client without the label: nothing matches the first key, so every endpoint ranks equally → plain locality order
+  const plain = cla(client2(), { failoverPriority: ['tier'] });
+  assert.deepEqual(plain.map((l) => [l.priority, l.addresses.join('+')]), [[0, '10.1.0.1+10.1.0.3'], [1, '10.1.0.2'], [2, '10.2.0.1'], [2, '10.2.0.2']]);
+});
+
+test('distribute: a client in the `from` locality gets the fixed locality weights at one priority; unlisted localities get nothing', () => {
+  const out = cla(client2(), { distribute: [{ from: 'r1/z1/*', to: { 'r1/z1/*': 80, 'r2/*': 20 } }] });
+  assert.deepEqual(out.map((l) => [l.priority, `${l.region}/${l.zone}`, l.weight]), [[0, 'r1/z1', 80000], [0, 'r2/z1', 10000], [0, 'r2/z2', 10000]]);
+  // a client elsewhere is not affected
+  const other = cla({ ...client2(), locality: { region: 'r2', zone: 'z1', subZone: '' } }, { distribute: [{ from: 'r1/z1/*', to: { 'r1/z1/*': 100 } }] });
+  assert.deepEqual(other.map((l) => l.priority), [0, 1, 2, 2]);
+});
