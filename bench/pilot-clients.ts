@@ -7,7 +7,13 @@ import { TYPE_URL } from '../src/xds/protos.ts';
 
 const [addr, streamsArg, namesArg] = process.argv.slice(2);
 const names = (namesArg ?? '').split(',');
-const clients = Array.from({ length: Number(streamsArg) }, (_, i) => new AdsClient(addr!, { id: `b${i}`, locality: { region: 'r0', zone: 'z0' }, metadata: { NETWORK: 'n1' } }));
+// BENCH_PILOT_CONN: "shared" = grpc-js's default, every client on one HTTP/2 connection (its 64 KB window makes the
+// 100 responses queue behind WINDOW_UPDATE round trips); "own" = one connection per proxy, as 100 real proxies have;
+// BENCH_PILOT_WINDOW: the receive window (Envoy's default is 256 MiB per stream)
+const own = (process.env.BENCH_PILOT_CONN ?? 'own') === 'own';
+const windowBytes = Number(process.env.BENCH_PILOT_WINDOW ?? 0);
+const options = { ...(own ? { 'grpc.use_local_subchannel_pool': 1 } : {}), ...(windowBytes ? { 'grpc-node.flow_control_window': windowBytes } : {}) };
+const clients = Array.from({ length: Number(streamsArg) }, (_, i) => new AdsClient(addr!, { id: `b${i}`, locality: { region: 'r0', zone: 'z0' }, metadata: { NETWORK: 'n1' } }, undefined, options));
 const wall = () => performance.timeOrigin + performance.now();
 
 const lines = createInterface({ input: process.stdin });

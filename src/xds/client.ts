@@ -23,9 +23,9 @@ export class AdsClient {
   private waiters: ((r: AdsResponse | Error) => void)[] = [];
   private failure?: Error;
 
-  constructor(address: string, private readonly node: XdsNode, creds = grpc.credentials.createInsecure()) {
+  constructor(address: string, private readonly node: XdsNode, creds = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
     const Ctor = adsService();
-    this.client = new Ctor(address, creds, { 'grpc.max_receive_message_length': -1 });
+    this.client = new Ctor(address, creds, { 'grpc.max_receive_message_length': -1, ...options });
     const c = this.client as unknown as { StreamAggregatedResources: () => grpc.ClientDuplexStream<object, AdsResponse> };
     this.call = c.StreamAggregatedResources();
     this.call.on('data', (r: AdsResponse) => {
