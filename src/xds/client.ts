@@ -22,6 +22,7 @@ export class AdsClient {
   private readonly queue: AdsResponse[] = [];
   private waiters: ((r: AdsResponse | Error) => void)[] = [];
   private failure?: Error;
+  private nodeSent = false;
 
   constructor(address: string, private readonly node: XdsNode, creds = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
     const Ctor = adsService();
@@ -42,8 +43,12 @@ export class AdsClient {
   send(typeUrl: string, names: readonly string[], ack?: { version: string; nonce: string; error?: string }): void {
     const fields: Record<string, { string_value: string; stringValue: string; kind: 'string_value' }> = {};
     for (const [k, v] of Object.entries(this.node.metadata ?? {})) fields[k] = { string_value: v, stringValue: v, kind: 'string_value' };
+    // the node only on the first request of the stream, as Envoy does (set_node_on_first_message_only): the server
+    // keeps it per stream, and decoding a Struct with every ACK is wasted work on both ends
+    const node = this.nodeSent ? {} : { node: { id: this.node.id, locality: this.node.locality ?? {}, metadata: { fields } } };
+    this.nodeSent = true;
     this.call.write({
-      node: { id: this.node.id, locality: this.node.locality ?? {}, metadata: { fields } },
+      ...node,
       type_url: typeUrl,
       resource_names: [...names],
       version_info: ack?.version ?? '',
