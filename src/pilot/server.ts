@@ -10,6 +10,7 @@ import { PORTS } from '../mesh/names.ts';
 import { Counter, Gauge, Histogram } from '../observe/metrics.ts';
 import type { EventBus } from '../observe/events.ts';
 import { adsService, packAny, PUSH_ORDER, type AnyMessage } from '../xds/protos.ts';
+import { acceptingEncoded, encodeResponseBody, withNonce } from '../xds/responseEncoding.ts';
 import { parseNode, type ProxyNode, type RawNode } from './node.ts';
 import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
 import type { MeshService } from '../mesh/types.ts';
@@ -60,7 +61,7 @@ export interface ProxyStatus {
 }
 
 interface Stream {
-  call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse | Buffer>; // Buffer: pre-encoded (src/xds/responseEncoding.ts)
   /** SPIFFE ID of the verified TLS client certificate (mTLS port only) */
   peerIdentity?: string;
   node?: ProxyNode;
@@ -108,6 +109,8 @@ export class Pilot {
   private cacheFor?: string;
   /** during one flush: node class + type + subscription → resolved resources, shared by every stream of that class */
   private flushMemo?: Map<string, Resolved>;
+  /** encoded response bodies by content, shared by the streams of one flush */
+  private bodyMemo: Map<string, Buffer> | undefined;
   private nonce = 0;
   private timer?: NodeJS.Timeout;
   private pendingSince = 0;
@@ -144,7 +147,7 @@ export class Pilot {
    * a stream whose peer did not present a certificate verified by the server's CA is refused (UNAUTHENTICATED).
    */
   addTo(server: grpc.Server, o: { requirePeerCert: boolean }): void {
-    server.addService(adsService().service, {
+    server.addService(acceptingEncoded(adsService().service), {
       StreamAggregatedResources: (call: Stream['call']) => {
         const peer = call.getAuthContext?.()?.sslPeerCertificate;
         if (o.requirePeerCert && !peer) {
@@ -193,6 +196,7 @@ export class Pilot {
     this.pendingSince = 0;
     let pushed = 0;
     this.flushMemo = new Map();
+    this.bodyMemo = new Map();
     try {
       for (const s of this.streams) {
         if (!s.node) continue;
@@ -200,6 +204,7 @@ export class Pilot {
       }
     } finally {
       this.flushMemo = undefined;
+      this.bodyMemo = undefined;
     }
     this.sweepCache();
     const secs = (Date.now() - started) / 1000;
@@ -338,7 +343,14 @@ export class Pilot {
     st.versionSent = version;
     st.lastNonce = String(++this.nonce);
     st.sent = new Map(resources.map((r) => [r.name, r]));
-    s.call.write({ version_info: version, resources: out.map((r) => r.any), type_url: type, nonce: st.lastNonce });
+    // streams in the same state get the same bytes: encoded once per flush, the nonce appended per stream
+    const key = `${type}\n${version}\n${out.map((r) => r.hash).join(',')}`;
+    let body = this.bodyMemo?.get(key);
+    if (!body) {
+      body = encodeResponseBody({ version_info: version, resources: out.map((r) => r.any), type_url: type });
+      this.bodyMemo?.set(key, body);
+    }
+    s.call.write(withNonce(body, st.lastNonce));
     this.m?.pushes.inc({ type: type.slice(type.lastIndexOf('.') + 1) });
     return true;
   }
