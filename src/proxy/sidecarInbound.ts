@@ -9,6 +9,7 @@ import { TCP_ALPN } from './tunnel.ts';
 import type { Logger } from '../log.ts';
 import { Counter, metric, type Registry } from '../observe/metrics.ts';
 import { requestMetrics, parsePeerHeader, PEER_HEADER } from './requestMetrics.ts';
+import { withoutHopByHop } from './hopByHop.ts';
 import { ensureTraceHeaders } from './trace.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
@@ -42,8 +43,15 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
   // raw TCP, everything else is HTTP/1.1 handled by `web`.
   const tunnels = new Set<net.Socket>();
+  const conns = new Set<net.Socket>();
   const server = tls.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ALPNProtocols: [TCP_ALPN, 'http/1.1'] }, (sock) => {
-    if (sock.alpnProtocol !== TCP_ALPN) { web.emit('connection', sock); return; }
+    if (sock.alpnProtocol !== TCP_ALPN) {
+      // tracked here: `web` never listens, so its closeAllConnections() does not know these sockets
+      conns.add(sock);
+      sock.once('close', () => conns.delete(sock));
+      web.emit('connection', sock);
+      return;
+    }
     const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
     if (!peer) { refused.inc({ reason: 'no_spiffe_id' }); sock.destroy(); return; }
     const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
@@ -65,7 +73,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     }
     const source = peer.split('/sa/')[1] ?? 'unknown';
     const caller = parsePeerHeader(req.headers[PEER_HEADER]);
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
+    const headers: http.OutgoingHttpHeaders = { ...withoutHopByHop(req.headers), 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
     delete headers[PEER_HEADER];
     ensureTraceHeaders(headers);
     let reqBytes = 0;
@@ -81,7 +89,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     };
     const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
     const up = http.request({ host: o.appHost ?? '127.0.0.1', port: appPort, method: req.method, path: req.url, headers }, (ur) => {
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      res.writeHead(ur.statusCode ?? 502, withoutHopByHop(ur.headers));
       ur.on('data', (c: Buffer) => { resBytes += c.length; });
       ur.pipe(res);
       ur.on('end', () => done(ur.statusCode ?? 502));
@@ -102,6 +110,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   return {
     port: (server.address() as AddressInfo).port,
     setCredentials: (c) => server.setSecureContext({ ...c }),
-    close: () => new Promise((r) => { web.closeAllConnections(); for (const t of tunnels) t.destroy(); server.close(() => r()); }),
+    // like a stopped process: every connection goes (a caller's pooled keep-alive connection must not outlive us)
+    close: () => new Promise((r) => { for (const c of conns) c.destroy(); for (const t of tunnels) t.destroy(); server.close(() => r()); }),
   };
 }

@@ -17,6 +17,7 @@ import { editHeaders, pickDestination, sampled, selectRoute, shouldRetry, type H
 import { admits, DEFAULT_CLUSTER_POLICY, isOutlierFailure, type ClusterPolicy } from './clusterPolicy.ts';
 import { Counter, metric } from '../observe/metrics.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
+import { withoutHopByHop } from './hopByHop.ts';
 import { peerSpiffeId } from './spiffePeer.ts';
 
 export interface OutboundOptions {
@@ -156,8 +157,8 @@ export class Outbound {
       if (f.delayMs !== undefined && sampled(f.delayPercent, Math.random())) await new Promise((r) => setTimeout(r, f.delayMs));
       if (f.abortStatus !== undefined && sampled(f.abortPercent, Math.random())) { reply(f.abortStatus, host, 'fault filter abort', { 'x-meshfed-fault': 'abort' }); return; }
     }
-    const headers: http.OutgoingHttpHeaders = { ...req.headers, host: `${host}:${t.port}` };
-    delete headers['proxy-connection'];
+    const headers: http.OutgoingHttpHeaders = withoutHopByHop(req.headers);
+    headers.host = `${host}:${t.port}`;
     if (rt) editHeaders(headers as Record<string, string | string[] | number | undefined>, rt);
     ensureTraceHeaders(headers);
     headers[PEER_HEADER] = peerHeader(this.o.sourceCluster ?? 'unknown', this.o.sourceRegion ?? 'unknown');
@@ -224,7 +225,7 @@ export class Outbound {
         attempts++;
         this.recordAnswer(sni, key, r.status, cp);
         if (attempts < maxAttempts && Date.now() < deadline && shouldRetry(retryOn, { status: r.status })) { r.stream.resume(); lastError = `${key} answered ${r.status}`; continue; }
-        res.writeHead(r.status, r.headers);
+        res.writeHead(r.status, withoutHopByHop(r.headers));
         finish(r.status, host, d.endpoint, r.stream);
         r.stream.pipe(res);
         return;

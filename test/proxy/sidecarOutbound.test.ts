@@ -2,10 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { startInbound, type Inbound } from '../../src/proxy/sidecarInbound.ts';
 import { Outbound } from '../../src/proxy/sidecarOutbound.ts';
 import { Gateway } from '../../src/proxy/gateway.ts';
 import { parseOutboundTarget, candidateHosts } from '../../src/proxy/outboundTarget.ts';
+import { withoutHopByHop } from '../../src/proxy/hopByHop.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
@@ -148,4 +150,38 @@ test('a black-holed endpoint (accepts TCP, never answers TLS) fails over within 
   } finally {
     await out.close(); hole.close(); await inbound.close(); app.close();
   }
+});
+
+test('DestinationRule connection pool on the wire: maxRequestsPerConnection closes connections after their quota, maxConnections caps the pool', async () => {
+  // a destination that counts the mTLS connections it accepts and answers HTTP on them
+  let connections = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const web = http.createServer((req, res) => { inFlight++; maxInFlight = Math.max(maxInFlight, inFlight); setTimeout(() => { inFlight--; res.end('ok'); }, Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? 0)); });
+  const dest = tls.createServer({ ...certB, ca: ca.root, requestCert: true, rejectUnauthorized: true }, (s) => { connections++; web.emit('connection', s); });
+  await new Promise<void>((r) => dest.listen(0, '127.0.0.1', r));
+  const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...certA, ca: ca.root }, registry: newRegistry(), log });
+  out.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: (dest.address() as net.AddressInfo).port, healthy: true }]]]));
+  const port = await out.listen();
+  try {
+    for (let i = 0; i < 6; i++) assert.equal((await viaProxy(port, `http://${HOST}:8080/`)).status, 200);
+    assert.equal(connections, 1, 'without a limit one keep-alive connection serves every request');
+    out.setPolicy(new Map(), new Map([[sni, { lb: 'ROUND_ROBIN', maxRequestsPerConnection: 2 }]]));
+    connections = 0;
+    for (let i = 0; i < 6; i++) assert.equal((await viaProxy(port, `http://${HOST}:8080/`)).status, 200);
+    assert.equal(connections, 3, '6 requests, 2 per connection');
+    out.setPolicy(new Map(), new Map([[sni, { lb: 'ROUND_ROBIN', maxConnections: 1 }]]));
+    connections = 0;
+    maxInFlight = 0;
+    const all = await Promise.all(Array.from({ length: 4 }, () => viaProxy(port, `http://${HOST}:8080/?ms=100`)));
+    assert.deepEqual(all.map((r) => r.status), [200, 200, 200, 200], 'no pending limit: the 4 requests queue for the one connection');
+    assert.equal(connections, 1);
+    assert.equal(maxInFlight, 1, 'the destination never saw two requests at once');
+  } finally {
+    await out.close(); web.closeAllConnections(); dest.close();
+  }
+});
+
+test('hop-by-hop headers are not forwarded (and those the Connection header names)', () => {
+  assert.deepEqual(withoutHopByHop({ connection: 'close, x-trace-hop', 'keep-alive': 'timeout=5', 'x-trace-hop': '1', 'proxy-connection': 'keep-alive', 'transfer-encoding': 'chunked', upgrade: 'h2c', te: 'trailers', 'x-keep': 'yes', host: 'b:80' }), { 'x-keep': 'yes', host: 'b:80' });
 });
