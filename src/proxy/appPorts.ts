@@ -24,3 +24,14 @@ export function appPortForSni(sni: string | false | null | undefined, ports: App
   const p = parseGatewaySni(sni);
   return (p && ports.get(p.port)) ?? fallback;
 }
+
+/** "app=web,version=v2" → labels. Throws a clear error on a bad entry (Kubernetes label syntax, loosely). */
+export function parseLabels(spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9A-Z]([-a-z0-9A-Z_./]*[a-z0-9A-Z])?)=([-a-z0-9A-Z_.]{0,63})$/.exec(part);
+    if (!m) throw new Error(`--labels entry "${part}" is not KEY=VALUE (Kubernetes label syntax), e.g. version=v2`);
+    out[m[1]!] = m[3]!;
+  }
+  return out;
+}

@@ -12,6 +12,7 @@ import { startAdminServer } from './adminServer.ts';
 export interface SidecarConfig {
   xds: string; ca: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
   appPort: number; /** service port → app port, chosen by the caller's SNI */ appPorts?: ReadonlyMap<number, number>; /** where the app listens (default 127.0.0.1, as in a pod) */ appHost?: string; namespace: string; serviceAccount: string; service: string; trustDomain: string;
+  /** the workload's labels (xDS node metadata LABELS) */ labels?: Readonly<Record<string, string>>;
   outbound: { host: string; port: number }; inbound: { host: string; port: number }; metrics: { host: string; port: number };
 }
 
@@ -39,7 +40,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   outbound.setCredentials(identity.first);
   const inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
   const outPort = await outbound.listen();
-  const xds = new XdsClient(cfg.xds, { id: `sidecar~${cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);
+  const xds = new XdsClient(cfg.xds, { id: `sidecar~${cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters));
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
   const running = xds.start();

@@ -11,6 +11,8 @@ export interface NodeInfo {
   clusterId: string;
   network: string;
   locality: { region: string; zone?: string; sub_zone?: string };
+  /** the workload's labels, sent as metadata LABELS (Istio's; DestinationRule failoverPriority ranks by them) */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** Handler for one type's full resource set. Throw to NACK (the message goes back as error_detail). */
@@ -61,6 +63,7 @@ export class XdsClient {
         locality: this.node.locality,
         metadata: { fields: {
           MESHFED_ROLE: { stringValue: this.node.role }, CLUSTER_ID: { stringValue: this.node.clusterId }, NETWORK: { stringValue: this.node.network },
+          ...(this.node.labels ? { LABELS: { structValue: { fields: Object.fromEntries(Object.entries(this.node.labels).map(([k, v]) => [k, { stringValue: v }])) } } } : {}),
         } },
       };
       this.nodeSent = true;

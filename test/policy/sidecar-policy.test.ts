@@ -98,7 +98,7 @@ test('VirtualService/DestinationRule through pilot to the meshfed sidecar: split
   const registry = newRegistry();
   const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'productpage', sourceCluster: 'c1', sourceRegion: 'r1', trustDomain: 'cluster.local', tls: { ...certClient, ca: ca.root }, registry, log });
   const proxy = await out.listen();
-  const xds = new XdsClient(`127.0.0.1:${pilot.port}`, { id: 'sidecar-productpage', role: 'sidecar', clusterId: 'c1', network: 'n1', locality: { region: 'r1', zone: 'z1' } }, log);
+  const xds = new XdsClient(`127.0.0.1:${pilot.port}`, { id: 'sidecar-productpage', role: 'sidecar', clusterId: 'c1', network: 'n1', locality: { region: 'r1', zone: 'z1' }, labels: { app: 'productpage', version: 'v1b' } }, log);
   wireSidecarXds(xds, (t) => out.setEndpoints(t), (routes, clusters) => out.setPolicy(routes, clusters));
   const running = [xds.start(), gwXds.start()];
   /** Both proxies have ACKed what pilot last sent them (two polls in a row). */
@@ -205,6 +205,15 @@ test('VirtualService/DestinationRule through pilot to the meshfed sidecar: split
     const metrics = await registry.metrics();
     assert.match(metrics, new RegExp(`meshfed_sidecar_upstream_rq_overflow_total\\{destination_service="${HOST.replaceAll('.', '\\.')}"\\} 4`));
     assert.deepEqual(tally(await many(6, '/', {}, 1)), { v1: 6 }, 'sequential requests pass the breaker');
+
+    // failoverPriority on the `version` label: the sidecar's own labels (node metadata LABELS) pick the endpoints
+    // that share its version=v1b first; without the setting, the default cluster spreads over the local endpoints
+    // (v1 and v1b; `broken` is still ejected from above, v2 is in the other region)
+    await apply(undefined);
+    const spread = tally(await many(40));
+    assert.ok((spread.v1 ?? 0) > 0 && (spread.v1b ?? 0) > 0, `without failoverPriority requests spread: ${JSON.stringify(spread)}`);
+    await apply(undefined, drOf({ loadBalancer: { localityLbSetting: { failoverPriority: ['version'] } } }));
+    assert.deepEqual(tally(await many(30)), { v1b: 30 });
   } finally {
     xds.stop(); gwXds.stop();
     await Promise.allSettled(running);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appPortForSni, parseAppPorts } from '../../src/proxy/appPorts.ts';
+import { appPortForSni, parseAppPorts, parseLabels } from '../../src/proxy/appPorts.ts';
 import { gatewaySni } from '../../src/mesh/names.ts';
 
 test('--app-ports parses SERVICE:APP pairs and rejects bad entries with the entry named', () => {
@@ -19,4 +19,11 @@ test('the inbound app port follows the service port in the caller\'s SNI, else t
   assert.equal(appPortForSni('b.example', ports, 1234), 1234);
   assert.equal(appPortForSni(false, ports, 1234), 1234);
   assert.equal(appPortForSni(gatewaySni('b', 9090), undefined, 1234), 1234);
+});
+
+test('--labels: KEY=VALUE pairs in Kubernetes label syntax; a bad entry is named', () => {
+  assert.deepEqual(parseLabels('app=web, version=v2,topology.kubernetes.io/zone=us-east-1a'), { app: 'web', version: 'v2', 'topology.kubernetes.io/zone': 'us-east-1a' });
+  assert.deepEqual(parseLabels(''), {});
+  assert.throws(() => parseLabels('app=web,oops'), /"oops" is not KEY=VALUE/);
+  assert.throws(() => parseLabels('app=a b'), /"app=a b"/);
 });

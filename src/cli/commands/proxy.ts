@@ -2,7 +2,7 @@
 import { hostPort, int, requireStr, str, UsageError, type Command } from '../command.ts';
 import { runGateway } from '../../proxy/runGateway.ts';
 import { runSidecar } from '../../proxy/runSidecar.ts';
-import { parseAppPorts } from '../../proxy/appPorts.ts';
+import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
@@ -56,12 +56,14 @@ const sidecar: Command = {
     'service-account': { type: 'string', default: 'default', help: 'SA  ServiceAccount of the workload' },
     service: { type: 'string', default: '', help: 'HOST  this workload\'s service hostname (for telemetry)' },
     'trust-domain': { type: 'string', default: 'cluster.local', help: 'TD  SPIFFE trust domain' },
+    labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
   run: async (args, io) => runSidecar({
     xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
     appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
     appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),
+    ...(str(args, 'labels') ? { labels: (() => { try { return parseLabels(str(args, 'labels') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })() } : {}),
     namespace: str(args, 'namespace') ?? 'default', serviceAccount: str(args, 'service-account') ?? 'default',
     service: str(args, 'service') ?? '', trustDomain: str(args, 'trust-domain') ?? 'cluster.local',
     outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),

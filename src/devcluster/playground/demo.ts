@@ -59,12 +59,17 @@ export function serviceAccount(name: string): Record<string, unknown> {
 }
 
 /** The Pod as created (spec) — status is reported separately, as a kubelet does. */
+/** The pod's labels (its sidecar also sends them to pilot as node metadata LABELS, as Istio's sidecars do). */
+export function podLabels(p: DemoPod): Record<string, string> {
+  return { app: p.app, 'security.istio.io/tlsMode': 'istio', 'topology.kubernetes.io/zone': p.zone };
+}
+
 export function podObject(p: DemoPod): Record<string, unknown> {
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       name: p.name, namespace: DEMO_NAMESPACE,
-      labels: { app: p.app, 'security.istio.io/tlsMode': 'istio', 'topology.kubernetes.io/zone': p.zone },
+      labels: podLabels(p),
       annotations: { 'meshfed.io/inbound-port': String(SIDECAR_INBOUND) },
     },
     spec: {

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import { startEcho } from '../../demo/echo.ts';
 import { startSidecar, type RunningSidecar } from '../../proxy/runSidecar.ts';
-import { DEMO_NAMESPACE, ECHO_PORT, SIDECAR_INBOUND, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
+import { DEMO_NAMESPACE, ECHO_PORT, podLabels, SIDECAR_INBOUND, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
 
 export interface MeshEndpoints {
   xds: string;
@@ -26,7 +26,7 @@ export async function startMeshedPod(pod: DemoPod, tokenFile: string, mesh: Mesh
     const sidecar = await startSidecar({
       xds: mesh.xds, ca: mesh.ca, caCertFile: mesh.caCertFile, tokenFile, clusterId: pod.cluster, network: pod.network, region: pod.region, zone: pod.zone,
       appPort: ECHO_PORT, appHost: pod.ip, namespace: DEMO_NAMESPACE, serviceAccount: pod.serviceAccount, service: `${pod.app}.${DEMO_NAMESPACE}.svc.cluster.local`,
-      trustDomain: mesh.trustDomain,
+      trustDomain: mesh.trustDomain, labels: podLabels(pod),
       outbound: { host: pod.ip, port: SIDECAR_OUTBOUND }, inbound: { host: pod.ip, port: SIDECAR_INBOUND }, metrics: { host: pod.ip, port: SIDECAR_METRICS },
     });
     return {
