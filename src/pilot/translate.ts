@@ -253,7 +253,12 @@ function policyCluster(name: string, node: ProxyNode, host: string, subset: stri
   const dr = policy.destinationRules.get(host);
   if (!dr || node.role === 'gateway') return clusterResource(name);
   const sub = subset ? subsetOf(policy, host, subset) : undefined;
-  return { ...clusterResource(name), ...clusterPolicyFields({ ...dr.spec.trafficPolicy, ...sub?.trafficPolicy }, node.role === 'proxyless') };
+  const fields = { ...clusterResource(name), ...clusterPolicyFields({ ...dr.spec.trafficPolicy, ...sub?.trafficPolicy }, node.role === 'proxyless') };
+  // DestinationRule distribute = EDS locality weights; Envoy (and the meshfed sidecar) honor them only with
+  // locality-weighted lb on the cluster, as Istio sets it (gRPC clients always weight localities)
+  const setting = localityLbSettingOf(policy, host, subset);
+  if (node.role !== 'proxyless' && setting?.enabled !== false && setting?.distribute?.length) return { ...fields, common_lb_config: { locality_weighted_lb_config: {} } };
+  return fields;
 }
 
 /**

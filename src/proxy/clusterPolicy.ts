@@ -22,6 +22,8 @@ export interface ClusterPolicy {
   maxRequestsPerConnection?: number;
   /** ejection on HTTP 5xx answers; undefined = none */
   outlier?: HttpOutlierPolicy;
+  /** common_lb_config.locality_weighted_lb_config: pick a locality by its EDS weight first (DestinationRule distribute) */
+  localityWeighted?: boolean;
 }
 
 export const DEFAULT_CLUSTER_POLICY: ClusterPolicy = { lb: 'LEAST_REQUEST' };
@@ -43,6 +45,8 @@ export function compileClusterPolicy(c: Json): ClusterPolicy {
   const lb: LbPolicy = lbName === 'RANDOM' ? 'RANDOM' : lbName === 'RING_HASH' || lbName === 'MAGLEV' ? 'RING_HASH' : lbName === 'LEAST_REQUEST' ? 'LEAST_REQUEST' : 'ROUND_ROBIN';
   const th = ((obj(c.circuit_breakers).thresholds as Json[] | undefined) ?? []).find((t) => !t.priority || t.priority === 'DEFAULT') ?? {};
   const out: ClusterPolicy = { lb };
+  const common = obj(c.common_lb_config);
+  if (common.locality_weighted_lb_config) out.localityWeighted = true;
   const mc = limit(wrapped(th.max_connections));
   const mp = limit(wrapped(th.max_pending_requests));
   const mr = wrapped(obj(c.common_http_protocol_options).max_requests_per_connection);

@@ -11,6 +11,9 @@ export interface Endpoint {
   region?: string;
   /** member cluster reported for the endpoint (EDS metadata meshfed.cluster; a remote network's gateway cluster) */
   cluster?: string;
+  /** its EDS locality (`region/zone/subzone`) and that locality's load_balancing_weight (locality-weighted lb) */
+  locality?: string;
+  localityWeight?: number;
 }
 
 /** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */
@@ -60,7 +63,8 @@ export function route(
   // locality failover: only the closest priority level that still has an available endpoint
   let best = Infinity;
   for (const e of candidates) best = Math.min(best, e.priority ?? 0);
-  const level = candidates.filter((e) => (e.priority ?? 0) === best);
+  let level = candidates.filter((e) => (e.priority ?? 0) === best);
+  if (lb.localityWeighted) level = pickLocality(level, lb.localityRand ?? 0);
   if (lb.policy === 'ROUND_ROBIN') return { kind: 'endpoint', cluster, endpoint: level[tieBreak % level.length]! };
   if (lb.policy === 'RANDOM') return { kind: 'endpoint', cluster, endpoint: level[Math.floor((lb.rand ?? 0) * level.length) % level.length]! };
   if (lb.policy === 'RING_HASH' && lb.hashKey !== undefined) return { kind: 'endpoint', cluster, endpoint: rendezvous(level, lb.hashKey) };
@@ -74,7 +78,35 @@ export function route(
  * How route() picks within the closest priority level. RING_HASH uses rendezvous hashing on `hashKey`: the same
  * key keeps its endpoint while that endpoint is available, and only the keys of a removed endpoint move.
  */
-export interface LbChoice { policy: 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH'; hashKey?: string; rand?: number }
+export interface LbChoice {
+  policy: 'LEAST_REQUEST' | 'ROUND_ROBIN' | 'RANDOM' | 'RING_HASH';
+  hashKey?: string;
+  rand?: number;
+  /** Envoy's locality-weighted lb (pilot sets it for a DestinationRule `distribute`): first a locality by its weight */
+  localityWeighted?: boolean;
+  localityRand?: number;
+}
+
+/** Endpoints of one locality, chosen by locality weight among those with an available endpoint; `rand` in [0, 1). */
+export function pickLocality(level: readonly Endpoint[], rand: number): Endpoint[] {
+  const groups = new Map<string, Endpoint[]>();
+  for (const e of level) {
+    const g = groups.get(e.locality ?? '');
+    if (g) g.push(e);
+    else groups.set(e.locality ?? '', [e]);
+  }
+  if (groups.size < 2) return [...level];
+  const all = [...groups.values()];
+  const weight = (g: Endpoint[]): number => Math.max(0, g[0]!.localityWeight ?? g.length);
+  const total = all.reduce((s, g) => s + weight(g), 0);
+  if (total <= 0) return [...level];
+  let x = rand * total;
+  for (const g of all) {
+    if (x < weight(g)) return g;
+    x -= weight(g);
+  }
+  return all.at(-1)!;
+}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

@@ -15,7 +15,13 @@ interface MetaCla {
 
 /** Endpoints of one CLA that speak mesh mTLS (tlsMode=istio); plaintext (tlsMode=disabled) ones are dropped. */
 export function meshEndpoints(cla: MetaCla & Parameters<typeof endpointsFromCla>[0]): Endpoint[] {
-  const all = endpointsFromCla(cla);
+  // locality key and weight per endpoint, in endpointsFromCla's order (for locality-weighted lb)
+  const localities = (cla.endpoints ?? []).flatMap((l) => {
+    const { locality: loc, load_balancing_weight: lw } = l as { locality?: { region?: string; zone?: string; sub_zone?: string }; load_balancing_weight?: { value?: number } };
+    const w = Number(lw?.value ?? 0);
+    return (l.lb_endpoints ?? []).map(() => ({ locality: `${loc?.region ?? ''}/${loc?.zone ?? ''}/${loc?.sub_zone ?? ''}`, ...(w > 0 ? { localityWeight: w } : {}) }));
+  });
+  const all = endpointsFromCla(cla).map((e, i) => ({ ...e, ...localities[i] }));
   const lbs = (cla.endpoints ?? []).flatMap((l) => l.lb_endpoints ?? []);
   return all.filter((_e, i) => {
     const f = lbs[i]?.metadata?.filter_metadata?.istio?.fields?.tlsMode;

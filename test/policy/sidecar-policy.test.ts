@@ -214,6 +214,13 @@ test('VirtualService/DestinationRule through pilot to the meshfed sidecar: split
     assert.ok((spread.v1 ?? 0) > 0 && (spread.v1b ?? 0) > 0, `without failoverPriority requests spread: ${JSON.stringify(spread)}`);
     await apply(undefined, drOf({ loadBalancer: { localityLbSetting: { failoverPriority: ['version'] } } }));
     assert.deepEqual(tally(await many(30)), { v1b: 30 });
+
+    // distribute: clients in r1/z1 send 20 % to their own locality and 80 % to r2 (v2, behind the gateway) —
+    // without locality weighting the remote gateway endpoint would get about a third
+    await apply(undefined, drOf({ loadBalancer: { localityLbSetting: { distribute: [{ from: 'r1/z1/*', to: { 'r1/z1/*': 20, 'r2/*': 80 } }] } } }));
+    const dist = tally(await many(200));
+    console.log(JSON.stringify({ distribute: dist }));
+    assert.ok((dist.v2 ?? 0) >= 130 && (dist.v2 ?? 0) <= 190, `r2 got ${dist.v2} of 200 (80 % expected): ${JSON.stringify(dist)}`);
   } finally {
     xds.stop(); gwXds.stop();
     await Promise.allSettled(running);

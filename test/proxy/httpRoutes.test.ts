@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRouteConfig, pickDestination, selectRoute, shouldRetry, editHeaders, sampled, routeTable } from '../../src/proxy/httpRoutes.ts';
 import { compileClusterPolicy, admits, isOutlierFailure, clusterPolicies } from '../../src/proxy/clusterPolicy.ts';
-import { route, recordOutcome, type OutlierState } from '../../src/proxy/routing.ts';
+import { route, recordOutcome, pickLocality, type OutlierState } from '../../src/proxy/routing.ts';
 import { routeResource, translate } from '../../src/pilot/translate.ts';
 import { compilePolicy } from '../../src/pilot/policy.ts';
 import { packAny, unpackAny, TYPE_URL } from '../../src/xds/protos.ts';
@@ -153,4 +153,13 @@ test('outlier ejection respects mayEject (maxEjectionPercent)', () => {
   assert.equal(recordOutcome(st, 'a', false, 0, pol, false), false, 'over the threshold but not allowed to eject');
   assert.equal(recordOutcome(st, 'a', false, 0, pol, true), true);
   assert.equal(st.get('a')!.ejectedUntil, 1000);
+});
+
+test('locality-weighted pick: a locality by its weight among those with an available endpoint', () => {
+  const ep = (a: string, locality: string, localityWeight: number) => ({ address: a, port: 80, healthy: true, locality, localityWeight });
+  const level = [ep('1', 'r1/z1/', 20), ep('2', 'r1/z1/', 20), ep('3', 'r2/z1/', 80)];
+  assert.deepEqual(pickLocality(level, 0.1).map((e) => e.address), ['1', '2']);
+  assert.deepEqual(pickLocality(level, 0.19).map((e) => e.address), ['1', '2']);
+  assert.deepEqual(pickLocality(level, 0.21).map((e) => e.address), ['3']);
+  assert.deepEqual(pickLocality([ep('1', 'a', 5)], 0.9).map((e) => e.address), ['1']);
 });
