@@ -35,3 +35,17 @@ export function isSystemNamespace(name: string): boolean {
 export function isManagedByMeshfed(labels: Readonly<Record<string, string>> | undefined): boolean {
   return labels?.[LABELS.managedBy] === MANAGED_BY;
 }
+
+/**
+ * A Service meshfed replicated and still owns: meshfed's label and no selector. Someone who applies their own
+ * Service over a replica (kubectl apply merges into the existing object) brings a selector: from then on the
+ * Service is theirs — a source of the merged service, never updated or deleted by meshfed.
+ */
+export function isReplicaService(svc: { metadata?: { labels?: Readonly<Record<string, string>> }; spec?: { selector?: Readonly<Record<string, string>> } }): boolean {
+  return isManagedByMeshfed(svc.metadata?.labels) && Object.keys(svc.spec?.selector ?? {}).length === 0;
+}
+
+/** meshfed's label on a Service that has a selector: a replica someone applied their own Service over. */
+export function isTakenOverReplica(svc: Parameters<typeof isReplicaService>[0]): boolean {
+  return isManagedByMeshfed(svc.metadata?.labels) && !isReplicaService(svc);
+}

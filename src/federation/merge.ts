@@ -5,7 +5,7 @@ import type {
 } from '../mesh/types.ts';
 import { serviceKey } from '../mesh/types.ts';
 import { PORTS, serviceHostname } from '../mesh/names.ts';
-import { ANNOTATIONS, LABELS, isManagedByMeshfed, isSystemNamespace } from './labels.ts';
+import { ANNOTATIONS, LABELS, isReplicaService, isSystemNamespace } from './labels.ts';
 
 /** What federation knows about one member cluster: its registration, status and last-known objects. */
 export interface ClusterView {
@@ -268,7 +268,7 @@ function clusterDefinitions(c: ClusterView, federated: ReadonlySet<string>, fedS
   for (const svc of c.services) {
     const ns = svc.metadata?.namespace;
     const name = svc.metadata?.name;
-    if (!ns || !name || !federated.has(ns) || isManagedByMeshfed(svc.metadata?.labels)) continue;
+    if (!ns || !name || !federated.has(ns) || isReplicaService(svc)) continue;
     if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
     defs.push([serviceKey(ns, name), { cluster: c.status.name, svc, ports: servicePorts(svc), created: created(svc) }]);
   }

@@ -1,9 +1,9 @@
 // Pure replication plan: what each member cluster should hold (Namespaces and selectorless Service copies of
 // every federated Service) compared with what it holds → apply/delete actions. Never touches objects without
-// meshfed's managed-by label. No I/O.
+// meshfed's managed-by label (and a Service taken over by a user's apply is released, not updated). No I/O.
 import type * as k8s from '@kubernetes/client-node';
 import type { MeshSnapshot, ServicePort } from '../mesh/types.ts';
-import { ANNOTATIONS, LABELS, MANAGED_BY, isManagedByMeshfed, isSystemNamespace } from './labels.ts';
+import { ANNOTATIONS, LABELS, MANAGED_BY, isManagedByMeshfed, isReplicaService, isSystemNamespace, isTakenOverReplica } from './labels.ts';
 
 export interface ClusterObjects {
   cluster: string;
@@ -17,6 +17,8 @@ export type ReplicationAction =
   | { op: 'apply-namespace'; cluster: string; name: string; body: k8s.V1Namespace }
   | { op: 'apply-service'; cluster: string; namespace: string; name: string; body: k8s.V1Service }
   | { op: 'delete-service'; cluster: string; namespace: string; name: string }
+  /** drop meshfed's fields (label, annotation, ports only meshfed applied) from a replica someone took over */
+  | { op: 'release-service'; cluster: string; namespace: string; name: string }
   | { op: 'delete-namespace'; cluster: string; name: string };
 
 export function namespaceReplica(name: string): k8s.V1Namespace {
@@ -50,10 +52,9 @@ function portsKey(ports: readonly k8s.V1ServicePort[] | undefined): string {
 
 /** True when the replica in the cluster already matches the desired one (no write needed). */
 export function replicaUpToDate(have: k8s.V1Service, want: k8s.V1Service): boolean {
-  return isManagedByMeshfed(have.metadata?.labels)
+  return isReplicaService(have)
     && have.metadata?.annotations?.[ANNOTATIONS.sourceClusters] === want.metadata?.annotations?.[ANNOTATIONS.sourceClusters]
-    && portsKey(have.spec?.ports) === portsKey(want.spec?.ports)
-    && (have.spec?.selector === undefined || Object.keys(have.spec.selector).length === 0);
+    && portsKey(have.spec?.ports) === portsKey(want.spec?.ports);
 }
 
 export function planReplication(snapshot: MeshSnapshot, clusters: readonly ClusterObjects[]): ReplicationAction[] {
@@ -72,7 +73,7 @@ export function planReplication(snapshot: MeshSnapshot, clusters: readonly Clust
       }
       const want = serviceReplica(ms.namespace, ms.name, ms.ports, ms.clusters);
       const have = svcByKey.get(key);
-      if (have && !isManagedByMeshfed(have.metadata?.labels)) continue; // a native Service: left alone
+      if (have && !isReplicaService(have)) continue; // a native Service (or a replica someone took over): left alone
       if (have && replicaUpToDate(have, want)) continue;
       actions.push({ op: 'apply-service', cluster: c.cluster, namespace: ms.namespace, name: ms.name, body: want });
     }
@@ -81,7 +82,8 @@ export function planReplication(snapshot: MeshSnapshot, clusters: readonly Clust
     for (const s of c.services) {
       const ns = s.metadata?.namespace ?? '';
       const key = `${ns}/${s.metadata?.name}`;
-      const ours = isManagedByMeshfed(s.metadata?.labels);
+      if (isTakenOverReplica(s)) actions.push({ op: 'release-service', cluster: c.cluster, namespace: ns, name: s.metadata?.name ?? '' });
+      const ours = isReplicaService(s);
       if (ours && !wantedSvc.has(key)) {
         actions.push({ op: 'delete-service', cluster: c.cluster, namespace: ns, name: s.metadata?.name ?? '' });
         continue;

@@ -4,7 +4,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
-import { FIELD_MANAGER, isManagedByMeshfed } from './labels.ts';
+import { FIELD_MANAGER, isReplicaService } from './labels.ts';
 import { orNotFound } from '../kube/apiError.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
@@ -88,10 +88,15 @@ export class Replicator {
       case 'apply-service': {
         // the plan came from the informer cache: an object someone created since then is theirs, never merged into
         const live = await orNotFound(api.read(a.body as k8s.KubernetesObject & { metadata: { name: string } }));
-        if (live && (a.op === 'apply-namespace' || !isManagedByMeshfed(live.metadata?.labels))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
+        if (live && (a.op === 'apply-namespace' || !isReplicaService(live))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
         await api.patch(a.body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
         return;
       }
+      case 'release-service':
+        // server-side apply of nothing under meshfed's field manager: the fields only meshfed owned go (its label,
+        // annotation, ports the user did not also apply); what the user applied stays
+        await api.patch({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } }, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
+        return;
       case 'delete-service':
         await api.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } });
         return;

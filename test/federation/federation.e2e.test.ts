@@ -111,8 +111,22 @@ test('federation: registered clusters are watched with narrow credentials, merge
     await eventually('b connected again', () => fed.clusters().find((c) => c.name === 'b' && c.state === 'connected'), 20_000);
     await eventually('stale mark cleared', () => fed.snapshot().services.get('shop/cart-b')?.endpoints[0]?.staleSince === undefined || undefined);
 
-    // delete the source → replicas go
+    // someone in b applies their own `cart` over meshfed's replica (server-side apply, as `kubectl apply
+    // --server-side`): the Service is theirs from then on — a source of the merged service, released by meshfed
+    // (its label and annotation removed, the user's fields kept) and not deleted with the last other source
+    await k8s.KubernetesObjectApi.makeApiClient(B).patch({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'shop', labels: { app: 'cart' } }, spec: { selector: { app: 'cart' }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } } as k8s.KubernetesObject, undefined, undefined, 'kubectl', false, k8s.PatchStrategy.ServerSideApply);
+    await eventually('b is a source of shop/cart', () => fed.snapshot().services.get('shop/cart')?.clusters.includes('b') || undefined);
+    const released = await eventually('meshfed let go of b\'s cart', async () => { const s = await coreB.readNamespacedService({ name: 'cart', namespace: 'shop' }); return s.metadata?.labels?.['app.kubernetes.io/managed-by'] === undefined ? s : undefined; });
+    assert.deepEqual(released.spec?.selector, { app: 'cart' });
+    assert.deepEqual(released.metadata?.labels, { app: 'cart' });
+    assert.equal(released.metadata?.annotations?.['meshfed.io/source-clusters'], undefined);
+
+    // delete the source in a → b's own cart stays and is now the only source (c's replica says so, a gets one);
+    // delete b's too → the replicas go
     await coreA.deleteNamespacedService({ name: 'cart', namespace: 'shop' });
+    await eventually('c\'s replica sourced from b', async () => (await coreC.readNamespacedService({ name: 'cart', namespace: 'shop' })).metadata?.annotations?.['meshfed.io/source-clusters'] === 'b' || undefined);
+    assert.deepEqual((await coreB.readNamespacedService({ name: 'cart', namespace: 'shop' })).spec?.selector, { app: 'cart' }, 'b\'s own Service is never deleted');
+    await coreB.deleteNamespacedService({ name: 'cart', namespace: 'shop' });
     await eventually('replica deleted in c', async () => { try { await coreC.readNamespacedService({ name: 'cart', namespace: 'shop' }); return undefined; } catch (e) { return (e as { code?: number }).code === 404 || undefined; } });
   } finally {
     await fed.stop();

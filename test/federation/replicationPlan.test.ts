@@ -68,3 +68,18 @@ test('GC: replicas go when the last source goes; meshfed Namespaces go only when
   const own = planReplication(empty, [objs('b', { namespaces: [ns('meshfed-system', MANAGED)] })]);
   assert.deepEqual(own, [], "meshfed-system (meshfed's own reader identity lives there) is never garbage-collected");
 });
+
+test('a replica someone applied their own Service over (a selector appeared) is theirs: a source, released, never updated or deleted', () => {
+  const a = source();
+  const taken = { ...svc('demo', 'echo', [['http', 8080], ['admin', 9000]], { labels: { ...MANAGED, app: 'echo' }, annotations: { 'meshfed.io/source-clusters': 'a' } }) };
+  taken.spec = { ...taken.spec, selector: { app: 'echo' } };
+  const b = view('b', { namespaces: [ns('demo', MANAGED)], services: [taken] });
+  const snap = mergeClusters([a, b], { version: 1, now });
+  assert.deepEqual([...snap.services.get('demo/echo')!.clusters], ['a', 'b'], 'b is a source now');
+  const plan = planReplication(snap, [objs('a', a), objs('b', b)]);
+  assert.deepEqual(plan.map((x) => `${x.op} ${x.cluster}`), ['release-service b']);
+  // its last other source gone: still not deleted (and the namespace holding it is not garbage)
+  const alone = mergeClusters([view('a', { namespaces: a.namespaces }), b], { version: 2, now });
+  const plan2 = planReplication(alone, [objs('a', view('a', { namespaces: a.namespaces })), objs('b', b)]);
+  assert.ok(!plan2.some((x) => x.cluster === 'b' && x.op.startsWith('delete')), JSON.stringify(plan2));
+});
