@@ -53,12 +53,15 @@ export function route(
   const cluster = sni.toLowerCase();
   const eps = table.get(cluster);
   if (!eps) return { kind: 'unknown-service', cluster };
-  const candidates = eps.filter((e) => {
+  let candidates = eps.filter((e) => {
     const k = endpointKey(e);
     if (!e.healthy || exclude.has(k)) return false;
     const o = outliers.get(k);
     return !o || o.ejectedUntil <= now;
   });
+  // panic (Envoy's healthy_panic_threshold, at its limit): when ejection left nothing, an ejected endpoint is a
+  // better bet than a certain 503
+  if (candidates.length === 0 && lb.panic) candidates = eps.filter((e) => e.healthy && !exclude.has(endpointKey(e)));
   if (candidates.length === 0) return { kind: 'no-endpoint', cluster };
   // locality failover: only the closest priority level that still has an available endpoint
   let best = Infinity;
@@ -85,6 +88,8 @@ export interface LbChoice {
   /** Envoy's locality-weighted lb (pilot sets it for a DestinationRule `distribute`): first a locality by its weight */
   localityWeighted?: boolean;
   localityRand?: number;
+  /** when every available endpoint is ejected, use the ejected ones rather than none */
+  panic?: boolean;
 }
 
 /** Endpoints of one locality, chosen by locality weight among those with an available endpoint; `rand` in [0, 1). */

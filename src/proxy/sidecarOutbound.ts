@@ -207,7 +207,7 @@ export class Outbound {
         finish(504, host);
         return;
       }
-      const lb: LbChoice = { policy: cp.lb, rand: Math.random(), ...(hashKey !== undefined ? { hashKey: String(hashKey) } : {}), ...(cp.localityWeighted ? { localityWeighted: true, localityRand: Math.random() } : {}) };
+      const lb: LbChoice = { policy: cp.lb, rand: Math.random(), panic: true, ...(hashKey !== undefined ? { hashKey: String(hashKey) } : {}), ...(cp.localityWeighted ? { localityWeighted: true, localityRand: Math.random() } : {}) };
       // prefer an endpoint not tried yet; a retry may go back to one that answered (or timed out) when it is the
       // only one left, as Envoy does — never to one whose connect failed
       let d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);

@@ -163,3 +163,13 @@ test('locality-weighted pick: a locality by its weight among those with an avail
   assert.deepEqual(pickLocality(level, 0.21).map((e) => e.address), ['3']);
   assert.deepEqual(pickLocality([ep('1', 'a', 5)], 0.9).map((e) => e.address), ['1']);
 });
+
+test('panic: when ejection left no endpoint, an ejected one is used (only when asked, and never an unhealthy one)', () => {
+  const eps = [{ address: '127.0.0.1', port: 80, healthy: true }, { address: '127.0.0.2', port: 80, healthy: false }];
+  const t = new Map([[sni(''), eps]]);
+  const ejected: OutlierState = new Map([['127.0.0.1:80', { consecutiveFailures: 0, ejections: 1, ejectedUntil: 1000 }]]);
+  assert.equal(route(sni(''), t, ejected, new Map(), 0).kind, 'no-endpoint');
+  const d = route(sni(''), t, ejected, new Map(), 0, new Set(), 0, { policy: 'ROUND_ROBIN', panic: true });
+  assert.equal(d.kind === 'endpoint' ? d.endpoint.address : d.kind, '127.0.0.1');
+  assert.equal(route(sni(''), t, ejected, new Map(), 0, new Set(['127.0.0.1:80']), 0, { policy: 'ROUND_ROBIN', panic: true }).kind, 'no-endpoint');
+});
