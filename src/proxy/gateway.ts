@@ -5,7 +5,8 @@ import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
-import { gatewayMetrics, type GatewayMetrics } from './gatewayMetrics.ts';
+import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
+import { splice, UpstreamReader } from './gatewaySplice.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
 export interface GatewayOptions {
@@ -26,6 +27,8 @@ export class Gateway {
   private readonly sockets = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly m: GatewayMetrics;
+  private readonly traffic: TrafficTable = new Map();
+  private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
   private rr = 0;
   private configured = false;
@@ -33,6 +36,7 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {
     this.m = gatewayMetrics(opts.registry);
+    this.stopPublishing = beforeScrape(opts.registry, () => publishTraffic(this.traffic, this.m));
     this.warn = rateLimitedWarn(opts.log);
     this.server = net.createServer((s) => this.accept(s));
   }
@@ -65,6 +69,8 @@ export class Gateway {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.sockets) s.destroy();
     await closed;
+    publishTraffic(this.traffic, this.m); // the final figures stay on the registry
+    this.stopPublishing();
   }
 
   private reject(sock: net.Socket, reason: string, detail: string): void {
@@ -105,7 +111,8 @@ export class Gateway {
       const service = d.cluster;
       const key = endpointKey(d.endpoint);
       tried.add(key);
-      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port });
+      const reader = new UpstreamReader();
+      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread });
       const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
       const onFail = (err: Error): void => {
         clearTimeout(connectTimer);
@@ -123,38 +130,23 @@ export class Gateway {
         clearTimeout(connectTimer);
         up.off('error', onFail);
         recordOutcome(this.outliers, key, true, Date.now());
-        this.splice(sock, up, service, key, hello);
+        this.splice(sock, up, reader, service, key, hello);
       });
     };
     attempt();
   }
 
-  private splice(down: net.Socket, up: net.Socket, service: string, key: string, hello: Buffer): void {
+  private splice(down: net.Socket, up: net.Socket, reader: UpstreamReader, service: string, key: string, hello: Buffer): void {
     this.sockets.add(up);
-    this.m.connectionsTotal.inc({ service });
-    this.m.connectionsActive.inc({ service });
+    const stats = trafficOf(this.traffic, service);
+    stats.connectionsTotal += 1;
+    stats.connectionsActive += 1;
     this.active.set(key, (this.active.get(key) ?? 0) + 1);
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      this.m.connectionsActive.dec({ service });
+    splice(down, up, reader, hello, stats, () => {
+      stats.connectionsActive -= 1;
       const n = (this.active.get(key) ?? 1) - 1;
       if (n <= 0) this.active.delete(key); else this.active.set(key, n);
       this.sockets.delete(up);
-      down.destroy();
-      up.destroy();
-    };
-    this.m.bytesIn.inc({ service }, hello.length);
-    up.write(hello);
-    down.on('data', (d: Buffer) => this.m.bytesIn.inc({ service }, d.length));
-    up.on('data', (d: Buffer) => this.m.bytesOut.inc({ service }, d.length));
-    down.pipe(up);
-    up.pipe(down);
-    up.on('error', finish);
-    down.on('error', finish);
-    up.on('close', finish);
-    down.on('close', finish);
-    down.resume();
+    });
   }
 }
