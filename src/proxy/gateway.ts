@@ -6,7 +6,7 @@ import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
-import { splice, UpstreamReader } from './gatewaySplice.ts';
+import { splice, UpstreamReader, newReadPools } from './gatewaySplice.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
 export interface GatewayOptions {
@@ -28,6 +28,7 @@ export class Gateway {
   private readonly server: net.Server;
   private readonly m: GatewayMetrics;
   private readonly traffic: TrafficTable = new Map();
+  private readonly readPools = newReadPools();
   private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
   private rr = 0;
@@ -111,11 +112,13 @@ export class Gateway {
       const service = d.cluster;
       const key = endpointKey(d.endpoint);
       tried.add(key);
-      const reader = new UpstreamReader();
+      const reader = new UpstreamReader(this.readPools);
       const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread });
       const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
       const onFail = (err: Error): void => {
         clearTimeout(connectTimer);
+        up.destroy();
+        reader.release();
         this.m.connectFailures.inc({ service });
         if (recordOutcome(this.outliers, key, false, Date.now(), this.opts.outlier ?? DEFAULT_OUTLIER)) {
           this.m.ejections.inc({ service });
