@@ -39,7 +39,8 @@ export class Gateway {
     this.m = gatewayMetrics(opts.registry);
     this.stopPublishing = beforeScrape(opts.registry, () => publishTraffic(this.traffic, this.m));
     this.warn = rateLimitedWarn(opts.log);
-    this.server = net.createServer((s) => this.accept(s));
+    // TCP_NODELAY both ways (as HAProxy sets it): relayed TLS records go out as they arrive, without Nagle's wait
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
   }
 
   /**
@@ -113,7 +114,7 @@ export class Gateway {
       const key = endpointKey(d.endpoint);
       tried.add(key);
       const reader = new UpstreamReader(this.readPools);
-      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread });
+      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread, noDelay: true });
       const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
       const onFail = (err: Error): void => {
         clearTimeout(connectTimer);
