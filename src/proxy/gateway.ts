@@ -7,6 +7,7 @@ import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
 import { splice, UpstreamReader, newReadPools } from './gatewaySplice.ts';
+import { Deadlines } from './gatewayDeadlines.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
 export interface GatewayOptions {
@@ -29,6 +30,8 @@ export class Gateway {
   private readonly m: GatewayMetrics;
   private readonly traffic: TrafficTable = new Map();
   private readonly readPools = newReadPools();
+  private readonly helloDeadlines: Deadlines;
+  private readonly connectDeadlines: Deadlines;
   private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
   private rr = 0;
@@ -37,6 +40,8 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {
     this.m = gatewayMetrics(opts.registry);
+    this.helloDeadlines = new Deadlines(opts.helloTimeoutMs ?? 5000);
+    this.connectDeadlines = new Deadlines(opts.connectTimeoutMs ?? 3000);
     this.stopPublishing = beforeScrape(opts.registry, () => publishTraffic(this.traffic, this.m));
     this.warn = rateLimitedWarn(opts.log);
     // TCP_NODELAY both ways (as HAProxy sets it): relayed TLS records go out as they arrive, without Nagle's wait
@@ -71,6 +76,8 @@ export class Gateway {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.helloDeadlines.clear();
+    this.connectDeadlines.clear();
     publishTraffic(this.traffic, this.m); // the final figures stay on the registry
     this.stopPublishing();
   }
@@ -86,12 +93,13 @@ export class Gateway {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => {});
     let buf: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); }, this.opts.helloTimeoutMs ?? 5000);
+    const onTimeout = (): void => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); };
+    this.helloDeadlines.add(onTimeout);
     const onData = (d: Buffer): void => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       const r = parseClientHello(buf, MAX_HELLO_BYTES);
       if (r.kind === 'need-more') return;
-      clearTimeout(timer);
+      this.helloDeadlines.cancel(onTimeout);
       sock.off('data', onData);
       sock.pause();
       if (r.kind === 'not-tls') return this.reject(sock, 'not_tls', r.reason);
@@ -115,9 +123,10 @@ export class Gateway {
       tried.add(key);
       const reader = new UpstreamReader(this.readPools);
       const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread, noDelay: true });
-      const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
+      const onTimeout = (): void => { up.destroy(new Error('connect timeout')); };
+      this.connectDeadlines.add(onTimeout);
       const onFail = (err: Error): void => {
-        clearTimeout(connectTimer);
+        this.connectDeadlines.cancel(onTimeout);
         up.destroy();
         reader.release();
         this.m.connectFailures.inc({ service });
@@ -131,7 +140,7 @@ export class Gateway {
       };
       up.once('error', onFail);
       up.once('connect', () => {
-        clearTimeout(connectTimer);
+        this.connectDeadlines.cancel(onTimeout);
         up.off('error', onFail);
         recordOutcome(this.outliers, key, true, Date.now());
         this.splice(sock, up, reader, service, key, hello);
