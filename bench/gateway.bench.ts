@@ -2,7 +2,7 @@
 // (a real CLI process fed by a test ADS server), and through HAProxy (TCP mode, req.ssl_sni routing).
 // Prints progress on stderr and one JSON object on the last stdout line.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -18,6 +18,8 @@ const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
 const CONN_N = Number(process.env.BENCH_CONN_N ?? 400);
 const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 128);
 const creds = selfSigned('bench.test');
+// BENCH_GW_PROF=DIR: run the gateway with --cpu-prof, profile written to DIR when it exits
+const GW_PROF = process.env.BENCH_GW_PROF;
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function freePort(): Promise<number> {
@@ -51,7 +53,19 @@ function connect(port: number): Promise<tls.TLSSocket> {
 
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 
-async function measure(port: number) {
+/** CPU time (user+system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or without a pid. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ 100)
+  } catch { return undefined; }
+}
+
+/** Runs the three phases against `port`; `proxyPid` is the proxy process whose CPU time each phase used is reported. */
+async function measure(port: number, proxyPid?: number) {
+  const cpu0 = cpuMs(proxyPid);
   const c = await connect(port);
   const lat: number[] = [];
   const msg = Buffer.alloc(64, 1);
@@ -61,6 +75,7 @@ async function measure(port: number) {
     lat.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   c.destroy();
+  const cpuRtt = cpuMs(proxyPid);
   let t0 = Date.now();
   for (let i = 0; i < CONN_N; i++) {
     const s = await connect(port);
@@ -68,13 +83,24 @@ async function measure(port: number) {
     s.destroy();
   }
   const connPerSec = CONN_N / ((Date.now() - t0) / 1000);
+  const cpu1 = cpuMs(proxyPid);
   const b = await connect(port);
   t0 = Date.now();
   let bytes = 0;
   await new Promise<void>((r) => { b.on('data', (d: Buffer) => { bytes += d.length; }); b.on('end', () => r()); b.on('close', () => r()); b.write('BULK'); });
   const mbps = bytes / (1 << 20) / ((Date.now() - t0) / 1000);
   b.destroy();
-  return { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3), connPerSec: +connPerSec.toFixed(1), bulkMBps: +mbps.toFixed(1), bulkBytes: bytes };
+  const cpu2 = cpuMs(proxyPid);
+  const r = { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3), connPerSec: +connPerSec.toFixed(1), bulkMBps: +mbps.toFixed(1), bulkBytes: bytes };
+  if (cpu0 === undefined || cpuRtt === undefined || cpu1 === undefined || cpu2 === undefined) return r;
+  // The proxy's own CPU time per unit of work: a load-independent comparison (the bench client and backend share
+  // the same 2 cores with the proxy). Clock ticks are 10 ms: keep RTT_N and CONN_N in the thousands/hundreds.
+  return {
+    ...r,
+    proxyCpuUsPerRtt: +(((cpuRtt - cpu0) * 1000) / RTT_N).toFixed(1),
+    proxyCpuMsPerConn: +((cpu1 - cpuRtt) / CONN_N).toFixed(3),
+    proxyCpuMsPerMB: +((cpu2 - cpu1) / (bytes / (1 << 20))).toFixed(3),
+  };
 }
 
 // meshfed gateway
@@ -82,7 +108,8 @@ const ads = new TestAds();
 const xdsAddr = await ads.start();
 ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }]);
 ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: bport } } } }] }] }]);
-const gw = spawn(process.execPath, [MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
+const gwNodeArgs = GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : [];
+const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports = await new Promise<{ listen: number; health: number }>((resolve, reject) => {
   let out = '';
   gw.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve(JSON.parse(l)); });
@@ -109,16 +136,18 @@ log('direct…');
 const direct = await measure(bport);
 result.direct = direct;
 log('meshfed gateway…');
-const viaGw = await measure(ports.listen);
+const viaGw = await measure(ports.listen, gw.pid);
 result.meshfedGateway = { ...viaGw, addedP50ms: +(viaGw.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaGw.p99ms - direct.p99ms).toFixed(3) };
 if (hap && hap.exitCode === null) {
   log('haproxy…');
-  const viaHap = await measure(hport);
+  const viaHap = await measure(hport, hap.pid);
   result.haproxy = { ...viaHap, addedP50ms: +(viaHap.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaHap.p99ms - direct.p99ms).toFixed(3) };
 } else result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
 
+const gwExited = new Promise((r) => gw.once('exit', r));
 gw.kill('SIGTERM');
 hap?.kill('SIGTERM');
+if (GW_PROF) await gwExited; // the profile is written as the gateway exits
 ads.stop();
 backend.close();
 rmSync(hapDir, { recursive: true, force: true });

@@ -28,12 +28,15 @@ function handshakeBytes(buf: Buffer, maxBytes: number): { data: Buffer; complete
     parts.push(body);
     total += body.length;
     if (total > maxBytes) return { error: `ClientHello exceeds ${maxBytes} bytes` };
-    if (end > buf.length) return { data: Buffer.concat(parts), complete: false };
+    if (end > buf.length) return { data: joined(parts, total), complete: false };
     off = end;
   }
   if (off < buf.length && buf[off] !== HANDSHAKE) return { error: `record type ${buf[off]} is not handshake` };
-  return { data: Buffer.concat(parts), complete: false };
+  return { data: joined(parts, total), complete: false };
 }
+
+/** The record payloads as one buffer; the usual hello fits one record and is returned as is, without a copy. */
+const joined = (parts: Buffer[], total: number): Buffer => (parts.length === 1 ? parts[0]! : Buffer.concat(parts, total));
 
 /**
  * Inspect the first bytes a client sent. Call again with the accumulated bytes on 'need-more'.

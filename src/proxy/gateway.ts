@@ -5,7 +5,9 @@ import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
-import { gatewayMetrics, type GatewayMetrics } from './gatewayMetrics.ts';
+import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
+import { splice, UpstreamReader, newReadPools } from './gatewaySplice.ts';
+import { Deadlines } from './gatewayDeadlines.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
 export interface GatewayOptions {
@@ -26,6 +28,11 @@ export class Gateway {
   private readonly sockets = new Set<net.Socket>();
   private readonly server: net.Server;
   private readonly m: GatewayMetrics;
+  private readonly traffic: TrafficTable = new Map();
+  private readonly readPools = newReadPools();
+  private readonly helloDeadlines: Deadlines;
+  private readonly connectDeadlines: Deadlines;
+  private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
   private rr = 0;
   private configured = false;
@@ -33,8 +40,12 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {
     this.m = gatewayMetrics(opts.registry);
+    this.helloDeadlines = new Deadlines(opts.helloTimeoutMs ?? 5000);
+    this.connectDeadlines = new Deadlines(opts.connectTimeoutMs ?? 3000);
+    this.stopPublishing = beforeScrape(opts.registry, () => publishTraffic(this.traffic, this.m));
     this.warn = rateLimitedWarn(opts.log);
-    this.server = net.createServer((s) => this.accept(s));
+    // TCP_NODELAY both ways (as HAProxy sets it): relayed TLS records go out as they arrive, without Nagle's wait
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
   }
 
   /**
@@ -65,6 +76,10 @@ export class Gateway {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const s of this.sockets) s.destroy();
     await closed;
+    this.helloDeadlines.clear();
+    this.connectDeadlines.clear();
+    publishTraffic(this.traffic, this.m); // the final figures stay on the registry
+    this.stopPublishing();
   }
 
   private reject(sock: net.Socket, reason: string, detail: string): void {
@@ -78,12 +93,13 @@ export class Gateway {
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => {});
     let buf: Buffer = Buffer.alloc(0);
-    const timer = setTimeout(() => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); }, this.opts.helloTimeoutMs ?? 5000);
+    const onTimeout = (): void => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); };
+    this.helloDeadlines.add(onTimeout);
     const onData = (d: Buffer): void => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       const r = parseClientHello(buf, MAX_HELLO_BYTES);
       if (r.kind === 'need-more') return;
-      clearTimeout(timer);
+      this.helloDeadlines.cancel(onTimeout);
       sock.off('data', onData);
       sock.pause();
       if (r.kind === 'not-tls') return this.reject(sock, 'not_tls', r.reason);
@@ -105,10 +121,14 @@ export class Gateway {
       const service = d.cluster;
       const key = endpointKey(d.endpoint);
       tried.add(key);
-      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port });
-      const connectTimer = setTimeout(() => up.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs ?? 3000);
+      const reader = new UpstreamReader(this.readPools);
+      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread, noDelay: true });
+      const onTimeout = (): void => { up.destroy(new Error('connect timeout')); };
+      this.connectDeadlines.add(onTimeout);
       const onFail = (err: Error): void => {
-        clearTimeout(connectTimer);
+        this.connectDeadlines.cancel(onTimeout);
+        up.destroy();
+        reader.release();
         this.m.connectFailures.inc({ service });
         if (recordOutcome(this.outliers, key, false, Date.now(), this.opts.outlier ?? DEFAULT_OUTLIER)) {
           this.m.ejections.inc({ service });
@@ -120,41 +140,26 @@ export class Gateway {
       };
       up.once('error', onFail);
       up.once('connect', () => {
-        clearTimeout(connectTimer);
+        this.connectDeadlines.cancel(onTimeout);
         up.off('error', onFail);
         recordOutcome(this.outliers, key, true, Date.now());
-        this.splice(sock, up, service, key, hello);
+        this.splice(sock, up, reader, service, key, hello);
       });
     };
     attempt();
   }
 
-  private splice(down: net.Socket, up: net.Socket, service: string, key: string, hello: Buffer): void {
+  private splice(down: net.Socket, up: net.Socket, reader: UpstreamReader, service: string, key: string, hello: Buffer): void {
     this.sockets.add(up);
-    this.m.connectionsTotal.inc({ service });
-    this.m.connectionsActive.inc({ service });
+    const stats = trafficOf(this.traffic, service);
+    stats.connectionsTotal += 1;
+    stats.connectionsActive += 1;
     this.active.set(key, (this.active.get(key) ?? 0) + 1);
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      this.m.connectionsActive.dec({ service });
+    splice(down, up, reader, hello, stats, () => {
+      stats.connectionsActive -= 1;
       const n = (this.active.get(key) ?? 1) - 1;
       if (n <= 0) this.active.delete(key); else this.active.set(key, n);
       this.sockets.delete(up);
-      down.destroy();
-      up.destroy();
-    };
-    this.m.bytesIn.inc({ service }, hello.length);
-    up.write(hello);
-    down.on('data', (d: Buffer) => this.m.bytesIn.inc({ service }, d.length));
-    up.on('data', (d: Buffer) => this.m.bytesOut.inc({ service }, d.length));
-    down.pipe(up);
-    up.pipe(down);
-    up.on('error', finish);
-    down.on('error', finish);
-    up.on('close', finish);
-    down.on('close', finish);
-    down.resume();
+    });
   }
 }
