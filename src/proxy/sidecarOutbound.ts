@@ -1,12 +1,9 @@
-// Sidecar outbound: an HTTP/1.1 proxy for the app (HTTP_PROXY absolute-form, or origin-form with Host). Resolves
-// the service from the endpoint table (xDS), opens mTLS to the destination's inbound or the remote gateway with
-// SNI outbound_.<port>_._.<host>, verifies the peer's SPIFFE ID, retries idempotent requests on another endpoint.
+// Sidecar outbound: an HTTP/1.1 proxy for the app (HTTP_PROXY absolute-form, or origin-form with Host), and HTTP
+// CONNECT for raw TCP. Resolves the service from xDS, applies its VirtualService route (match, weighted subset,
+// fault, retries, timeouts) and DestinationRule (lb, circuit breaker, outlier ejection), and sends each try over
+// mTLS (src/proxy/upstream.ts) to the destination's inbound or the remote network's gateway.
 import http from 'node:http';
-import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import tls from 'node:tls';
-import { TCP_ALPN } from './tunnel.ts';
-import type { PeerCertificate } from 'node:tls';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
 import { requestMetrics, PEER_HEADER, peerHeader, type RequestMetrics } from './requestMetrics.ts';
@@ -18,7 +15,7 @@ import { admits, DEFAULT_CLUSTER_POLICY, isOutlierFailure, type ClusterPolicy } 
 import { Counter, metric } from '../observe/metrics.ts';
 import { parseOutboundTarget, candidateHosts, IDEMPOTENT } from './outboundTarget.ts';
 import { withoutHopByHop } from './hopByHop.ts';
-import { peerSpiffeId } from './spiffePeer.ts';
+import { Upstream } from './upstream.ts';
 
 export interface OutboundOptions {
   host: string;
@@ -64,11 +61,6 @@ interface Forward {
   finish: (code: number, svc: string, dest?: { region?: string; cluster?: string }, response?: NodeJS.ReadableStream) => void;
 }
 
-/** Keep-alive pool per destination cluster, sized by its circuit breaker (maxConnections). */
-function newAgent(cp: ClusterPolicy): https.Agent {
-  const max = cp.maxConnections ?? 64;
-  return new https.Agent({ keepAlive: cp.maxRequestsPerConnection !== 1, maxSockets: max, maxTotalSockets: max });
-}
 
 export class Outbound {
   /** Keyed by gatewaySni(host, port) — the same key whether the endpoint is a sidecar or a remote gateway. */
@@ -76,20 +68,17 @@ export class Outbound {
   private readonly outliers: OutlierState = new Map();
   private readonly active = new Map<string, number>();
   private readonly server: http.Server;
-  private creds: OutboundOptions['tls'];
-  /** per destination cluster (SNI), rebuilt when its policy changes */
-  private agents = new Map<string, { agent: https.Agent; policy: ClusterPolicy }>();
   private routes: RouteTable = new Map();
   private clusters: ReadonlyMap<string, ClusterPolicy> = new Map();
   private readonly inflight = new Map<string, number>();
   private readonly overflows: Counter<'destination_service'>;
-  private readonly socketUses = new WeakMap<net.Socket, number>();
+  private readonly up: Upstream;
   private rr = 0;
   private readonly tunnels = new Set<net.Socket>();
   private readonly m: RequestMetrics;
 
   constructor(private readonly o: OutboundOptions) {
-    this.creds = o.tls;
+    this.up = new Upstream(o.trustDomain, o.tls);
     this.m = requestMetrics(o.registry);
     this.overflows = metric(o.registry, 'meshfed_sidecar_upstream_rq_overflow_total', (registers) => new Counter({ name: 'meshfed_sidecar_upstream_rq_overflow_total', help: 'Requests refused by a circuit breaker (DestinationRule connectionPool limits)', labelNames: ['destination_service'], registers }));
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -99,23 +88,14 @@ export class Outbound {
   setEndpoints(t: EndpointTable): void { this.table = t; }
   /** RDS routes by `<host>:<port>` and CDS cluster policies by SNI (src/proxy/sidecarXds.ts). */
   setPolicy(routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>): void { this.routes = routes; this.clusters = clusters; }
-  setCredentials(c: OutboundOptions['tls']): void { this.creds = c; const old = this.agents; this.agents = new Map(); for (const a of old.values()) a.agent.destroy(); }
-
-  private agentFor(sni: string, cp: ClusterPolicy): https.Agent {
-    const cur = this.agents.get(sni);
-    if (cur && cur.policy === cp) return cur.agent;
-    cur?.agent.destroy();
-    const agent = newAgent(cp);
-    this.agents.set(sni, { agent, policy: cp });
-    return agent;
-  }
+  setCredentials(c: OutboundOptions['tls']): void { this.up.setCredentials(c); }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.o.port, this.o.host, () => resolve()); });
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { for (const a of this.agents.values()) a.agent.destroy(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { return new Promise((r) => { this.up.close(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -221,7 +201,7 @@ export class Outbound {
         // the short connect budget only when another endpoint is left to fail over to; the last one gets the try's
         // whole budget (a slow handshake on a loaded machine is not a reason to fail the request)
         const connectMs = this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : perTry;
-        const r = await this.try(d.endpoint.address, d.endpoint.port, sni, x.method, x.path, x.headers, x.body, perTry, connectMs, cp);
+        const r = await this.up.request(d.endpoint.address, d.endpoint.port, sni, x.method, x.path, x.headers, x.body, perTry, connectMs, cp);
         attempts++;
         this.recordAnswer(sni, key, r.status, cp);
         if (attempts < maxAttempts && Date.now() < deadline && shouldRetry(retryOn, { status: r.status })) { r.stream.resume(); lastError = `${key} answered ${r.status}`; continue; }
@@ -286,7 +266,7 @@ export class Outbound {
       const key = endpointKey(d.endpoint);
       tried.add(key);
       try {
-        const up = await this.connectTls(d.endpoint.address, d.endpoint.port, sni, this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : (this.o.perTryTimeoutMs ?? 5000));
+        const up = await this.up.connectTls(d.endpoint.address, d.endpoint.port, sni, this.hasAlternative(sni, tried) ? (this.o.connectTimeoutMs ?? 1000) : (this.o.perTryTimeoutMs ?? 5000));
         recordOutcome(this.outliers, key, true, Date.now());
         if (client.destroyed) { up.destroy(); return; }
         this.tunnels.add(up); this.tunnels.add(client);
@@ -307,47 +287,5 @@ export class Outbound {
   /** Is there an endpoint left (not tried, not ejected) after the ones in `tried`? */
   private hasAlternative(sni: string, tried: ReadonlySet<string>): boolean {
     return route(sni, this.table, this.outliers, this.active, Date.now(), tried).kind === 'endpoint';
-  }
-
-  private connectTls(address: string, port: number, sni: string, ms: number): Promise<tls.TLSSocket> {
-    const td = this.o.trustDomain;
-    return new Promise((resolve, reject) => {
-      const s = tls.connect({
-        host: address, port, servername: sni, ALPNProtocols: [TCP_ALPN], ...this.creds,
-        checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
-      }, () => { clearTimeout(t); s.off('error', reject); resolve(s); });
-      const t = setTimeout(() => s.destroy(new Error(`TLS connect timed out after ${ms} ms`)), ms);
-      s.once('error', (e) => { clearTimeout(t); reject(e); });
-    });
-  }
-
-  private try(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number, connectMs: number, cp: ClusterPolicy): Promise<{ status: number; headers: http.IncomingHttpHeaders; stream: http.IncomingMessage }> {
-    return new Promise((resolve, reject) => {
-      let connected = false;
-      let socket: net.Socket | undefined;
-      const td = this.o.trustDomain;
-      const req = https.request({
-        host: address, port, method, path, headers, servername: sni, agent: this.agentFor(sni, cp), ...this.creds,
-        checkServerIdentity: (_h: string, cert: PeerCertificate) => (peerSpiffeId(cert.subjectaltname, td) ? undefined : new Error(`peer has no SPIFFE ID in trust domain ${td}`)),
-      }, (res) => {
-        clearTimeout(perTry);
-        // maxRequestsPerConnection: close a connection that served its quota (before the pool hands it out again)
-        const limit = cp.maxRequestsPerConnection;
-        if (limit && limit > 1 && socket && (this.socketUses.get(socket) ?? 0) >= limit) { const s = socket; res.once('end', () => s.destroy()); }
-        resolve({ status: res.statusCode ?? 502, headers: res.headers, stream: res });
-      });
-      const perTry = setTimeout(() => req.destroy(Object.assign(new Error(`no response within the per-try timeout of ${timeoutMs} ms`), { perTryTimeout: true })), timeoutMs);
-      req.on('socket', (s) => {
-        socket = s;
-        this.socketUses.set(s, (this.socketUses.get(s) ?? 0) + 1);
-        // a pooled keep-alive socket is already connected; a new one must finish TCP + TLS within connectTimeoutMs
-        if (req.reusedSocket) { connected = true; return; }
-        const t = setTimeout(() => { if (!connected) req.destroy(new Error(`TLS connect to ${address}:${port} timed out after ${connectMs} ms`)); }, connectMs);
-        s.once('secureConnect', () => { connected = true; clearTimeout(t); });
-        s.once('close', () => clearTimeout(t));
-      });
-      req.on('error', (e) => { clearTimeout(perTry); reject(Object.assign(e, { connectPhase: !connected })); });
-      req.end(body);
-    });
   }
 }
