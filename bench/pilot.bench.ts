@@ -1,6 +1,6 @@
 // 100 ADS streams subscribed to 50,000 endpoints (50 services × 1,000 endpoints across 5 clusters).
 // Measures: full push (all streams get every EDS), one-endpoint change → every stream has the new EDS
-// (p50/p99 over repetitions), peak RSS and CPU of the pilot process (the 100 clients run in a child process,
+// (p50/p99 over 100 repetitions: with fewer, "p99" is just the maximum), peak RSS and CPU of the pilot process (the 100 clients run in a child process,
 // bench/pilot-clients.ts). Baseline in the same run: translating + encoding the same resources once.
 import { spawn } from 'node:child_process';
 import { cpuUsage, memoryUsage } from 'node:process';
@@ -12,7 +12,7 @@ import { EventBus } from '../src/observe/events.ts';
 import { translate } from '../src/pilot/translate.ts';
 import { packAny, TYPE_URL } from '../src/xds/protos.ts';
 
-const STREAMS = 100, SERVICES = 50, PER = 1000, CLUSTERS = 5, REPS = 10;
+const STREAMS = 100, SERVICES = 50, PER = 1000, CLUSTERS = 5, REPS = Number(process.env.BENCH_PILOT_REPS ?? 100);
 const log = (m: string) => process.stderr.write(`pilot.bench: ${m}\n`);
 let peakRss = 0;
 const sample = setInterval(() => (peakRss = Math.max(peakRss, memoryUsage().rss)), 20);
@@ -81,7 +81,7 @@ const lat: number[] = [];
 for (let rep = 0; rep < REPS; rep++) {
   const k = rep % SERVICES;
   const svcs = services.slice();
-  svcs[k] = service(k, 7);
+  svcs[k] = service(k, 7 + Math.floor(rep / SERVICES)); // another endpoint each time round, so every rep is a real change
   services[k] = svcs[k]!;
   await new Promise((r) => setTimeout(r, 200)); // let ACKs of the previous round land
   round = nextRound();
