@@ -2,8 +2,12 @@
 // node crypto building+signing a leaf TBS without gRPC, and `openssl speed ecdsap256` sign/s.
 // Token reviews are "cached": a CachingReviewer in front of a fake reviewer that answers instantly — that is
 // exactly the cost of a cache hit, not of a real TokenReview round trip.
-// The 64 callers run in a child process (CA_BENCH_IN_PROCESS=1: same process), so server and load generator
-// each get one of the machine's 2 cores.
+// The 64 callers run in a child process (CA_BENCH_IN_PROCESS=1: same process); server and callers share the
+// machine's 2 cores, so throughput is bounded by 2 cores / (server + client CPU per certificate) — each run
+// reports both, the server part split into the certificate work (serverCryptoUsPerCert: parse, key import,
+// verify, sign) and the rest (gRPC, HTTP/2, TLS). "rawNodeCryptoLimitPerSec" is bare node crypto on one core:
+// JWK import of the CSR key + ECDSA verify of the CSR + ECDSA sign of a leaf-sized TBS, none of our code.
+// Runs: CA_BENCH_RUNS="<signing workers>/<grpc-js|h2>,..." (default 0/grpc-js,1/grpc-js,1/h2).
 import { execFileSync, spawn } from 'node:child_process';
 import * as http2 from 'node:http2';
 import { writeFileSync } from 'node:fs';
