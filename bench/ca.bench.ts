@@ -37,10 +37,11 @@ type Req = (r: { token: string; cluster: string; csrPem: string }) => Promise<st
 /** grpc-js: our CA client (src/ca/client.ts), as agents use it; h2: lean load generator (see h2Callers) */
 type Callers = 'grpc-js' | 'h2';
 
-/** 64 concurrent callers, N requests after a warm-up. */
-async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
+/** 64 concurrent callers, N requests after a warm-up (onWarm: when the measured part starts). */
+async function drive(request: Req, csrs: string[], onWarm: () => void = () => {}): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
   const req = (i: number): Promise<string[]> => request({ token: 'tok', cluster: 'east', csrPem: csrs[i % csrs.length] });
-  for (let i = 0; i < 200; i++) await req(i); // warm-up
+  for (let i = 0; i < 200; i++) await req(i); // warm-up (connection, JIT, signing worker)
+  onWarm();
   const lat: number[] = [];
   let next = 0; let errors = 0;
   const t0 = process.hrtime.bigint();
@@ -56,12 +57,13 @@ async function drive(request: Req, csrs: string[]): Promise<{ lat: number[]; err
   return { lat, errors, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function driveInChild(address: string, rootPem: string, csrs: string[], callers: Callers): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
+async function driveInChild(address: string, rootPem: string, csrs: string[], callers: Callers, onWarm: () => void): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
   const f = join(dir, 'job.json');
   writeFileSync(f, JSON.stringify({ address, rootPem, csrs, callers }));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { env: { ...process.env, CA_BENCH_CLIENT_JOB: f }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
+  let warm = false;
+  child.stdout.on('data', (d) => { out += d; if (!warm && out.includes('warm\n')) { warm = true; onWarm(); } });
   const code = await new Promise<number | null>((r) => child.on('close', r));
   if (code !== 0) throw new Error(`bench client process exited ${code}`);
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number; cpuMs?: number };
@@ -120,8 +122,8 @@ if (process.env.CA_BENCH_CLIENT_JOB) {
   const { readFileSync } = await import('node:fs');
   const job = JSON.parse(readFileSync(process.env.CA_BENCH_CLIENT_JOB, 'utf8')) as { address: string; rootPem: string; csrs: string[]; callers: Callers };
   const client = job.callers === 'h2' ? h2Callers(job.address, job.rootPem) : createCaClient({ address: job.address, caCertPem: job.rootPem, deadlineMs: 30_000 });
-  const c0 = process.cpuUsage();
-  const r = await drive(client.request, job.csrs);
+  let c0 = process.cpuUsage();
+  const r = await drive(client.request, job.csrs, () => { c0 = process.cpuUsage(); process.stdout.write('warm\n'); });
   const c = process.cpuUsage(c0);
   client.close();
   process.stdout.write(JSON.stringify({ ...r, cpuMs: (c.user + c.system) / 1000 }) + '\n');
@@ -189,10 +191,12 @@ try {
     const port = await server.start(0, '127.0.0.1');
     const client = callers === 'h2' ? h2Callers(`localhost:${port}`, m.rootCertPem) : createCaClient({ address: `localhost:${port}`, caCertPem: m.rootCertPem, deadlineMs: 30_000 });
     log(`gRPC, ${CONC} ${callers} callers, signing workers: ${signingWorkers}`);
-    const s0 = process.cpuUsage();
+    // CPU counted from the end of the callers' warm-up, like their latencies
+    let s0 = process.cpuUsage();
+    const warm = (): void => { s0 = process.cpuUsage(); };
     const { lat, errors, secs, cpuMs: clientCpuMs } = IN_PROCESS
-      ? await drive(client.request, csrs)
-      : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs, callers);
+      ? await drive(client.request, csrs, warm)
+      : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs, callers, warm);
     const sc = process.cpuUsage(s0);
     lat.sort((a, b) => a - b);
     client.close();

@@ -40,7 +40,10 @@ export class CaServer {
   constructor(private o: CaServerOptions) {
     this.metrics = caMetrics(o.registry);
     this.log = o.log ?? createLogger('ca');
-    if (o.signingWorkers) this.pool = new SigningPool(o.signer, o.signingWorkers);
+    if (o.signingWorkers) {
+      this.pool = new SigningPool(o.signer, o.signingWorkers);
+      this.pool.start(); // not on the first caller's time
+    }
     this.addTo(this.server);
   }
 

@@ -66,10 +66,13 @@ test('pool and gRPC thread give the same answers: certificate, bad CSR, other id
 test('a dead worker fails its requests with INTERNAL and the next request gets a fresh worker', async () => {
   const pool = new SigningPool(signer, 1);
   try {
+    assert.equal(workerOf(pool), undefined, 'workers start on first use or start()');
+    pool.start();
+    const w = workerOf(pool);
+    assert.ok(w, 'start() boots the worker before any request');
     const req = { csrPem: buildCsr(generateKey(), [me]), expectedUri: me, validitySeconds: 60 };
     leafOf(await pool.issue(req));
-    const w = workerOf(pool);
-    assert.ok(w);
+    assert.equal(workerOf(pool), w, 'the started worker serves');
     const pending = Array.from({ length: 20 }, () => pool.issue(req));
     await w.terminate();
     const outs = await Promise.all(pending);
