@@ -17,6 +17,7 @@ export interface IssueOptions {
 }
 
 export const DEFAULT_VALIDITY_S = 24 * 3600;
+const EMPTY_NAME = name({});
 
 export class Signer {
   readonly issuer: Issuer;
@@ -25,7 +26,9 @@ export class Signer {
   readonly chainPems: string[];
   readonly rootPem: string;
 
-  constructor(m: CaMaterial, readonly maxValiditySeconds = 7 * 24 * 3600) {
+  /** m is kept so a signing worker (src/ca/pool.ts) can build the same signer */
+  constructor(readonly material: CaMaterial, readonly maxValiditySeconds = 7 * 24 * 3600) {
+    const m = material;
     const key: KeyObject = createPrivateKey(m.caKeyPem);
     this.issuer = issuerFrom(m.caCertPem, key);
     const x = new X509Certificate(m.caCertPem);
@@ -47,9 +50,13 @@ export class Signer {
 
   /** Leaf for a public key (SPKI DER) with exactly these SANs; returns [leaf, ...chain] PEMs. */
   issueLeaf(spki: Buffer, sans: { uris?: string[]; dnsNames?: string[]; ipAddresses?: string[] }, opts: IssueOptions = {}): string[] {
+    return [this.issueLeafPem(spki, sans, opts), ...this.chainPems];
+  }
+
+  /** The leaf alone (PEM); issueLeaf appends the chain. */
+  issueLeafPem(spki: Buffer, sans: { uris?: string[]; dnsNames?: string[]; ipAddresses?: string[] }, opts: IssueOptions = {}): string {
     const w = this.window(opts);
-    const leaf = buildCertificate({ subject: name({}), spki, ...w, ...sans }, this.issuer);
-    return [certPem(leaf), ...this.chainPems];
+    return certPem(buildCertificate({ subject: EMPTY_NAME, spki, ...w, ...sans }, this.issuer));
   }
 
   issueFromCsr(csrPem: string, uri: string, opts: IssueOptions = {}): string[] {
