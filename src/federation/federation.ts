@@ -201,10 +201,19 @@ export class Federation {
   private rebuild(): void {
     const t0 = performance.now();
     const watchers = [...this.members.values()].map((m) => m.watcher);
+    // the service keys that changed in any cluster (undefined: merge in full); the merge also falls back to a full
+    // merge by itself when a cluster was added or removed or changed state
+    let dirty: Set<string> | undefined = new Set();
+    for (const w of watchers) {
+      const d = w.takeDirty();
+      if (!d) dirty = undefined;
+      else if (dirty) for (const k of d) dirty.add(k);
+    }
     const next = mergeClusters(watchers.map((w) => w.view()), {
       version: ++this.version, now: new Date(),
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
+      ...(dirty ? { dirty } : {}),
     });
     this.lastMergeMs = performance.now() - t0;
     this.m.merge.observe(this.lastMergeMs / 1000);
