@@ -267,18 +267,35 @@ interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[]
 // A cluster's federated service definitions, recomputed only when its Services (the array) or the federated
 // namespaces change — a merge after one change elsewhere does not walk this cluster's Services again.
 const defsMemo = new WeakMap<readonly k8s.V1Service[], { cluster: string; fedSig: string; defs: [string, Definition][] }>();
+// One definition per Service object, and each cluster's last definitions: when a cluster's Services change in a way
+// that leaves its definitions as they were (meshfed's replicas arriving, the most frequent Service change during
+// replication), the previous array is kept, so grouping the definitions of every cluster is not redone.
+const defOf = new WeakMap<k8s.V1Service, [string, Definition]>();
+const lastDefs = new Map<string, { fedSig: string; defs: [string, Definition][] }>();
+
+function definition(cluster: string, svc: k8s.V1Service, ns: string, name: string): [string, Definition] {
+  let d = defOf.get(svc);
+  if (!d || d[1].cluster !== cluster) {
+    d = [serviceKey(ns, name), { cluster, svc, ports: servicePorts(svc), created: created(svc) }];
+    defOf.set(svc, d);
+  }
+  return d;
+}
 
 function clusterDefinitions(c: ClusterView, federated: ReadonlySet<string>, fedSig: string): [string, Definition][] {
   const m = defsMemo.get(c.services);
   if (m && m.cluster === c.status.name && m.fedSig === fedSig) return m.defs;
-  const defs: [string, Definition][] = [];
+  let defs: [string, Definition][] = [];
   for (const svc of c.services) {
     const ns = svc.metadata?.namespace;
     const name = svc.metadata?.name;
     if (!ns || !name || !federated.has(ns) || isManagedByMeshfed(svc.metadata?.labels)) continue;
     if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
-    defs.push([serviceKey(ns, name), { cluster: c.status.name, svc, ports: servicePorts(svc), created: created(svc) }]);
+    defs.push(definition(c.status.name, svc, ns, name));
   }
+  const last = lastDefs.get(c.status.name);
+  if (last && last.fedSig === fedSig && last.defs.length === defs.length && last.defs.every((d, i) => d === defs[i])) defs = last.defs;
+  else lastDefs.set(c.status.name, { fedSig, defs });
   defsMemo.set(c.services, { cluster: c.status.name, fedSig, defs });
   return defs;
 }
@@ -407,6 +424,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
   const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
   const globals = globalsSignature(sorted, networks, fedSig, domainSuffix);
   const { groups, byKey } = groupDefinitions(sorted, federated, fedSig);
+  for (const name of lastDefs.keys()) if (!byName.has(name)) lastDefs.delete(name); // a removed cluster's Services go
   const prevSnap = opts.previous;
   let services: Map<string, MeshService>;
   let counts: Map<string, Counts>;
