@@ -9,18 +9,9 @@ import type { ClusterView } from './merge.ts';
 import type { ClusterObjects } from './replicationPlan.ts';
 import { classifyWatchError } from './watchState.ts';
 import { DirtyKeys } from './dirtyKeys.ts';
+import { slim, type WatchedKind } from './slim.ts';
 
-/**
- * Drop what federation never reads from cached objects (the informer keeps the very object it hands out):
- * managedFields and kubectl's last-applied copy are often most of an object's size.
- */
-export function trim(o: k8s.KubernetesObject): void {
-  if (o.metadata?.managedFields) delete o.metadata.managedFields;
-  const ann = o.metadata?.annotations;
-  if (ann && 'kubectl.kubernetes.io/last-applied-configuration' in ann) delete ann['kubectl.kubernetes.io/last-applied-configuration'];
-}
-
-type Kind = 'namespaces' | 'services' | 'endpointSlices' | 'pods' | 'nodes';
+type Kind = WatchedKind;
 const KINDS: readonly Kind[] = ['namespaces', 'services', 'endpointSlices', 'pods', 'nodes'];
 
 export interface ClusterMeta { name: string; server: string; network: string; region: string }
@@ -64,7 +55,7 @@ export class ClusterWatcher {
       const informer = k8s.makeInformer(kubeConfig, path, list);
       const feed: Feed = { informer, synced: false, retrying: false };
       const changed = (obj: k8s.KubernetesObject | undefined, deleted: boolean): void => {
-        if (obj) { trim(obj); this.track(kind, obj, deleted); } else this.dirty.all();
+        if (obj) { slim(kind, obj); this.track(kind, obj, deleted); } else this.dirty.all();
         feed.items = undefined;
         this.onChange('objects');
       };
