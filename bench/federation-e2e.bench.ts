@@ -65,6 +65,8 @@ try {
   result.initialSyncMs = Math.round(performance.now() - t);
   log(`complete snapshot after ${result.initialSyncMs} ms`);
   const memory: Record<string, unknown> = { initialSync: phaseMemory() };
+  // BENCH_FED_SYNC_ONLY=1: stop after the initial sync (quick A/B of the sync path)
+  if (process.env.BENCH_FED_SYNC_ONLY) throw Object.assign(new Error('sync only'), { syncOnly: true, memory });
   // BENCH_FED_HEAPPROF=file.heapprofile: sampled allocations of the replication phase that survived a scavenge
   // (promoted to old space: what makes the heap, and RSS, grow)
   const heapProf = process.env.BENCH_FED_HEAPPROF ? new Session() : undefined;
@@ -139,6 +141,9 @@ try {
   if (atPeak) result.atPeakMB = { heapUsed: Math.round(atPeak.heapUsed / 1e6), heapTotal: Math.round(atPeak.heapTotal / 1e6), external: Math.round(atPeak.external / 1e6), arrayBuffers: Math.round(atPeak.arrayBuffers / 1e6) };
   result.targets = { initialSyncMs: 5000, peakRssMB: 500, changeToSnapshotP99Ms: 50 };
   log(JSON.stringify(result));
+} catch (e) {
+  if (!(e as { syncOnly?: boolean }).syncOnly) throw e;
+  result.memory = (e as { memory?: unknown }).memory;
 } finally {
   clearInterval(rssTimer);
   await fed?.stop();

@@ -432,13 +432,16 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     // dirty-key merge: recompute only the changed keys, keep every other service (and its counts) from previous
     counts = new Map(prevSnap.clusters.map((c) => [c.name, { services: c.services, endpoints: c.endpoints }]));
     const ctx: MergeCtx = { domainSuffix, byName, networks, counts };
-    services = new Map(prevSnap.services);
+    // the previous map is shared until a service really changes (a replica arriving changes none)
+    services = prevSnap.services as Map<string, MeshService>;
+    let copied = false;
     let keysChanged = false;
     for (const key of opts.dirty) {
       const old = services.get(key);
       const g = byKey.get(key);
       const ms = g && buildService(g, old, ctx);
       if (ms === old) continue;
+      if (!copied) { services = new Map(services); copied = true; }
       if (old) count(old, counts, -1);
       if (ms) { count(ms, counts, 1); services.set(key, ms); } else services.delete(key);
       if (!old || !ms) keysChanged = true;
