@@ -412,6 +412,19 @@ function globalsSignature(sorted: readonly ClusterView[], networks: ReadonlyMap<
   return JSON.stringify([domainSuffix, fedSig, sorted.map((c) => [c.status, networks.get(c.status.name)])]);
 }
 
+// For a snapshot built by a dirty-key merge: the snapshot it was built on and the keys whose service changed.
+const changedSince = new WeakMap<MeshSnapshot, { base: MeshSnapshot; keys: ReadonlySet<string> }>();
+
+/**
+ * The service keys that differ between `prev` and `next` (added, removed or a new MeshService object), when `next`
+ * was built from `prev` by a dirty-key merge; undefined when unknown (compare the whole maps).
+ */
+export function changedServices(prev: MeshSnapshot, next: MeshSnapshot): ReadonlySet<string> | undefined {
+  if (prev.services === next.services) return new Set();
+  const c = changedSince.get(next);
+  return c && c.base === prev ? c.keys : undefined;
+}
+
 const byKeyOrder = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
@@ -428,6 +441,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
   const prevSnap = opts.previous;
   let services: Map<string, MeshService>;
   let counts: Map<string, Counts>;
+  let changed: Set<string> | undefined;
   if (prevSnap && opts.dirty && globalsOf.get(prevSnap) === globals) {
     // dirty-key merge: recompute only the changed keys, keep every other service (and its counts) from previous
     counts = new Map(prevSnap.clusters.map((c) => [c.name, { services: c.services, endpoints: c.endpoints }]));
@@ -442,6 +456,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
       const ms = g && buildService(g, old, ctx);
       if (ms === old) continue;
       if (!copied) { services = new Map(services); copied = true; }
+      (changed ??= new Set()).add(key);
       if (old) count(old, counts, -1);
       if (ms) { count(ms, counts, 1); services.set(key, ms); } else services.delete(key);
       if (!old || !ms) keysChanged = true;
@@ -470,5 +485,6 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     failover: Object.freeze({ ...(opts.failover ?? {}) }),
   });
   globalsOf.set(snapshot, globals);
+  if (prevSnap && opts.dirty && services !== prevSnap.services && changed) changedSince.set(snapshot, { base: prevSnap, keys: changed });
   return snapshot;
 }

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { DirtyKeys } from '../../src/federation/dirtyKeys.ts';
-import { mergeClusters, type ClusterView } from '../../src/federation/merge.ts';
+import { changedServices, mergeClusters, type ClusterView } from '../../src/federation/merge.ts';
+import { snapshotEvents } from '../../src/federation/snapshotEvents.ts';
 import type { MeshSnapshot } from '../../src/mesh/types.ts';
 import { node, ns, pod, svc, view } from './fixtures.ts';
 
@@ -131,6 +132,13 @@ for (const seed of [1, 2, 3, 4]) {
       const next = mergeClusters(views, { version: step, now, previous: prev, ...(dirty ? { dirty } : {}) });
       const full = mergeClusters(views, { version: step, now });
       assert.deepEqual(content(next), content(full), `seed ${seed}, step ${step}: dirty ${dirty ? [...dirty].join(' ') : 'all'}`);
+      // the keys it reports as changed are exactly those that differ, and the events computed from them are the same
+      const changed = changedServices(prev, next);
+      const differ = new Set([...next.services.keys(), ...prev.services.keys()].filter((k) => next.services.get(k) !== prev.services.get(k)));
+      if (changed) assert.deepEqual([...changed].sort(), [...differ].sort(), `seed ${seed}, step ${step}: changed keys`);
+      else assert.equal(dirty, undefined, 'a dirty-key merge always knows what it changed');
+      const byMessage = (l: ReturnType<typeof snapshotEvents>) => l.map((e) => e.message).sort();
+      assert.deepEqual(byMessage(snapshotEvents(prev, next, changed)), byMessage(snapshotEvents(prev, next)));
       // services that did not change are the previous snapshot's very objects (pilot compares by identity)
       for (const [key, s] of next.services) {
         const before = prev.services.get(key);
