@@ -57,7 +57,7 @@ try {
   log(`registered ${CLUSTERS - 1} remotes in ${result.registerMs} ms`);
 
   const registry = newRegistry();
-  fed = new Federation({ kubeConfig: cp, local: { name: 'c0', network: 'net0', region: 'r0' }, registry, events: new EventBus() });
+  fed = new Federation({ kubeConfig: cp, local: { name: 'c0', network: 'net0', region: 'r0' }, registry, events: new EventBus(), ...(process.env.BENCH_FED_COALESCE_MS ? { coalesceMs: Number(process.env.BENCH_FED_COALESCE_MS) } : {}) });
   t = performance.now();
   await fed.start();
   const endpoints = () => [...fed!.snapshot().services.values()].reduce((n, s) => n + s.endpoints.length, 0);
@@ -76,12 +76,14 @@ try {
   for (let last = -1; ;) {
     const w = await writes();
     if (w >= want) break;
-    if (w !== last) { log(`replication: ${w}/${want} writes`); last = w; }
+    if (w !== last) { log(`replication: ${w}/${want} writes, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB`); last = w; }
     if (performance.now() - t > 600_000) throw new Error('replication did not finish in 10 minutes');
     await sleep(200);
   }
   result.replicationDoneMs = Math.round(performance.now() - t);
   result.replicationWrites = await writes();
+  // snapshot rebuilds so far (the merge histogram's count)
+  result.rebuilds = (await registry.getSingleMetric('meshfed_federation_merge_seconds')!.get()).values.find((v) => String((v as { metricName?: string }).metricName).endsWith("_count"))?.value;
   log(`replication finished after ${result.replicationDoneMs} ms`);
   await sleep(3000);
   result.steadyStateWritesIn3s = (await writes()) - (result.replicationWrites as number);
