@@ -61,27 +61,37 @@ const plan = planReplication(snap, views.map((v) => ({ cluster: v.status.name, n
 const planMs = performance.now() - t;
 log(`plan: ${planMs.toFixed(1)} ms, ${plan.length} actions`);
 
-let prev = snap;
-const lat: number[] = [];
-for (let i = 0; i < CHANGES; i++) {
-  const v = views[i % CLUSTERS]!;
-  const slices = [...v.endpointSlices];
-  const idx = i % slices.length;
-  const old = slices[idx]!;
-  slices[idx] = { ...old, endpoints: old.endpoints.map((e, j) => (j === 0 ? { ...e, conditions: { ready: i % 2 === 0 } } : e)) };
-  views[i % CLUSTERS] = { ...v, endpointSlices: slices };
-  const t0 = performance.now();
-  const next = mergeClusters(views, { version: 2 + i, now: new Date(), previous: prev });
-  const addr = old.endpoints[0]!.addresses[0];
-  if (next.services.get(`ns${idx % 10}/svc-${i % CLUSTERS}-${idx}`)!.endpoints.find((e) => e.address === addr)!.ready !== (i % 2 === 0)) throw new Error('change not in snapshot');
-  prev = next;
-  lat.push(performance.now() - t0);
-  sampleRss();
+// one EndpointSlice change at a time, merged two ways side by side: in full reusing unchanged services
+// (previous only), and dirty-key (previous + the one changed service key)
+function changes(dirtyKeys: boolean): number[] {
+  let prev = snap;
+  const lat: number[] = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const v = views[i % CLUSTERS]!;
+    const slices = [...v.endpointSlices];
+    const idx = i % slices.length;
+    const old = slices[idx]!;
+    const ready = (i + (dirtyKeys ? 1 : 0)) % 2 === 0;
+    slices[idx] = { ...old, endpoints: old.endpoints.map((e, j) => (j === 0 ? { ...e, conditions: { ready } } : e)) };
+    views[i % CLUSTERS] = { ...v, endpointSlices: slices };
+    const key = `ns${idx % 10}/svc-${i % CLUSTERS}-${idx}`;
+    const t0 = performance.now();
+    const next = mergeClusters(views, { version: 2 + i, now: new Date(), previous: prev, ...(dirtyKeys ? { dirty: new Set([key]) } : {}) });
+    const addr = old.endpoints[0]!.addresses[0];
+    if (next.services.get(key)!.endpoints.find((e) => e.address === addr)!.ready !== ready) throw new Error('change not in snapshot');
+    prev = next;
+    lat.push(performance.now() - t0);
+    sampleRss();
+  }
+  return lat.sort((a, b) => a - b);
 }
+const full = changes(false);
+const lat = changes(true);
 clearInterval(timer);
-lat.sort((a, b) => a - b);
-const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-log(`change→snapshot p50 ${pct(0.5).toFixed(1)} ms p99 ${pct(0.99).toFixed(1)} ms`);
+const pctOf = (l: number[], p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))]!;
+const pct = (p: number) => pctOf(lat, p);
+log(`change→snapshot, full merge reusing services: p50 ${pctOf(full, 0.5).toFixed(1)} ms p99 ${pctOf(full, 0.99).toFixed(1)} ms`);
+log(`change→snapshot, dirty-key merge: p50 ${pct(0.5).toFixed(1)} ms p99 ${pct(0.99).toFixed(1)} ms`);
 sampleRss();
 console.log(JSON.stringify({
   scope: 'pure merge/plan, in-memory objects (no informers, no API servers)',
@@ -89,6 +99,7 @@ console.log(JSON.stringify({
   baselineStructuredCloneMs: +baselineMs.toFixed(1),
   initialSnapshotMs: +mergeMs.toFixed(1),
   replicationPlanMs: +planMs.toFixed(1), replicationActions: plan.length,
+  fullMergeChangeP50Ms: +pctOf(full, 0.5).toFixed(2), fullMergeChangeP99Ms: +pctOf(full, 0.99).toFixed(2),
   changeToSnapshotP50Ms: +pct(0.5).toFixed(2), changeToSnapshotP99Ms: +pct(0.99).toFixed(2),
   peakRssMB: Math.round(peakRss / 1e6),
 }));

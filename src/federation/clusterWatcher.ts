@@ -8,18 +8,10 @@ import type { ClusterState, ClusterStatus } from '../mesh/types.ts';
 import type { ClusterView } from './merge.ts';
 import type { ClusterObjects } from './replicationPlan.ts';
 import { classifyWatchError } from './watchState.ts';
+import { DirtyKeys } from './dirtyKeys.ts';
+import { slim, type WatchedKind } from './slim.ts';
 
-/**
- * Drop what federation never reads from cached objects (the informer keeps the very object it hands out):
- * managedFields and kubectl's last-applied copy are often most of an object's size.
- */
-export function trim(o: k8s.KubernetesObject): void {
-  if (o.metadata?.managedFields) delete o.metadata.managedFields;
-  const ann = o.metadata?.annotations;
-  if (ann && 'kubectl.kubernetes.io/last-applied-configuration' in ann) delete ann['kubectl.kubernetes.io/last-applied-configuration'];
-}
-
-type Kind = 'namespaces' | 'services' | 'endpointSlices' | 'pods' | 'nodes';
+type Kind = WatchedKind;
 const KINDS: readonly Kind[] = ['namespaces', 'services', 'endpointSlices', 'pods', 'nodes'];
 
 export interface ClusterMeta { name: string; server: string; network: string; region: string }
@@ -41,6 +33,7 @@ export class ClusterWatcher {
   private reason: string | undefined;
   private lastSync: string | undefined;
   private everSynced = false;
+  private readonly dirty = new DirtyKeys();
 
   constructor(
     readonly meta: ClusterMeta,
@@ -61,10 +54,14 @@ export class ClusterWatcher {
       const [path, list] = lists[kind];
       const informer = k8s.makeInformer(kubeConfig, path, list);
       const feed: Feed = { informer, synced: false, retrying: false };
-      const changed = (obj?: k8s.KubernetesObject): void => { if (obj) trim(obj); feed.items = undefined; this.onChange('objects'); };
-      informer.on('add', changed);
-      informer.on('update', changed);
-      informer.on('delete', changed);
+      const changed = (obj: k8s.KubernetesObject | undefined, deleted: boolean): void => {
+        if (obj) { slim(kind, obj); this.track(kind, obj, deleted); } else this.dirty.all();
+        feed.items = undefined;
+        this.onChange('objects');
+      };
+      informer.on('add', (o) => changed(o, false));
+      informer.on('update', (o) => changed(o, false));
+      informer.on('delete', (o) => changed(o, true));
       informer.on('error', (err: unknown) => this.failed(kind, feed, err));
       this.feeds.set(kind, feed);
     }
@@ -92,6 +89,21 @@ export class ClusterWatcher {
       pods: this.items('pods') as k8s.V1Pod[],
       nodes: this.items('nodes') as k8s.V1Node[],
     };
+  }
+
+  /** Service keys whose inputs changed since the last call (undefined: any may have), for the merge's `dirty`. */
+  takeDirty(): ReadonlySet<string> | undefined {
+    return this.dirty.take();
+  }
+
+  private track(kind: Kind, obj: k8s.KubernetesObject, deleted: boolean): void {
+    switch (kind) {
+      case 'services': this.dirty.service(obj); return;
+      case 'endpointSlices': this.dirty.slice(obj as k8s.V1EndpointSlice, deleted); return;
+      case 'pods': this.dirty.pod(obj); return;
+      case 'nodes': this.dirty.labelled('node', obj, deleted); return;
+      case 'namespaces': this.dirty.labelled('namespace', obj, deleted);
+    }
   }
 
   objects(): ClusterObjects {
@@ -125,6 +137,8 @@ export class ClusterWatcher {
         if (feed.failed) throw new Error((feed.failed as { reason: string }).reason);
       }, { retries: Number.POSITIVE_INFINITY, minTimeout: 250, maxTimeout: 10_000, randomize: true, signal: this.abort.signal, onFailedAttempt: () => {} });
       feed.synced = true;
+      // (re)listed: merge this cluster in full once
+      this.dirty.all();
       this.settle();
     } catch {
       // aborted: the watcher is stopping
@@ -159,6 +173,7 @@ export class ClusterWatcher {
     if (state !== this.stateValue) this.since = new Date().toISOString();
     this.stateValue = state;
     this.reason = reason;
+    this.dirty.all();
     this.onChange('state');
   }
 }

@@ -8,7 +8,7 @@ import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
-import { mergeClusters } from './merge.ts';
+import { changedServices, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
 import { planReplication } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
@@ -53,6 +53,7 @@ export class Federation {
   private replicateAgain = false;
   private stopped = false;
   private lastMergeMs = 0;
+  private conflicted = 0;
   private forcePlan = true;
   private lastPlanned?: ReplicationInput;
   private readonly replicator: Replicator;
@@ -201,17 +202,27 @@ export class Federation {
   private rebuild(): void {
     const t0 = performance.now();
     const watchers = [...this.members.values()].map((m) => m.watcher);
+    // the service keys that changed in any cluster (undefined: merge in full); the merge also falls back to a full
+    // merge by itself when a cluster was added or removed or changed state
+    let dirty: Set<string> | undefined = new Set();
+    for (const w of watchers) {
+      const d = w.takeDirty();
+      if (!d) dirty = undefined;
+      else if (dirty) for (const k of d) dirty.add(k);
+    }
     const next = mergeClusters(watchers.map((w) => w.view()), {
       version: ++this.version, now: new Date(),
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
+      ...(dirty ? { dirty } : {}),
     });
     this.lastMergeMs = performance.now() - t0;
     this.m.merge.observe(this.lastMergeMs / 1000);
     const prev = this.current;
     this.current = next;
-    this.updateMetrics(next);
-    for (const e of snapshotEvents(prev, next)) this.emit(e.kind, e.message, e.data);
+    const changed = changedServices(prev, next);
+    this.updateMetrics(prev, next, changed);
+    for (const e of snapshotEvents(prev, next, changed)) this.emit(e.kind, e.message, e.data);
     for (const l of this.listeners) {
       try { l(next); } catch (e) { this.log.error({ err: (e as Error).message }, 'snapshot listener failed'); }
     }
@@ -255,7 +266,7 @@ export class Federation {
     }
   }
 
-  private updateMetrics(s: MeshSnapshot): void {
+  private updateMetrics(prev: MeshSnapshot, s: MeshSnapshot, changed: ReadonlySet<string> | undefined): void {
     this.m.state.reset();
     this.m.objects.reset();
     this.m.syncAge.reset();
@@ -265,9 +276,14 @@ export class Federation {
       this.m.objects.set({ cluster: c.name, kind: 'endpoints' }, c.endpoints);
       if (c.lastSync) this.m.syncAge.set({ cluster: c.name }, (Date.now() - Date.parse(c.lastSync)) / 1000);
     }
-    let conflicts = 0;
-    for (const svc of s.services.values()) if (svc.conflicts.length) conflicts++;
-    this.m.conflicts.set(conflicts);
+    // services with port conflicts: counted in full, or adjusted by the few services a dirty-key merge changed
+    if (changed) {
+      for (const k of changed) this.conflicted += Number((s.services.get(k)?.conflicts.length ?? 0) > 0) - Number((prev.services.get(k)?.conflicts.length ?? 0) > 0);
+    } else {
+      this.conflicted = 0;
+      for (const svc of s.services.values()) if (svc.conflicts.length) this.conflicted++;
+    }
+    this.m.conflicts.set(this.conflicted);
   }
 
   private emit(kind: MeshEventKind, message: string, data?: Record<string, unknown>): void {

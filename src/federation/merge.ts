@@ -27,6 +27,13 @@ export interface MergeOptions {
   failover?: Readonly<Record<string, readonly string[]>>;
   /** the previous snapshot: services whose inputs did not change are reused as they are (fast updates) */
   previous?: MeshSnapshot;
+  /**
+   * With `previous`: the only service keys (namespace/name) whose inputs — Services, EndpointSlices, the Pods
+   * those slices point at — may have changed since `previous` was built. Only they are recomputed; every other
+   * service (and its counts) is taken from `previous`. Ignored (a full merge) when anything global changed since
+   * then: the clusters or their status, the federated namespaces, the domain suffix. Undefined: any may have changed.
+   */
+  dirty?: ReadonlySet<string>;
 }
 
 const DEFAULT_INBOUND = PORTS.sidecarInbound;
@@ -260,18 +267,35 @@ interface Definition { cluster: string; svc: k8s.V1Service; ports: ServicePort[]
 // A cluster's federated service definitions, recomputed only when its Services (the array) or the federated
 // namespaces change — a merge after one change elsewhere does not walk this cluster's Services again.
 const defsMemo = new WeakMap<readonly k8s.V1Service[], { cluster: string; fedSig: string; defs: [string, Definition][] }>();
+// One definition per Service object, and each cluster's last definitions: when a cluster's Services change in a way
+// that leaves its definitions as they were (meshfed's replicas arriving, the most frequent Service change during
+// replication), the previous array is kept, so grouping the definitions of every cluster is not redone.
+const defOf = new WeakMap<k8s.V1Service, [string, Definition]>();
+const lastDefs = new Map<string, { fedSig: string; defs: [string, Definition][] }>();
+
+function definition(cluster: string, svc: k8s.V1Service, ns: string, name: string): [string, Definition] {
+  let d = defOf.get(svc);
+  if (!d || d[1].cluster !== cluster) {
+    d = [serviceKey(ns, name), { cluster, svc, ports: servicePorts(svc), created: created(svc) }];
+    defOf.set(svc, d);
+  }
+  return d;
+}
 
 function clusterDefinitions(c: ClusterView, federated: ReadonlySet<string>, fedSig: string): [string, Definition][] {
   const m = defsMemo.get(c.services);
   if (m && m.cluster === c.status.name && m.fedSig === fedSig) return m.defs;
-  const defs: [string, Definition][] = [];
+  let defs: [string, Definition][] = [];
   for (const svc of c.services) {
     const ns = svc.metadata?.namespace;
     const name = svc.metadata?.name;
     if (!ns || !name || !federated.has(ns) || isReplicaService(svc)) continue;
     if (svc.metadata?.labels?.[LABELS.gateway] === 'eastwest') continue;
-    defs.push([serviceKey(ns, name), { cluster: c.status.name, svc, ports: servicePorts(svc), created: created(svc) }]);
+    defs.push(definition(c.status.name, svc, ns, name));
   }
+  const last = lastDefs.get(c.status.name);
+  if (last && last.fedSig === fedSig && last.defs.length === defs.length && last.defs.every((d, i) => d === defs[i])) defs = last.defs;
+  else lastDefs.set(c.status.name, { fedSig, defs });
   defsMemo.set(c.services, { cluster: c.status.name, fedSig, defs });
   return defs;
 }
@@ -292,12 +316,13 @@ function sameInputs(a: ServiceInputs | undefined, b: ServiceInputs): boolean {
 // definitions (their memoized array) or the cluster set changed: an endpoint-only change — the most frequent
 // kind — does not regroup or re-sort the 5,000 keys of a large mesh.
 interface Group { key: string; list: Definition[]; svcs: k8s.V1Service[]; clusters: string[] }
-let groupMemo: { fedSig: string; perCluster: [string, Definition][][]; groups: Group[] } | undefined;
+interface Groups { groups: Group[]; byKey: Map<string, Group> }
+let groupMemo: { fedSig: string; perCluster: [string, Definition][][]; grouped: Groups } | undefined;
 
-function groupDefinitions(sorted: readonly ClusterView[], federated: ReadonlySet<string>, fedSig: string): Group[] {
+function groupDefinitions(sorted: readonly ClusterView[], federated: ReadonlySet<string>, fedSig: string): Groups {
   const perCluster = sorted.map((c) => clusterDefinitions(c, federated, fedSig));
   const m = groupMemo;
-  if (m && m.fedSig === fedSig && m.perCluster.length === perCluster.length && m.perCluster.every((d, i) => d === perCluster[i])) return m.groups;
+  if (m && m.fedSig === fedSig && m.perCluster.length === perCluster.length && m.perCluster.every((d, i) => d === perCluster[i])) return m.grouped;
   const defs = new Map<string, Definition[]>();
   for (const cdefs of perCluster) {
     for (const [key, d] of cdefs) {
@@ -311,68 +336,145 @@ function groupDefinitions(sorted: readonly ClusterView[], federated: ReadonlySet
     if (list.length > 1) list.sort((a, b) => a.created - b.created || (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0));
     groups.push({ key, list, svcs: list.map((d) => d.svc), clusters: list.map((d) => d.cluster) });
   }
-  groupMemo = { fedSig, perCluster, groups };
-  return groups;
+  const grouped = { groups, byKey: new Map(groups.map((g) => [g.key, g])) };
+  groupMemo = { fedSig, perCluster, grouped };
+  return grouped;
 }
+
+interface Counts { services: number; endpoints: number }
+
+/** Per-merge context: the clusters by name, their networks, and each cluster's running counts. */
+interface MergeCtx {
+  domainSuffix: string;
+  byName: Map<string, ClusterView>;
+  networks: Map<string, string>;
+  counts: Map<string, Counts>;
+}
+
+/** One MeshService from its definitions (oldest first) and each defining cluster's endpoints — or `prev` as it is. */
+function buildService(g: Group, prev: MeshService | undefined, ctx: MergeCtx): MeshService {
+  const { key, list, svcs, clusters: sources } = g;
+  const winner = list[0]!;
+  const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
+  const before = prev && serviceInputs.get(prev);
+  // reusable while the definitions (shared arrays of the memoized grouping) and every endpoint list are the same
+  let same = before !== undefined && before.domainSuffix === ctx.domainSuffix && before.svcs === svcs;
+  const eps: (readonly Endpoint[])[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const d = list[i]!;
+    const c = ctx.byName.get(d.cluster)!;
+    const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
+    const e = endpointsByKey(c, key, ctx.networks.get(d.cluster)!, stale);
+    if (same && before!.eps[i] !== e) same = false;
+    eps.push(e);
+  }
+  const inputs: ServiceInputs = { domainSuffix: ctx.domainSuffix, svcs, clusters: sources, eps };
+  if (prev && (same || sameInputs(before, inputs))) return prev;
+  const conflicts: PortConflict[] = [];
+  for (const d of list.slice(1)) {
+    if (portsSignature(d.ports) !== portsSignature(winner.ports)) {
+      conflicts.push({
+        cluster: d.cluster,
+        winner: winner.cluster,
+        detail: `ports [${portsSignature(d.ports)}] in ${d.cluster} differ from the older definition [${portsSignature(winner.ports)}] in ${winner.cluster}`,
+      });
+    }
+  }
+  const ms: MeshService = Object.freeze({
+    namespace, name,
+    hostname: serviceHostname(name, namespace, ctx.domainSuffix),
+    ports: Object.freeze(winner.ports),
+    clusters: Object.freeze(list.map((d) => d.cluster).sort()),
+    endpoints: Object.freeze(inputs.eps.flat()),
+    conflicts: Object.freeze(conflicts),
+  });
+  serviceInputs.set(ms, inputs);
+  return ms;
+}
+
+/** Add (sign 1) or remove (sign -1) a service's share of its clusters' service and endpoint counts. */
+function count(ms: MeshService, counts: Map<string, Counts>, sign: 1 | -1): void {
+  for (const c of ms.clusters) {
+    const n = counts.get(c);
+    if (n) n.services += sign;
+  }
+  for (const e of ms.endpoints) {
+    const n = counts.get(e.cluster);
+    if (n) n.endpoints += sign;
+  }
+}
+
+// What a snapshot was merged from, beyond the per-service inputs: a dirty-key merge on top of it is valid only
+// while all of this is unchanged.
+const globalsOf = new WeakMap<MeshSnapshot, string>();
+
+function globalsSignature(sorted: readonly ClusterView[], networks: ReadonlyMap<string, string>, fedSig: string, domainSuffix: string): string {
+  return JSON.stringify([domainSuffix, fedSig, sorted.map((c) => [c.status, networks.get(c.status.name)])]);
+}
+
+// For a snapshot built by a dirty-key merge: the snapshot it was built on and the keys whose service changed.
+const changedSince = new WeakMap<MeshSnapshot, { base: MeshSnapshot; keys: ReadonlySet<string> }>();
+
+/**
+ * The service keys that differ between `prev` and `next` (added, removed or a new MeshService object), when `next`
+ * was built from `prev` by a dirty-key merge; undefined when unknown (compare the whole maps).
+ */
+export function changedServices(prev: MeshSnapshot, next: MeshSnapshot): ReadonlySet<string> | undefined {
+  if (prev.services === next.services) return new Set();
+  const c = changedSince.get(next);
+  return c && c.base === prev ? c.keys : undefined;
+}
+
+const byKeyOrder = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Merge every cluster's state into one snapshot. Same namespace/name in two clusters = one service. */
 export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptions): MeshSnapshot {
   const domainSuffix = opts.domainSuffix ?? 'cluster.local';
   const federated = federatedNamespaces(clusters, opts.federateAll);
-  const counts = new Map<string, { services: number; endpoints: number }>();
   const sorted = [...clusters].sort((a, b) => a.status.name.localeCompare(b.status.name));
   const fedSig = [...federated].sort().join(',');
-  for (const c of sorted) counts.set(c.status.name, { services: 0, endpoints: 0 });
   const byName = new Map(sorted.map((c) => [c.status.name, c]));
   const networks = new Map(sorted.map((c) => [c.status.name, clusterNetwork(c)]));
-  const services = new Map<string, MeshService>();
-  for (const { key, list, svcs, clusters: sources } of groupDefinitions(sorted, federated, fedSig)) {
-    const winner = list[0]!;
-    const [namespace, name] = [winner.svc.metadata!.namespace!, winner.svc.metadata!.name!];
-    const prev = opts.previous?.services.get(key);
-    const before = prev && serviceInputs.get(prev);
-    // reusable while the definitions (shared arrays of the memoized grouping) and every endpoint list are the same
-    let same = before !== undefined && before.domainSuffix === domainSuffix && before.svcs === svcs;
-    const eps: (readonly Endpoint[])[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const d = list[i]!;
-      const c = byName.get(d.cluster)!;
-      const stale = c.status.state === 'unreachable' ? c.status.since : undefined;
-      const e = endpointsByKey(c, key, networks.get(d.cluster)!, stale);
-      if (same && before!.eps[i] !== e) same = false;
-      eps.push(e);
-      const cnt = counts.get(d.cluster)!;
-      cnt.services += 1;
-      cnt.endpoints += e.length;
+  const globals = globalsSignature(sorted, networks, fedSig, domainSuffix);
+  const { groups, byKey } = groupDefinitions(sorted, federated, fedSig);
+  for (const name of lastDefs.keys()) if (!byName.has(name)) lastDefs.delete(name); // a removed cluster's Services go
+  const prevSnap = opts.previous;
+  let services: Map<string, MeshService>;
+  let counts: Map<string, Counts>;
+  let changed: Set<string> | undefined;
+  if (prevSnap && opts.dirty && globalsOf.get(prevSnap) === globals) {
+    // dirty-key merge: recompute only the changed keys, keep every other service (and its counts) from previous
+    counts = new Map(prevSnap.clusters.map((c) => [c.name, { services: c.services, endpoints: c.endpoints }]));
+    const ctx: MergeCtx = { domainSuffix, byName, networks, counts };
+    // the previous map is shared until a service really changes (a replica arriving changes none)
+    services = prevSnap.services as Map<string, MeshService>;
+    let copied = false;
+    let keysChanged = false;
+    for (const key of opts.dirty) {
+      const old = services.get(key);
+      const g = byKey.get(key);
+      const ms = g && buildService(g, old, ctx);
+      if (ms === old) continue;
+      if (!copied) { services = new Map(services); copied = true; }
+      (changed ??= new Set()).add(key);
+      if (old) count(old, counts, -1);
+      if (ms) { count(ms, counts, 1); services.set(key, ms); } else services.delete(key);
+      if (!old || !ms) keysChanged = true;
     }
-    const inputs: ServiceInputs = { domainSuffix, svcs, clusters: sources, eps };
-    if (prev && (same || sameInputs(before, inputs))) {
-      services.set(key, prev);
-      continue;
+    // keys in sorted order, as a full merge lists them
+    if (keysChanged) services = new Map([...services].sort(([x], [y]) => byKeyOrder(x, y)));
+  } else {
+    counts = new Map(sorted.map((c) => [c.status.name, { services: 0, endpoints: 0 }]));
+    const ctx: MergeCtx = { domainSuffix, byName, networks, counts };
+    services = new Map();
+    for (const g of groups) {
+      const ms = buildService(g, prevSnap?.services.get(g.key), ctx);
+      count(ms, counts, 1);
+      services.set(g.key, ms);
     }
-    const conflicts: PortConflict[] = [];
-    for (const d of list.slice(1)) {
-      if (portsSignature(d.ports) !== portsSignature(winner.ports)) {
-        conflicts.push({
-          cluster: d.cluster,
-          winner: winner.cluster,
-          detail: `ports [${portsSignature(d.ports)}] in ${d.cluster} differ from the older definition [${portsSignature(winner.ports)}] in ${winner.cluster}`,
-        });
-      }
-    }
-    const ms: MeshService = Object.freeze({
-      namespace, name,
-      hostname: serviceHostname(name, namespace, domainSuffix),
-      ports: Object.freeze(winner.ports),
-      clusters: Object.freeze(list.map((d) => d.cluster).sort()),
-      endpoints: Object.freeze(inputs.eps.flat()),
-      conflicts: Object.freeze(conflicts),
-    });
-    serviceInputs.set(ms, inputs);
-    services.set(key, ms);
   }
   const statuses = sorted.map((c) => Object.freeze({ ...c.status, network: networks.get(c.status.name)!, ...counts.get(c.status.name)! }));
-  return Object.freeze({
+  const snapshot: MeshSnapshot = Object.freeze({
     version: opts.version,
     builtAt: opts.now.toISOString(),
     trustDomain: opts.trustDomain ?? 'cluster.local',
@@ -382,4 +484,7 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     gateways: Object.freeze(sorted.flatMap(gatewaysOf)),
     failover: Object.freeze({ ...(opts.failover ?? {}) }),
   });
+  globalsOf.set(snapshot, globals);
+  if (prevSnap && opts.dirty && services !== prevSnap.services && changed) changedSince.set(snapshot, { base: prevSnap, keys: changed });
+  return snapshot;
 }

@@ -1,11 +1,11 @@
 // Applies replication actions with server-side apply (field manager `meshfed`). Level-triggered: the plan already
 // skips what is up to date; this also skips an identical write still in flight or just done (the informer has not
 // caught up yet), so a steady state makes zero writes and bursts make one write per object.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { FIELD_MANAGER, isReplicaService } from './labels.ts';
-import { orNotFound } from '../kube/apiError.ts';
+import { kubeWriter, objectPath, type KubeWriter } from './kubeWriter.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
@@ -48,7 +48,7 @@ export class Replicator {
     await Promise.all([...byCluster].map(async ([cluster, list]) => {
       const kc = this.kubeConfigFor(cluster);
       if (!kc) return;
-      const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+      const api = kubeWriter(kc);
       // Namespaces before the Services that live in them; then a few writes in flight per cluster
       const lanes = [list.filter((a) => a.op === 'apply-namespace'), list.filter((a) => a.op !== 'apply-namespace' && a.op !== 'delete-namespace'), list.filter((a) => a.op === 'delete-namespace')];
       for (const lane of lanes) {
@@ -65,7 +65,7 @@ export class Replicator {
     return { written, failed };
   }
 
-  private async write(api: k8s.KubernetesObjectApi, cluster: string, a: ReplicationAction): Promise<'ok' | 'noop' | 'failed'> {
+  private async write(api: KubeWriter, cluster: string, a: ReplicationAction): Promise<'ok' | 'noop' | 'failed'> {
     this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
     try {
       await this.one(api, a);
@@ -82,26 +82,27 @@ export class Replicator {
     }
   }
 
-  private async one(api: k8s.KubernetesObjectApi, a: ReplicationAction): Promise<void> {
+  private async one(api: KubeWriter, a: ReplicationAction): Promise<void> {
     switch (a.op) {
       case 'apply-namespace':
       case 'apply-service': {
+        const path = a.op === 'apply-namespace' ? objectPath('Namespace', a.name) : objectPath('Service', a.name, a.namespace);
         // the plan came from the informer cache: an object someone created since then is theirs, never merged into
-        const live = await orNotFound(api.read(a.body as k8s.KubernetesObject & { metadata: { name: string } }));
-        if (live && (a.op === 'apply-namespace' || !isReplicaService(live))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
-        await api.patch(a.body as k8s.KubernetesObject, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
+        const live = await api.get(path);
+        if (live && (a.op === 'apply-namespace' || !isReplicaService(live as k8s.V1Service))) throw Object.assign(new Error('a native object of that name exists; left alone'), { code: 409 });
+        await api.apply(path, a.body, FIELD_MANAGER);
         return;
       }
       case 'release-service':
         // server-side apply of nothing under meshfed's field manager: the fields only meshfed owned go (its label,
         // annotation, ports the user did not also apply); what the user applied stays
-        await api.patch({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } }, undefined, undefined, FIELD_MANAGER, false, k8s.PatchStrategy.ServerSideApply);
+        await api.apply(objectPath('Service', a.name, a.namespace), { apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } }, FIELD_MANAGER);
         return;
       case 'delete-service':
-        await api.delete({ apiVersion: 'v1', kind: 'Service', metadata: { name: a.name, namespace: a.namespace } });
+        await api.delete(objectPath('Service', a.name, a.namespace));
         return;
       case 'delete-namespace':
-        await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: a.name } });
+        await api.delete(objectPath('Namespace', a.name));
     }
   }
 }
