@@ -412,8 +412,9 @@ function globalsSignature(sorted: readonly ClusterView[], networks: ReadonlyMap<
   return JSON.stringify([domainSuffix, fedSig, sorted.map((c) => [c.status, networks.get(c.status.name)])]);
 }
 
-// For a snapshot built by a dirty-key merge: the snapshot it was built on and the keys whose service changed.
-const changedSince = new WeakMap<MeshSnapshot, { base: MeshSnapshot; keys: ReadonlySet<string> }>();
+// For a snapshot built by a dirty-key merge: the snapshot it was built on and the keys whose service changed. The
+// base is held weakly: a strong reference would keep every snapshot ever built alive, each through its successor.
+const changedSince = new WeakMap<MeshSnapshot, { base: WeakRef<MeshSnapshot>; keys: ReadonlySet<string> }>();
 
 /**
  * The service keys that differ between `prev` and `next` (added, removed or a new MeshService object), when `next`
@@ -422,7 +423,7 @@ const changedSince = new WeakMap<MeshSnapshot, { base: MeshSnapshot; keys: Reado
 export function changedServices(prev: MeshSnapshot, next: MeshSnapshot): ReadonlySet<string> | undefined {
   if (prev.services === next.services) return new Set();
   const c = changedSince.get(next);
-  return c && c.base === prev ? c.keys : undefined;
+  return c && c.base.deref() === prev ? c.keys : undefined;
 }
 
 const byKeyOrder = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
@@ -485,6 +486,6 @@ export function mergeClusters(clusters: readonly ClusterView[], opts: MergeOptio
     failover: Object.freeze({ ...(opts.failover ?? {}) }),
   });
   globalsOf.set(snapshot, globals);
-  if (prevSnap && opts.dirty && services !== prevSnap.services && changed) changedSince.set(snapshot, { base: prevSnap, keys: changed });
+  if (prevSnap && opts.dirty && services !== prevSnap.services && changed) changedSince.set(snapshot, { base: new WeakRef(prevSnap), keys: changed });
   return snapshot;
 }

@@ -171,3 +171,25 @@ test('DirtyKeys: a slice change marks its service, a pod change the services who
   d.labelled('node', node('n0', { zone: 'z' }), false);
   assert.deepEqual([...d.take()!], [], 'same labels: nothing');
 });
+
+test('a series of dirty-key merges does not keep old snapshots alive (each would hold a copy of the services map)', async () => {
+  const { setFlagsFromString } = await import('node:v8');
+  const { runInNewContext } = await import('node:vm');
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const services = Array.from({ length: 50 }, (_, i) => svc('a', `s${i}`, [['http', 80]]));
+  let v = view('x', { namespaces: [ns('a', FED)], services });
+  let prev = mergeClusters([v], { version: 0, now });
+  let first: WeakRef<object> | undefined;
+  for (let i = 1; i <= 20; i++) {
+    v = { ...v, endpointSlices: [mkSlice('a', `s${i}`, 0, [{ ip: `10.0.0.${i}`, pod: 'p', node: 'n', ready: true }])] };
+    prev = mergeClusters([v], { version: i, now, previous: prev, dirty: new Set([`a/s${i - 1}`, `a/s${i}`]) });
+    if (i === 1) first = new WeakRef(prev);
+    await new Promise((r) => setImmediate(r)); // a rebuild per timer tick, as in Federation
+  }
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.equal(first!.deref(), undefined, 'the first dirty-key snapshot was collected');
+  assert.equal(prev.services.get('a/s20')!.endpoints.length, 1);
+});
