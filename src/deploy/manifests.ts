@@ -5,6 +5,12 @@ export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: st
 
 export const SYSTEM_NAMESPACE = 'meshfed-system';
 export const DEFAULT_IMAGE = 'meshfed:dev';
+/**
+ * V8 settings of the control-plane container: a larger young generation. Replication and watch events make
+ * short-lived garbage that the default 16 MB semi-space promotes to the old generation before it dies
+ * (bench/federation-e2e, 5 × 1,000 services: peak RSS 528–539 MB by default, 439–460 MB with this).
+ */
+export const CONTROL_PLANE_NODE_OPTIONS = '--max-semi-space-size=64';
 
 const managed = { 'app.kubernetes.io/part-of': 'meshfed' };
 
@@ -73,6 +79,7 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
                 name: 'control-plane',
                 image,
                 args: ['control-plane', '--in-cluster', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                env: [{ name: 'NODE_OPTIONS', value: CONTROL_PLANE_NODE_OPTIONS }],
                 ports: [
                   { name: 'grpc-xds', containerPort: 15010 },
                   { name: 'https-xds-ca', containerPort: 15012 },
