@@ -85,7 +85,16 @@ export class Outbound {
     this.server.on('connect', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => void this.tunnel(req, sock, head));
   }
 
-  setEndpoints(t: EndpointTable): void { this.table = t; }
+  /**
+   * A new endpoint table from EDS. Outlier state of endpoints no longer in it is dropped (as Envoy forgets a removed
+   * host): a workload that went away and came back at the same address starts fresh, not still ejected.
+   */
+  setEndpoints(t: EndpointTable): void {
+    this.table = t;
+    const present = new Set<string>();
+    for (const eps of t.values()) for (const e of eps) if (e.healthy) present.add(endpointKey(e));
+    for (const k of this.outliers.keys()) if (!present.has(k)) this.outliers.delete(k);
+  }
   /** RDS routes by `<host>:<port>` and CDS cluster policies by SNI (src/proxy/sidecarXds.ts). */
   setPolicy(routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>): void { this.routes = routes; this.clusters = clusters; }
   setCredentials(c: OutboundOptions['tls']): void { this.up.setCredentials(c); }
