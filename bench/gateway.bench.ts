@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import tls from 'node:tls';
 import { MESHFED_BIN } from '../test/helpers/meshfed.ts';
@@ -15,7 +16,7 @@ import { gatewaySni } from '../src/mesh/names.ts';
 
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
 const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
-const CONN_N = Number(process.env.BENCH_CONN_N ?? 400);
+const CONN_N = Number(process.env.BENCH_CONN_N ?? 2000);
 const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 128);
 const creds = selfSigned('bench.test');
 // BENCH_GW_PROF=DIR: run the gateway with --cpu-prof, profile written to DIR when it exits
@@ -63,8 +64,15 @@ function cpuMs(pid: number | undefined): number | undefined {
   } catch { return undefined; }
 }
 
+interface Counts { rttN: number; connN: number }
+const FULL: Counts = { rttN: RTT_N, connN: CONN_N };
+// Every path gets the same unmeasured warm-up first (a JIT-compiled proxy pays its compilation on its first
+// connections — once per process, not per connection; HAProxy is compiled ahead of time).
+const WARM: Counts = { rttN: Number(process.env.BENCH_WARM_RTT_N ?? 1000), connN: Number(process.env.BENCH_WARM_CONN_N ?? 500) };
+
 /** Runs the three phases against `port`; `proxyPid` is the proxy process whose CPU time each phase used is reported. */
-async function measure(port: number, proxyPid?: number) {
+async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
+  const { rttN: RTT_N, connN: CONN_N } = n;
   const cpu0 = cpuMs(proxyPid);
   const c = await connect(port);
   const lat: number[] = [];
@@ -108,7 +116,8 @@ const ads = new TestAds();
 const xdsAddr = await ads.start();
 ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }]);
 ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: bport } } } }] }] }]);
-const gwNodeArgs = GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : [];
+// BENCH_GW_NODE_ARGS: extra node flags for the gateway process (e.g. V8 tracing or GC flags to try)
+const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports = await new Promise<{ listen: number; health: number }>((resolve, reject) => {
   let out = '';
@@ -129,20 +138,40 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 } catch { hap = undefined; }
 
-const result: Record<string, unknown> = { rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB };
+// the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any proxy on this runtime pays per
+// connection and per byte before doing anything of its own
+const relay = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const relayPort = await new Promise<number>((resolve, reject) => {
+  let out = '';
+  relay.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve((JSON.parse(l) as { listen: number }).listen); });
+  relay.once('exit', (c) => reject(new Error(`node relay exited ${c}`)));
+});
+
+const result: Record<string, unknown> = { rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM };
 log('warm-up…');
-await measure(bport);
+await measure(bport, undefined, WARM);
 log('direct…');
 const direct = await measure(bport);
 result.direct = direct;
+log('meshfed gateway: warm-up…');
+await measure(ports.listen, undefined, WARM);
 log('meshfed gateway…');
 const viaGw = await measure(ports.listen, gw.pid);
 result.meshfedGateway = { ...viaGw, addedP50ms: +(viaGw.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaGw.p99ms - direct.p99ms).toFixed(3) };
 if (hap && hap.exitCode === null) {
+  log('haproxy: warm-up…');
+  await measure(hport, undefined, WARM);
   log('haproxy…');
   const viaHap = await measure(hport, hap.pid);
   result.haproxy = { ...viaHap, addedP50ms: +(viaHap.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaHap.p99ms - direct.p99ms).toFixed(3) };
 } else result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
+
+log('node relay (floor): warm-up…');
+await measure(relayPort, undefined, WARM);
+log('node relay (floor)…');
+const viaRelay = await measure(relayPort, relay.pid);
+result.nodeRelayFloor = { ...viaRelay, addedP50ms: +(viaRelay.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaRelay.p99ms - direct.p99ms).toFixed(3) };
+relay.kill('SIGTERM');
 
 const gwExited = new Promise((r) => gw.once('exit', r));
 gw.kill('SIGTERM');
