@@ -29,7 +29,8 @@ if (process.env.BENCH_FED_CHILD !== '1') {
 const CLUSTERS = Number(process.env.BENCH_FED_CLUSTERS ?? 5);
 const SERVICES = Number(process.env.BENCH_FED_SERVICES ?? 1000);
 const EPS = 3;
-const CHANGES = Number(process.env.BENCH_FED_CHANGES ?? 100);
+// at most SERVICES: change i flips the readiness of service i (a later round would re-apply the same value)
+const CHANGES = Math.min(Number(process.env.BENCH_FED_CHANGES ?? 300), SERVICES);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -128,7 +129,8 @@ try {
     const [nFed, nBase] = [lat.length, base.length];
     const inFed = new Promise<void>((resolve) => {
       const off = fed!.onSnapshot((snap) => {
-        const ep = snap.services.get(`${ns}/${name}`)?.endpoints[0];
+        // the patched endpoint is the slice's first, pod `${name}-0` (the merge orders endpoints by address)
+        const ep = snap.services.get(`${ns}/${name}`)?.endpoints.find((e) => e.podName === `${name}-0`);
         if (ep && ep.ready === ready) { off(); lat.push(performance.now() - t0); resolve(); }
       });
     });
@@ -136,6 +138,7 @@ try {
     await discovery.patchNamespacedEndpointSlice({ name: `${name}-1`, namespace: ns, body: [{ op: 'replace', path: '/endpoints/0/conditions/ready', value: ready }] }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
     await Promise.race([Promise.all([inFed, inFloor]), sleep(5000)]);
     if (lat.length > nFed && base.length > nBase) over.push(lat[nFed]! - base[nBase]!);
+    if (lat.length === nFed) log(`change ${i} (${ns}/${name} ready=${ready}) not in a snapshot within 5 s${base.length > nBase ? ' (the bare informer saw it)' : ''}`);
   }
   await floor.stop();
   if (profile) {
