@@ -46,3 +46,34 @@ test('kubeWriter: GET (404 → undefined), server-side apply with the field mana
     server.close();
   }
 });
+
+test('kubeWriter keeps its TLS connections to an API server alive across writes (one handshake, not one per request)', async () => {
+  const { startApiServer } = await import('../../src/devcluster/server.ts');
+  const { adminKubeConfig } = await import('../../src/devcluster/clientConfig.ts');
+  const api = await startApiServer({ name: 'kw' });
+  // count TLS connections as the apiserver sees them: a proxy in front of it on loopback
+  const net = await import('node:net');
+  let connections = 0;
+  const proxy = net.createServer((c) => {
+    connections++;
+    const up = net.connect(api.port, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  try {
+    const kc = adminKubeConfig({ ...api, url: `https://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const w = kubeWriter(kc);
+    for (let i = 0; i < 20; i++) {
+      await w.apply(objectPath('Namespace', `ns${i}`), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `ns${i}` } }, 'meshfed');
+      assert.equal((await w.get(objectPath('Namespace', `ns${i}`)))?.metadata?.name, `ns${i}`);
+    }
+    assert.equal(connections, 1, `40 sequential requests used ${connections} connections`);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => w.get(objectPath('Namespace', `ns${i}`))));
+    assert.ok(connections <= 8, `8 parallel requests opened ${connections - 1} more connections`);
+  } finally {
+    proxy.close();
+    await api.close();
+  }
+});
