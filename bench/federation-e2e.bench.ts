@@ -16,13 +16,13 @@ import { newRegistry } from '../src/observe/metrics.ts';
 import { percentile } from '../src/devcluster/playground/failoverStats.ts';
 import { Session } from 'node:inspector/promises';
 import { spawnSync } from 'node:child_process';
-import { CONTROL_PLANE_NODE_OPTIONS } from '../src/deploy/manifests.ts';
+import { CONTROL_PLANE_NODE_FLAGS } from '../src/deploy/manifests.ts';
 
-// Measured with the V8 settings the control-plane container runs with (deploy manifest NODE_OPTIONS);
-// BENCH_FED_NODE_OPTIONS overrides them ('' = node's defaults). The bench re-runs itself once with them.
-const nodeOptions = process.env.BENCH_FED_NODE_OPTIONS ?? CONTROL_PLANE_NODE_OPTIONS;
+// Measured with the V8 settings the control-plane container runs with (the node flags of its deploy manifest);
+// BENCH_FED_NODE_FLAGS overrides them (space-separated; '' = node's defaults). The bench re-runs itself once with them.
+const nodeFlags = process.env.BENCH_FED_NODE_FLAGS !== undefined ? process.env.BENCH_FED_NODE_FLAGS.split(' ').filter(Boolean) : [...CONTROL_PLANE_NODE_FLAGS];
 if (process.env.BENCH_FED_CHILD !== '1') {
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_FED_CHILD: '1', NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${nodeOptions}`.trim() } });
+  const r = spawnSync(process.execPath, [...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, BENCH_FED_CHILD: '1' } });
   process.exit(r.status ?? 1);
 }
 
@@ -58,7 +58,7 @@ const phaseMemory = (): { peakRssMB: number; heapAfterGcMB?: number } => {
   phasePeak = 0;
   return out;
 };
-const result: Record<string, unknown> = { nodeOptions, clusters: CLUSTERS, services: CLUSTERS * SERVICES, endpoints: CLUSTERS * SERVICES * EPS };
+const result: Record<string, unknown> = { nodeFlags: process.execArgv.filter((a) => !a.startsWith('--import') && a !== 'tsx'), clusters: CLUSTERS, services: CLUSTERS * SERVICES, endpoints: CLUSTERS * SERVICES * EPS };
 const cp = kcFor('c0');
 let fed: Federation | undefined;
 try {
