@@ -33,6 +33,8 @@ export interface ControlPlaneConfig {
   caDir?: string;
   host: string;
   ports: { xds: number; secure: number; admin: number };
+  /** CSR verification + signing on this many worker threads (0: on the gRPC thread); see CaServerOptions */
+  caSigningWorkers?: number;
   /** names in the 15012 serving certificate (besides the host address) */
   dnsNames?: string[];
   scrapeTargets?: () => readonly ScrapeTarget[];
@@ -136,7 +138,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     stops.push(() => pilot.stop());
 
     const reviewer = new CachingReviewer(new KubeTokenReviewer((c) => federation.kubeConfigFor(c)));
-    const caServer = new CaServer({ signer: ca.signer, reviewer, trustDomain: cfg.trustDomain, registry, log });
+    const caServer = new CaServer({ signer: ca.signer, reviewer, trustDomain: cfg.trustDomain, registry, log, signingWorkers: cfg.caSigningWorkers ?? 0 });
+    stops.push(() => caServer.stop());
     const serving = servingCredentials({
       signer: ca.signer, roots: ca.roots, requestClientCert: true,
       dnsNames: cfg.dnsNames ?? ['localhost', 'meshfed.meshfed-system.svc', 'istiod.meshfed-system.svc'],
