@@ -1,5 +1,7 @@
 // East-west gateway overhead, side by side in one run: direct TLS to the endpoint, through `meshfed gateway`
-// (a real CLI process fed by a test ADS server), and through HAProxy (TCP mode, req.ssl_sni routing).
+// (a real CLI process fed by a test ADS server), through HAProxy (TCP mode, req.ssl_sni routing), and through a
+// bare Node.js relay that waits for the first bytes as SNI routing must (the runtime's floor for such a proxy).
+// Every path gets the same unmeasured warm-up first.
 // Prints progress on stderr and one JSON object on the last stdout line.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
@@ -138,8 +140,8 @@ try {
   await new Promise((r) => setTimeout(r, 500));
 } catch { hap = undefined; }
 
-// the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any proxy on this runtime pays per
-// connection and per byte before doing anything of its own
+// the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any SNI-routing proxy on this runtime pays
+// per connection and per byte before doing anything of its own
 const relay = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const relayPort = await new Promise<number>((resolve, reject) => {
   let out = '';
