@@ -21,6 +21,9 @@ import { bundleTargets } from './bundleTargets.ts';
 
 const BUNDLE_RESYNC_MS = 60_000;
 
+/** The control plane's Service name, in its 15012 serving certificate: what proxies verify when they reach it by IP. */
+export const CONTROL_PLANE_SERVICE_NAME = 'meshfed.meshfed-system.svc';
+
 export interface ControlPlaneConfig {
   kubeConfig: k8s.KubeConfig;
   /** the control plane's own cluster as a member (watched with kubeConfig) */
@@ -142,7 +145,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     stops.push(() => caServer.stop());
     const serving = servingCredentials({
       signer: ca.signer, roots: ca.roots, requestClientCert: true,
-      dnsNames: cfg.dnsNames ?? ['localhost', 'meshfed.meshfed-system.svc', 'istiod.meshfed-system.svc'],
+      dnsNames: cfg.dnsNames ?? ['localhost', CONTROL_PLANE_SERVICE_NAME, 'istiod.meshfed-system.svc'],
       ipAddresses: [...new Set([cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host, '127.0.0.1'])],
     });
     stops.push(() => serving.close());

@@ -20,13 +20,13 @@ export function credentialsFromChain(keyPem: string, chain: string[]): Credentia
   return { key: keyPem, cert: certChain, ca: root, notAfter: Date.parse(leaf.validTo) };
 }
 
-export interface IdentityOptions { caAddress: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
+export interface IdentityOptions { caAddress: string; /** TLS name verified on the CA's certificate (default: the host of caAddress) */ caServerName?: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
 
 export async function fetchCredentials(o: IdentityOptions): Promise<Credentials & { notBefore: number }> {
   const k = newWorkloadKey();
   const token = readFileSync(o.tokenFile, 'utf8').trim();
   const caCertPem = readFileSync(o.caCertFile, 'utf8');
-  const chain = await requestCertificate({ address: o.caAddress, caCertPem, token, cluster: o.cluster, csrPem: buildCsr(k.privateKey, o.spiffeId) });
+  const chain = await requestCertificate({ address: o.caAddress, ...(o.caServerName ? { serverName: o.caServerName } : {}), caCertPem, token, cluster: o.cluster, csrPem: buildCsr(k.privateKey, o.spiffeId) });
   const c = credentialsFromChain(k.privateKeyPem, chain);
   return { ...c, notBefore: Date.parse(new X509Certificate(chain[0]!).validFrom) };
 }

@@ -10,7 +10,7 @@ import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
 
 export interface SidecarConfig {
-  xds: string; ca: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
+  xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
   appPort: number; /** service port → app port, chosen by the caller's SNI */ appPorts?: ReadonlyMap<number, number>; /** where the app listens (default 127.0.0.1, as in a pod) */ appHost?: string; namespace: string; serviceAccount: string; service: string; trustDomain: string;
   /** the workload's labels (xDS node metadata LABELS) */ labels?: Readonly<Record<string, string>>;
   outbound: { host: string; port: number }; inbound: { host: string; port: number }; metrics: { host: string; port: number };
@@ -33,7 +33,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
   let configured = false;
   const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, sourceCluster: cfg.clusterId, sourceRegion: cfg.region, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
-  const identity = await keepCredentials({ caAddress: cfg.ca, caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
+  const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
     outbound.setCredentials(c);
     inbound.setCredentials(c);
   });

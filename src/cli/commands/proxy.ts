@@ -43,6 +43,7 @@ const sidecar: Command = {
     xds: { type: 'string', help: 'HOST:PORT  pilot xDS address (plaintext ADS)' },
     ca: { type: 'string', help: 'HOST:PORT  mesh CA (CreateCertificate over TLS)' },
     'ca-cert': { type: 'string', help: 'FILE  trust anchor for the CA\'s TLS certificate' },
+    'ca-server-name': { type: 'string', help: 'NAME  TLS name to verify on the CA\'s certificate, e.g. meshfed.meshfed-system.svc when --ca is an IP (default: the host of --ca)' },
     'token-file': { type: 'string', help: 'FILE  ServiceAccount JWT sent to the CA' },
     cluster: { type: 'string', help: 'ID  member cluster name' },
     network: { type: 'string', default: '', help: 'NET  network of this workload' },
@@ -59,7 +60,7 @@ const sidecar: Command = {
     labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
   run: async (args, io) => runSidecar({
-    xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
+    xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
     appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
     appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),

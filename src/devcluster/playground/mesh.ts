@@ -8,7 +8,7 @@ import type { Topology } from '../../mesh/topology.ts';
 import { adminKubeConfig } from '../clientConfig.ts';
 import type { SecureServer } from '../secure.ts';
 import { startPlayground, writeKubeconfig } from '../playground.ts';
-import { startControlPlane, type ControlPlane } from '../../controlplane/controlPlane.ts';
+import { CONTROL_PLANE_SERVICE_NAME, startControlPlane, type ControlPlane } from '../../controlplane/controlPlane.ts';
 import { registerCluster } from '../../federation/register.ts';
 import { startGateway, type RunningGateway } from '../../proxy/runGateway.ts';
 import type { ScrapeTarget } from '../../admin/sources.ts';
@@ -108,7 +108,7 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
 
     const caCertFile = join(stateDir, 'root-cert.pem');
     writeFileSync(caCertFile, cp.roots.join(''));
-    const mesh: MeshEndpoints = { xds: `${LOOPBACK}:${cp.ports.xds}`, ca: `${LOOPBACK}:${cp.ports.secure}`, caCertFile, trustDomain: t.trustDomain };
+    const mesh: MeshEndpoints = { xds: `${LOOPBACK}:${cp.ports.xds}`, ca: `${LOOPBACK}:${cp.ports.secure}`, caServerName: CONTROL_PLANE_SERVICE_NAME, caCertFile, trustDomain: t.trustDomain };
 
     const startGw = async (g: Topology['gateways'][number]): Promise<void> => {
       gateways.set(g.network, await startGateway({

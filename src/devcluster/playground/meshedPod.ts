@@ -8,6 +8,8 @@ import { DEMO_NAMESPACE, ECHO_PORT, podLabels, SIDECAR_INBOUND, SIDECAR_METRICS,
 export interface MeshEndpoints {
   xds: string;
   ca: string;
+  /** TLS name to verify on the CA's certificate when `ca` is an IP address */
+  caServerName?: string;
   /** PEM file with the mesh roots (to verify the CA's serving certificate) */
   caCertFile: string;
   trustDomain: string;
@@ -24,7 +26,7 @@ export async function startMeshedPod(pod: DemoPod, tokenFile: string, mesh: Mesh
   if (pod.app === 'echo') app = await startEcho({ cluster: pod.cluster, region: pod.region, zone: pod.zone, pod: pod.name }, { host: pod.ip, port: ECHO_PORT });
   try {
     const sidecar = await startSidecar({
-      xds: mesh.xds, ca: mesh.ca, caCertFile: mesh.caCertFile, tokenFile, clusterId: pod.cluster, network: pod.network, region: pod.region, zone: pod.zone,
+      xds: mesh.xds, ca: mesh.ca, ...(mesh.caServerName ? { caServerName: mesh.caServerName } : {}), caCertFile: mesh.caCertFile, tokenFile, clusterId: pod.cluster, network: pod.network, region: pod.region, zone: pod.zone,
       appPort: ECHO_PORT, appHost: pod.ip, namespace: DEMO_NAMESPACE, serviceAccount: pod.serviceAccount, service: `${pod.app}.${DEMO_NAMESPACE}.svc.cluster.local`,
       trustDomain: mesh.trustDomain, labels: podLabels(pod),
       outbound: { host: pod.ip, port: SIDECAR_OUTBOUND }, inbound: { host: pod.ip, port: SIDECAR_INBOUND }, metrics: { host: pod.ip, port: SIDECAR_METRICS },
