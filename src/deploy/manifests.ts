@@ -223,6 +223,8 @@ export function demoManifests(o: DemoOptions): K8sObject[] {
                   '--token-file', '/var/run/secrets/tokens/meshfed-token', '--cluster', o.cluster, '--app-port', '8080',
                   '--inbound', '0.0.0.0:15006', '--outbound', '127.0.0.1:15001',
                 ],
+                // the pod's address, to find its own endpoints in EDS (the app port of each service port)
+                env: [{ name: 'INSTANCE_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
                 ports: [{ name: 'mtls-inbound', containerPort: 15006 }, { name: 'http-metrics', containerPort: 15090 }],
                 volumeMounts: [
                   { name: 'meshfed-token', mountPath: '/var/run/secrets/tokens' },

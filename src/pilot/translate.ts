@@ -160,7 +160,9 @@ export function endpointResource(
         port,
         weight: 1,
         rank: rankOf(ep),
-        ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network }) } } } : {}),
+        // app_port: the workload's own port for this service port (the EndpointSlice port), which the endpoint's
+        // sidecar inbound forwards to when a caller's SNI names this service and port
+        ...(withMeta ? { metadata: { filter_metadata: { istio: struct({ tlsMode: ep.tlsMode }), meshfed: struct({ cluster: ep.cluster, network: ep.network, app_port: String(ep.ports[sp.name] ?? sp.port) }) } } } : {}),
       });
       continue;
     }

@@ -18,11 +18,18 @@ export function parseAppPorts(spec: string): AppPorts {
   return out;
 }
 
-/** The app port for a connection that arrived with this SNI (undefined SNI, unparsable or unmapped → fallback). */
-export function appPortForSni(sni: string | false | null | undefined, ports: AppPorts | undefined, fallback: number): number {
-  if (!sni || !ports) return fallback;
+/** `<host>:<service port>` → the app port pilot sends for this workload (EDS metadata, see inboundAppPorts). */
+export type XdsAppPorts = ReadonlyMap<string, number>;
+
+/**
+ * The app port for a connection that arrived with this SNI: the operator's --app-ports first, then what pilot says
+ * this workload listens on for that service and port (the EndpointSlice port), else the default --app-port.
+ */
+export function appPortForSni(sni: string | false | null | undefined, ports: AppPorts | undefined, fallback: number, fromXds?: XdsAppPorts): number {
+  if (!sni) return fallback;
   const p = parseGatewaySni(sni);
-  return (p && ports.get(p.port)) ?? fallback;
+  if (!p) return fallback;
+  return ports?.get(p.port) ?? fromXds?.get(`${p.host}:${p.port}`) ?? fallback;
 }
 
 /** "app=web,version=v2" → labels. Throws a clear error on a bad entry (Kubernetes label syntax, loosely). */

@@ -4,7 +4,7 @@ import { parseGatewaySni } from '../mesh/names.ts';
 import type { XdsClient } from './xdsClient.ts';
 import type { Endpoint } from './routing.ts';
 
-interface Cla {
+export interface Cla {
   cluster_name: string;
   endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string; string_value?: string }> }> }; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
 }

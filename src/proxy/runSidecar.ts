@@ -4,7 +4,7 @@ import { newRegistry } from '../observe/metrics.ts';
 import { spiffeId } from '../mesh/names.ts';
 import { keepCredentials } from './identity.ts';
 import { XdsClient } from './xdsClient.ts';
-import { wireSidecarXds } from './sidecarXds.ts';
+import { inboundAppPorts, wireSidecarXds } from './sidecarXds.ts';
 import { startInbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
@@ -13,6 +13,7 @@ export interface SidecarConfig {
   xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
   appPort: number; /** service port → app port, chosen by the caller's SNI */ appPorts?: ReadonlyMap<number, number>; /** where the app listens (default 127.0.0.1, as in a pod) */ appHost?: string; namespace: string; serviceAccount: string; service: string; trustDomain: string;
   /** the workload's labels (xDS node metadata LABELS) */ labels?: Readonly<Record<string, string>>;
+  /** the workload's address (its EDS endpoints); default: the inbound host unless it is a wildcard */ podIp?: string;
   outbound: { host: string; port: number }; inbound: { host: string; port: number }; metrics: { host: string; port: number };
 }
 
@@ -26,11 +27,14 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
+const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::' || host === '';
+
 /** Start a sidecar in this process (the playground runs many); `runSidecar` is the process wrapper. */
 export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> {
   const log = createLogger('sidecar');
   const registry = newRegistry();
   const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
+  const podIp = cfg.podIp ?? (isWildcard(cfg.inbound.host) ? undefined : cfg.inbound.host);
   let configured = false;
   const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, sourceCluster: cfg.clusterId, sourceRegion: cfg.region, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
   const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
@@ -40,8 +44,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   outbound.setCredentials(identity.first);
   const inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
   const outPort = await outbound.listen();
-  const xds = new XdsClient(cfg.xds, { id: `sidecar~${cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
-  wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters));
+  const xds = new XdsClient(cfg.xds, { id: `sidecar~${podIp ?? cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
+  wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
+    // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
+    (clas) => { if (podIp) inbound.setXdsAppPorts(inboundAppPorts(clas, podIp)); });
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
   const running = xds.start();
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');

@@ -13,7 +13,7 @@ import { withoutHopByHop } from './hopByHop.ts';
 import { ensureTraceHeaders } from './trace.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
-import { appPortForSni, type AppPorts } from './appPorts.ts';
+import { appPortForSni, type AppPorts, type XdsAppPorts } from './appPorts.ts';
 
 export interface InboundOptions {
   host: string;
@@ -33,12 +33,19 @@ export interface InboundOptions {
   log: Logger;
 }
 
-export interface Inbound { port: number; setCredentials(c: { key: string; cert: string; ca: string }): void; close(): Promise<void> }
+export interface Inbound {
+  port: number;
+  setCredentials(c: { key: string; cert: string; ca: string }): void;
+  /** the workload's ports per `<host>:<service port>`, from pilot (used where --app-ports says nothing) */
+  setXdsAppPorts(p: XdsAppPorts): void;
+  close(): Promise<void>;
+}
 
 export async function startInbound(o: InboundOptions): Promise<Inbound> {
   const m = requestMetrics(o.registry);
   const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
   const warn = rateLimitedWarn(o.log);
+  let xdsAppPorts: XdsAppPorts = new Map();
 
   // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
   // raw TCP, everything else is HTTP/1.1 handled by `web`.
@@ -54,7 +61,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     }
     const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
     if (!peer) { refused.inc({ reason: 'no_spiffe_id' }); sock.destroy(); return; }
-    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
+    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
     const app = net.connect(appPort, o.appHost ?? '127.0.0.1');
     tunnels.add(sock); tunnels.add(app);
     const end = (): void => { sock.destroy(); app.destroy(); tunnels.delete(sock); tunnels.delete(app); };
@@ -87,7 +94,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
       if (reqBytes > 0) m.requestBytes.inc(labels, reqBytes);
       if (resBytes > 0) m.responseBytes.inc(labels, resBytes);
     };
-    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort);
+    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
     const up = http.request({ host: o.appHost ?? '127.0.0.1', port: appPort, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, withoutHopByHop(ur.headers));
       ur.on('data', (c: Buffer) => { resBytes += c.length; });
@@ -110,6 +117,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   return {
     port: (server.address() as AddressInfo).port,
     setCredentials: (c) => server.setSecureContext({ ...c }),
+    setXdsAppPorts: (p) => { xdsAppPorts = p; },
     // like a stopped process: every connection goes (a caller's pooled keep-alive connection must not outlive us)
     close: () => new Promise((r) => { for (const c of conns) c.destroy(); for (const t of tunnels) t.destroy(); server.close(() => r()); }),
   };

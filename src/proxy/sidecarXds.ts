@@ -6,7 +6,8 @@ import { routeTable, type RouteTable } from './httpRoutes.ts';
 import { clusterPolicies, type ClusterPolicy } from './clusterPolicy.ts';
 import type { XdsClient } from './xdsClient.ts';
 import type { Endpoint } from './routing.ts';
-import { endpointsFromCla } from './gatewayXds.ts';
+import { endpointsFromCla, type Cla } from './gatewayXds.ts';
+import type { XdsAppPorts } from './appPorts.ts';
 
 interface MetaCla {
   cluster_name: string;
@@ -41,6 +42,27 @@ export function sidecarTable(clas: (MetaCla & Parameters<typeof endpointsFromCla
   return out;
 }
 
+/**
+ * What this workload listens on per service port, from EDS: the endpoints at the sidecar's own address carry the
+ * workload's port (metadata meshfed.app_port; pilot takes it from the EndpointSlice) → `<host>:<service port>` → port.
+ */
+export function inboundAppPorts(clas: readonly Cla[], ownAddress: string): XdsAppPorts {
+  const out = new Map<string, number>();
+  for (const cla of clas) {
+    const p = parseOutboundClusterName(cla.cluster_name);
+    if (!p || p.subset !== '') continue;
+    for (const l of cla.endpoints ?? []) {
+      for (const lb of l.lb_endpoints ?? []) {
+        if (lb.endpoint?.address?.socket_address?.address !== ownAddress) continue;
+        const f = lb.metadata?.filter_metadata?.meshfed?.fields?.app_port;
+        const port = Number(f?.stringValue ?? f?.string_value);
+        if (Number.isInteger(port) && port >= 1 && port <= 65535) out.set(`${p.host}:${p.port}`, port);
+      }
+    }
+  }
+  return out;
+}
+
 /** RDS names for a set of CDS clusters: `<host>:<port>` of every default (subset-less) cluster. */
 export function routeNames(clusters: readonly string[]): string[] {
   const out = new Set<string>();
@@ -56,7 +78,7 @@ export function routeNames(clusters: readonly string[]): string[] {
  * policies and routes go to `onPolicy`. A resource the sidecar cannot honor throws, so the client NACKs it and keeps
  * the last good configuration.
  */
-export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint[]>) => void, onPolicy: (routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>) => void = () => {}): void {
+export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint[]>) => void, onPolicy: (routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>) => void = () => {}, onEds: (clas: readonly Cla[]) => void = () => {}): void {
   let clusters: string[] = [];
   let policies: ReadonlyMap<string, ClusterPolicy> = new Map();
   let routes: RouteTable = new Map();
@@ -73,6 +95,7 @@ export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint
     xds.subscribe(TYPE_URL.endpoint, names, (r) => {
       clas = r as unknown as typeof clas;
       onTable(sidecarTable(clas, clusters));
+      onEds(clas);
     });
     const rn = routeNames(names);
     if (rn.join('\n') !== rdsNames) {

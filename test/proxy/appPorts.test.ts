@@ -27,3 +27,20 @@ test('--labels: KEY=VALUE pairs in Kubernetes label syntax; a bad entry is named
   assert.throws(() => parseLabels('app=web,oops'), /"oops" is not KEY=VALUE/);
   assert.throws(() => parseLabels('app=a b'), /"app=a b"/);
 });
+
+test('app ports from EDS: only the endpoints at the sidecar\'s own address count; --app-ports wins over them', async () => {
+  const { inboundAppPorts } = await import('../../src/proxy/sidecarXds.ts');
+  const meta = (port: string) => ({ filter_metadata: { meshfed: { fields: { app_port: { stringValue: port } } } } });
+  const lb = (address: string, port: string) => ({ endpoint: { address: { socket_address: { address, port_value: 15006 } } }, metadata: meta(port) });
+  const fromXds = inboundAppPorts([
+    { cluster_name: 'outbound|9090||b.demo.svc.cluster.local', endpoints: [{ lb_endpoints: [lb('10.0.0.7', '9000'), lb('10.0.0.8', '9100')] }] },
+    { cluster_name: 'outbound|80||b.demo.svc.cluster.local', endpoints: [{ lb_endpoints: [lb('10.0.0.7', '8080')] }] },
+    { cluster_name: 'outbound|80|v1|b.demo.svc.cluster.local', endpoints: [{ lb_endpoints: [lb('10.0.0.7', '1')] }] }, // subsets repeat
+    { cluster_name: 'outbound|81||b.demo.svc.cluster.local', endpoints: [{ lb_endpoints: [lb('10.0.0.7', 'nope')] }] },
+  ], '10.0.0.7');
+  assert.deepEqual([...fromXds].sort(), [['b.demo.svc.cluster.local:80', 8080], ['b.demo.svc.cluster.local:9090', 9000]]);
+  assert.equal(appPortForSni(gatewaySni('b.demo.svc.cluster.local', 9090), undefined, 1234, fromXds), 9000);
+  assert.equal(appPortForSni(gatewaySni('b.demo.svc.cluster.local', 9090, 'v1'), undefined, 1234, fromXds), 9000, 'a subset SNI names the same port');
+  assert.equal(appPortForSni(gatewaySni('other.demo.svc.cluster.local', 9090), undefined, 1234, fromXds), 1234);
+  assert.equal(appPortForSni(gatewaySni('b.demo.svc.cluster.local', 9090), parseAppPorts('9090:7000'), 1234, fromXds), 7000, 'the operator\'s mapping wins');
+});

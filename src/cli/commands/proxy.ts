@@ -52,6 +52,7 @@ const sidecar: Command = {
     'app-ports': { type: 'string', default: '', help: 'SVC:APP,…  per service port, the app port inbound forwards to (chosen by the caller\'s SNI); others go to --app-port' },
     outbound: { type: 'string', default: `127.0.0.1:${PORTS.sidecarOutbound}`, help: 'HOST:PORT  HTTP proxy for the app' },
     inbound: { type: 'string', default: `0.0.0.0:${PORTS.sidecarInbound}`, help: 'POD_IP:PORT  mTLS inbound' },
+    'pod-ip': { type: 'string', help: 'IP  the workload\'s address, to find its own endpoints in EDS (app ports per service port); default: $INSTANCE_IP or $POD_IP, else the --inbound host' },
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus and /healthz/ready' },
     namespace: { type: 'string', default: 'default', help: 'NS  namespace of the workload' },
     'service-account': { type: 'string', default: 'default', help: 'SA  ServiceAccount of the workload' },
@@ -60,7 +61,8 @@ const sidecar: Command = {
     labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
   run: async (args, io) => runSidecar({
-    xds: requireStr(args, 'xds'), ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
+    xds: requireStr(args, 'xds'), ...podIpOf(str(args, 'pod-ip')),
+    ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
     appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
     appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),
@@ -70,5 +72,11 @@ const sidecar: Command = {
     outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
   }, io.out),
 };
+
+/** --pod-ip, else the pod's address from the environment (Istio's INSTANCE_IP, or POD_IP) */
+function podIpOf(flag: string | undefined): { podIp?: string } {
+  const ip = flag ?? process.env.INSTANCE_IP ?? process.env.POD_IP;
+  return ip ? { podIp: ip } : {};
+}
 
 export const proxyCommands: Command[] = [gateway, sidecar];
