@@ -9,6 +9,14 @@ export interface Cla {
   endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string; string_value?: string }> }> }; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
 }
 
+type LbEndpoint = NonNullable<NonNullable<Cla['endpoints']>[number]['lb_endpoints']>[number];
+
+/** A string in an endpoint's metadata, `filter_metadata[filter][key]` (either spelling of google.protobuf.Value). */
+export function metadataString(lb: LbEndpoint | undefined, filter: string, key: string): string | undefined {
+  const f = lb?.metadata?.filter_metadata?.[filter]?.fields?.[key];
+  return f?.stringValue ?? f?.string_value;
+}
+
 /** ClusterLoadAssignment → endpoints. Throws (→ NACK) on an endpoint without an address. */
 export function endpointsFromCla(cla: Cla): Endpoint[] {
   const out: Endpoint[] = [];
@@ -17,8 +25,7 @@ export function endpointsFromCla(cla: Cla): Endpoint[] {
       const sa = lb.endpoint?.address?.socket_address;
       if (!sa?.address || !sa.port_value) throw new Error(`cluster ${cla.cluster_name}: endpoint without socket address`);
       const hs = lb.health_status ?? 'UNKNOWN';
-      const cf = lb.metadata?.filter_metadata?.meshfed?.fields?.cluster;
-      const cluster = cf?.stringValue ?? cf?.string_value;
+      const cluster = metadataString(lb, 'meshfed', 'cluster');
       out.push({ address: sa.address, port: sa.port_value, healthy: hs === 'UNKNOWN' || hs === 'HEALTHY', priority: locality.priority ?? 0, ...(locality.locality?.region ? { region: locality.locality.region } : {}), ...(cluster ? { cluster } : {}) });
     }
   }

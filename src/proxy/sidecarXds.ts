@@ -6,16 +6,11 @@ import { routeTable, type RouteTable } from './httpRoutes.ts';
 import { clusterPolicies, type ClusterPolicy } from './clusterPolicy.ts';
 import type { XdsClient } from './xdsClient.ts';
 import type { Endpoint } from './routing.ts';
-import { endpointsFromCla, type Cla } from './gatewayXds.ts';
+import { endpointsFromCla, metadataString, type Cla } from './gatewayXds.ts';
 import type { XdsAppPorts } from './appPorts.ts';
 
-interface MetaCla {
-  cluster_name: string;
-  endpoints?: { lb_endpoints?: { metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string; string_value?: string }> }> } }[] }[];
-}
-
 /** Endpoints of one CLA that speak mesh mTLS (tlsMode=istio); plaintext (tlsMode=disabled) ones are dropped. */
-export function meshEndpoints(cla: MetaCla & Parameters<typeof endpointsFromCla>[0]): Endpoint[] {
+export function meshEndpoints(cla: Cla): Endpoint[] {
   // locality key and weight per endpoint, in endpointsFromCla's order (for locality-weighted lb)
   const localities = (cla.endpoints ?? []).flatMap((l) => {
     const { locality: loc, load_balancing_weight: lw } = l as { locality?: { region?: string; zone?: string; sub_zone?: string }; load_balancing_weight?: { value?: number } };
@@ -25,13 +20,12 @@ export function meshEndpoints(cla: MetaCla & Parameters<typeof endpointsFromCla>
   const all = endpointsFromCla(cla).map((e, i) => ({ ...e, ...localities[i] }));
   const lbs = (cla.endpoints ?? []).flatMap((l) => l.lb_endpoints ?? []);
   return all.filter((_e, i) => {
-    const f = lbs[i]?.metadata?.filter_metadata?.istio?.fields?.tlsMode;
-    const mode = f?.stringValue ?? f?.string_value;
+    const mode = metadataString(lbs[i], 'istio', 'tlsMode');
     return mode === undefined || mode === '' || mode === 'istio';
   });
 }
 
-export function sidecarTable(clas: (MetaCla & Parameters<typeof endpointsFromCla>[0])[], clusters: readonly string[]): Map<string, Endpoint[]> {
+export function sidecarTable(clas: readonly Cla[], clusters: readonly string[]): Map<string, Endpoint[]> {
   const out = new Map<string, Endpoint[]>();
   for (const cla of clas) {
     if (!clusters.includes(cla.cluster_name)) continue;
@@ -54,8 +48,7 @@ export function inboundAppPorts(clas: readonly Cla[], ownAddress: string): XdsAp
     for (const l of cla.endpoints ?? []) {
       for (const lb of l.lb_endpoints ?? []) {
         if (lb.endpoint?.address?.socket_address?.address !== ownAddress) continue;
-        const f = lb.metadata?.filter_metadata?.meshfed?.fields?.app_port;
-        const port = Number(f?.stringValue ?? f?.string_value);
+        const port = Number(metadataString(lb, 'meshfed', 'app_port'));
         if (Number.isInteger(port) && port >= 1 && port <= 65535) out.set(`${p.host}:${p.port}`, port);
       }
     }
@@ -82,7 +75,7 @@ export function wireSidecarXds(xds: XdsClient, onTable: (t: Map<string, Endpoint
   let clusters: string[] = [];
   let policies: ReadonlyMap<string, ClusterPolicy> = new Map();
   let routes: RouteTable = new Map();
-  let clas: Parameters<typeof sidecarTable>[0] = [];
+  let clas: readonly Cla[] = [];
   let rdsNames = '';
   xds.subscribe(TYPE_URL.cluster, [], (resources) => {
     const names = resources.map((c) => String((c as { name?: unknown }).name ?? ''));
