@@ -54,6 +54,20 @@ function connect(port: number): Promise<tls.TLSSocket> {
   });
 }
 
+/** A path's figures with the latency it adds over direct. */
+function withAdded<T extends { p50ms: number; p99ms: number }>(via: T, direct: { p50ms: number; p99ms: number }) {
+  return { ...via, addedP50ms: +(via.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(via.p99ms - direct.p99ms).toFixed(3) };
+}
+
+/** The first JSON line a child process prints on stdout (its listening ports); rejects if it exits first. */
+function firstJsonLine<T>(child: ChildProcess, name: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve(JSON.parse(l) as T); });
+    child.once('exit', (c) => reject(new Error(`${name} exited ${c}`)));
+  });
+}
+
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 
 /** CPU time (user+system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or without a pid. */
@@ -121,11 +135,7 @@ ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints
 // BENCH_GW_NODE_ARGS: extra node flags for the gateway process (e.g. V8 tracing or GC flags to try)
 const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
-const ports = await new Promise<{ listen: number; health: number }>((resolve, reject) => {
-  let out = '';
-  gw.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve(JSON.parse(l)); });
-  gw.once('exit', (c) => reject(new Error(`meshfed gateway exited ${c}`)));
-});
+const ports = await firstJsonLine<{ listen: number; health: number }>(gw, 'meshfed gateway');
 for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
 await new Promise((r) => setTimeout(r, 200));
 
@@ -143,11 +153,7 @@ try {
 // the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any SNI-routing proxy on this runtime pays
 // per connection and per byte before doing anything of its own
 const relay = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
-const relayPort = await new Promise<number>((resolve, reject) => {
-  let out = '';
-  relay.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{')); if (l) resolve((JSON.parse(l) as { listen: number }).listen); });
-  relay.once('exit', (c) => reject(new Error(`node relay exited ${c}`)));
-});
+const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay')).listen;
 
 const result: Record<string, unknown> = { rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM };
 log('warm-up…');
@@ -159,20 +165,20 @@ log('meshfed gateway: warm-up…');
 await measure(ports.listen, undefined, WARM);
 log('meshfed gateway…');
 const viaGw = await measure(ports.listen, gw.pid);
-result.meshfedGateway = { ...viaGw, addedP50ms: +(viaGw.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaGw.p99ms - direct.p99ms).toFixed(3) };
+result.meshfedGateway = withAdded(viaGw, direct);
 if (hap && hap.exitCode === null) {
   log('haproxy: warm-up…');
   await measure(hport, undefined, WARM);
   log('haproxy…');
   const viaHap = await measure(hport, hap.pid);
-  result.haproxy = { ...viaHap, addedP50ms: +(viaHap.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaHap.p99ms - direct.p99ms).toFixed(3) };
+  result.haproxy = withAdded(viaHap, direct);
 } else result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
 
 log('node relay (floor): warm-up…');
 await measure(relayPort, undefined, WARM);
 log('node relay (floor)…');
 const viaRelay = await measure(relayPort, relay.pid);
-result.nodeRelayFloor = { ...viaRelay, addedP50ms: +(viaRelay.p50ms - direct.p50ms).toFixed(3), addedP99ms: +(viaRelay.p99ms - direct.p99ms).toFixed(3) };
+result.nodeRelayFloor = withAdded(viaRelay, direct);
 relay.kill('SIGTERM');
 
 const gwExited = new Promise((r) => gw.once('exit', r));
