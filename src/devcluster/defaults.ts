@@ -1,7 +1,7 @@
 // Default hooks so the server runs alone: one fixed admin bearer token, allow-all authorization,
 // a Name/Age table. devB's auth/rbac/token/table modules replace these.
 import type { IncomingMessage } from 'node:http';
-import type { ApiHooks, AuthnResult, KubeObject, ResourceInfo, Table } from './types.js';
+import type { ApiHooks, AuthnResult, KubeObject, ResourceInfo, Table } from './types.ts';
 
 export const ADMIN_USER = { username: 'kubernetes-admin', uid: 'admin', groups: ['system:masters', 'system:authenticated'] };
 

@@ -1,5 +1,5 @@
 // Kubernetes Status errors thrown by the store and server, rendered as `Status` objects.
-import type { KubeStatus, StatusCause } from './types.js';
+import type { KubeStatus, StatusCause } from './types.ts';
 
 export class ApiError extends Error {
   constructor(

@@ -1,10 +1,10 @@
 // Library entry of the Kubernetes API stand-in.
-export { startApiServer, kubeconfigFor, type ApiServer, type ApiServerOptions } from './server.js';
-export { Store } from './store.js';
-export { ApiError } from './errors.js';
-export { BUILTIN_RESOURCES, ResourceTable } from './resources.js';
-export type * from './types.js';
-import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
+export { startApiServer, kubeconfigFor, type ApiServer, type ApiServerOptions } from './server.ts';
+export { Store } from './store.ts';
+export { ApiError } from './errors.ts';
+export { BUILTIN_RESOURCES, ResourceTable } from './resources.ts';
+export type * from './types.ts';
+import { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
 
 /** Start many stand-ins in one process; if one fails, the ones already started are closed. */
 export async function startClusters(list: ApiServerOptions[]): Promise<ApiServer[]> {

@@ -1,6 +1,6 @@
 // The store's objects keyed `group/plural|namespace|name`, also grouped per resource so that listing one
 // resource does not scan every object of the cluster (a LIST or a controller resync is O(objects of that kind)).
-import type { KubeObject } from './types.js';
+import type { KubeObject } from './types.ts';
 
 export class ObjectIndex {
   private readonly all = new Map<string, KubeObject>();

@@ -3,7 +3,7 @@
 // Each kind gets a definition with x-kubernetes-group-version-kind and its real top-level fields: an unknown
 // top-level (or metadata) field is rejected by kubectl like against a real server; nested fields are free-form.
 import protobuf from 'protobufjs';
-import type { ResourceInfo } from './types.js';
+import type { ResourceInfo } from './types.ts';
 
 export const OPENAPI_PROTO_MIME = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 

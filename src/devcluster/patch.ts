@@ -1,7 +1,7 @@
 // Pure patch algorithms: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge patch
 // (for the built-in list keys kubectl relies on) and server-side apply field ownership.
-import { badRequest, ApiError } from './errors.js';
-import type { KubeObject, ManagedFieldsEntry } from './types.js';
+import { badRequest, ApiError } from './errors.ts';
+import type { KubeObject, ManagedFieldsEntry } from './types.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };

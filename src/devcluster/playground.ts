@@ -2,8 +2,8 @@
 // kube-system labelled with the network, and one kubeconfig with a context per cluster.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { kubeconfigFor } from './server.js';
-import { startSecureApiServer, type SecureServer } from './secure.js';
+import { kubeconfigFor } from './server.ts';
+import { startSecureApiServer, type SecureServer } from './secure.ts';
 import type { Topology, TopologyCluster } from '../mesh/topology.ts';
 
 export interface Playground { servers: SecureServer[]; close(): Promise<void> }

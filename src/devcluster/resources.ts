@@ -1,5 +1,5 @@
 // The resource table: every kind the stand-in serves, as kube-apiserver's discovery describes it.
-import type { ResourceInfo } from './types.js';
+import type { ResourceInfo } from './types.ts';
 
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -2,15 +2,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TokenSigner } from './auth/tokens.js';
-import { securityHooks } from './auth/hooks.js';
-import { endpointSliceController } from './controllers/endpointslices.js';
-import { serviceAccountController } from './controllers/serviceaccounts.js';
-import { startApiServer, type ApiServer, type ApiServerOptions } from './server.js';
-import type { Store } from './store.js';
-import { openapiProtobuf } from './openapi.js';
-import { builtinTable, printerColumns, toTable as renderTable } from './table.js';
-import type { Controller, KubeObject, ResourceInfo } from './types.js';
+import { TokenSigner } from './auth/tokens.ts';
+import { securityHooks } from './auth/hooks.ts';
+import { endpointSliceController } from './controllers/endpointslices.ts';
+import { serviceAccountController } from './controllers/serviceaccounts.ts';
+import { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
+import type { Store } from './store.ts';
+import { openapiProtobuf } from './openapi.ts';
+import { builtinTable, printerColumns, toTable as renderTable } from './table.ts';
+import type { Controller, KubeObject, ResourceInfo } from './types.ts';
 
 export interface SecureServer extends ApiServer { signer: TokenSigner }
 

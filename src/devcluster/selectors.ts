@@ -1,5 +1,5 @@
 // Label and field selector parsing and matching (kube-apiserver syntax).
-import { badRequest } from './errors.js';
+import { badRequest } from './errors.ts';
 
 export type Requirement =
   | { key: string; op: 'eq' | 'neq'; values: [string] }

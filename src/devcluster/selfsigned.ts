@@ -1,7 +1,7 @@
 // A self-signed serving CA + server certificate for 127.0.0.1/localhost (fallback until devB's pki.ts).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
-import type { TlsMaterial } from './types.js';
+import type { TlsMaterial } from './types.ts';
 
 function keyPair() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -3,14 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.js';
-import { ObjectIndex } from './objectIndex.js';
-import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.js';
-import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.js';
-import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.js';
-import { validateObject } from './validate.js';
-import { ClusterIpAllocator } from './ipalloc.js';
-import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.js';
+import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.ts';
+import { ObjectIndex } from './objectIndex.ts';
+import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.ts';
+import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.ts';
+import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.ts';
+import { validateObject } from './validate.ts';
+import { ClusterIpAllocator } from './ipalloc.ts';
+import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType | 'BOOKMARK' | 'ERROR'; object: KubeObject | Record<string, unknown> }

@@ -1,5 +1,5 @@
 // meta.k8s.io Table rendering with the columns kubectl shows for each kind (kube-apiserver's printers, abridged).
-import type { KubeObject, ResourceInfo, Table } from './types.js';
+import type { KubeObject, ResourceInfo, Table } from './types.ts';
 
 type Col = { name: string; type?: string; format?: string; priority?: number; description?: string; cell: (o: KubeObject, now: number) => unknown };
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- loosely typed object bodies, internal only

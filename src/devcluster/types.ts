@@ -91,7 +91,7 @@ export interface KubeStatus {
 
 export interface HookContext {
   cluster: string;
-  store: import('./store.js').Store;
+  store: import('./store.ts').Store;
   user: UserInfo;
 }
 
@@ -113,7 +113,7 @@ export interface Table {
 }
 
 export interface Controller {
-  start(store: import('./store.js').Store): void | Promise<void>;
+  start(store: import('./store.ts').Store): void | Promise<void>;
   stop(): void | Promise<void>;
 }
 

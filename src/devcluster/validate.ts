@@ -1,7 +1,7 @@
 // Pure validation of incoming objects: names, apiVersion/kind for the URL, service ports.
-import type { KubeObject, ResourceInfo, StatusCause } from './types.js';
-import { apiVersionOf } from './resources.js';
-import { badRequest, invalid } from './errors.js';
+import type { KubeObject, ResourceInfo, StatusCause } from './types.ts';
+import { apiVersionOf } from './resources.ts';
+import { badRequest, invalid } from './errors.ts';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

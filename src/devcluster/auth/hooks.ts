@@ -1,13 +1,13 @@
 // The security hooks of one stand-in cluster: bearer-token authn (admin + SA JWTs), RBAC authz,
 // TokenRequest, TokenReview and (Self)SubjectAccessReview.
 import type { IncomingMessage } from 'node:http';
-import { ApiError, badRequest } from '../errors.js';
-import type { Store } from '../store.js';
-import type { ApiHooks, AuthnResult, HookContext, KubeObject, RequestAttributes, UserInfo } from '../types.js';
-import { ADMIN_USER, bearerToken } from '../defaults.js';
-import { createLogger } from '../../log.js';
-import { authorizeRbac, type RbacObjects } from './rbac.js';
-import { saGroups, TokenSigner } from './tokens.js';
+import { ApiError, badRequest } from '../errors.ts';
+import type { Store } from '../store.ts';
+import type { ApiHooks, AuthnResult, HookContext, KubeObject, RequestAttributes, UserInfo } from '../types.ts';
+import { ADMIN_USER, bearerToken } from '../defaults.ts';
+import { createLogger } from '../../log.ts';
+import { authorizeRbac, type RbacObjects } from './rbac.ts';
+import { saGroups, TokenSigner } from './tokens.ts';
 
 const log = createLogger('devcluster-auth');
 

@@ -1,8 +1,8 @@
 // Impersonation (`kubectl --as USER --as-group G`): the Impersonate-User / Impersonate-Group headers replace the
 // authenticated user when it may `impersonate` them, as kube-apiserver does; otherwise 403.
 import type { IncomingMessage } from 'node:http';
-import { forbidden } from '../errors.js';
-import type { AuthzResult, RequestAttributes, UserInfo } from '../types.js';
+import { forbidden } from '../errors.ts';
+import type { AuthzResult, RequestAttributes, UserInfo } from '../types.ts';
 
 type Authorize = (user: UserInfo, attrs: RequestAttributes) => AuthzResult | Promise<AuthzResult>;
 

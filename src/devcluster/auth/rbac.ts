@@ -1,5 +1,5 @@
 // Pure RBAC evaluation: Role/ClusterRole rules and their bindings → allow or deny with a reason.
-import type { KubeObject, RequestAttributes, UserInfo } from '../types.js';
+import type { KubeObject, RequestAttributes, UserInfo } from '../types.ts';
 
 export interface PolicyRule {
   apiGroups?: string[];

@@ -1,10 +1,10 @@
 // The EndpointSlice controller: for each Service with a selector, EndpointSlices built from its ready/unready Pods.
 // `desiredSlices` is the pure decision; the controller diffs it against the store.
 import { createHash } from 'node:crypto';
-import { createLogger } from '../../log.js';
-import { matchesLabels } from './match.js';
-import type { Store } from '../store.js';
-import type { Controller, KubeObject } from '../types.js';
+import { createLogger } from '../../log.ts';
+import { matchesLabels } from './match.ts';
+import type { Store } from '../store.ts';
+import type { Controller, KubeObject } from '../types.ts';
 
 const log = createLogger('devcluster-endpointslice-controller');
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';

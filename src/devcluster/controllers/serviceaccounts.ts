@@ -1,7 +1,7 @@
 // Keeps a `default` ServiceAccount in every namespace, as kube-controller-manager's serviceaccounts controller.
-import { createLogger } from '../../log.js';
-import type { Store } from '../store.js';
-import type { Controller, KubeObject } from '../types.js';
+import { createLogger } from '../../log.ts';
+import type { Store } from '../store.ts';
+import type { Controller, KubeObject } from '../types.ts';
 
 const log = createLogger('devcluster-sa-controller');
 

@@ -1,7 +1,7 @@
 // Request body reading and decoding (JSON or YAML), with a size limit.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, badRequest } from '../errors.js';
+import { ApiError, badRequest } from '../errors.ts';
 
 const MAX_BODY = 3 * 1024 * 1024;
 

@@ -1,6 +1,6 @@
 // Discovery documents: /version, /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v>.
-import type { ResourceInfo } from '../types.js';
-import type { ResourceTable } from '../resources.js';
+import type { ResourceInfo } from '../types.ts';
+import type { ResourceTable } from '../resources.ts';
 
 const ADDR = [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }];
 
