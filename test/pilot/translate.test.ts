@@ -94,10 +94,13 @@ test('listener names: FQDN, name.ns and name.ns.svc are answered with the name a
   assert.equal(bad.warnings.length, 2);
 });
 
-test('node role comes from MESHFED_ROLE, else the Istio id prefix', () => {
+test('node role comes from MESHFED_ROLE, else GENERATOR=grpc (proxyless), else the Istio id prefix', () => {
   assert.equal(parseNode({ id: 'router~1.2.3.4~gw.ns~ns.svc.cluster.local' }).role, 'gateway');
   assert.equal(parseNode({ id: 'sidecar~1.2.3.4~p.ns~ns.svc.cluster.local' }).role, 'sidecar');
   assert.equal(parseNode({ id: 'x', metadata: { fields: { MESHFED_ROLE: { string_value: 'gateway' }, NETWORK: { string_value: 'n' } } } }).role, 'gateway');
+  // istioctl's gRPC bootstrap: a sidecar~ id with GENERATOR grpc is a proxyless client (istiod's rule); MESHFED_ROLE still wins
+  assert.equal(parseNode({ id: 'sidecar~10.1.0.5~client.demo~demo.svc.cluster.local', metadata: { fields: { GENERATOR: { stringValue: 'grpc' } } } }).role, 'proxyless');
+  assert.equal(parseNode({ id: 'sidecar~10.1.0.5~client.demo~demo.svc.cluster.local', metadata: { fields: { GENERATOR: { string_value: 'grpc' }, MESHFED_ROLE: { string_value: 'sidecar' } } } }).role, 'sidecar');
   const n = parseNode({ id: 'x', locality: { region: 'r', zone: 'z', sub_zone: 's' }, metadata: { fields: { NETWORK: { string_value: 'n' } } } });
   assert.deepEqual([n.role, n.network, n.locality.subZone], ['proxyless', 'n', 's']);
 });
