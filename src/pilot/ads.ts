@@ -94,9 +94,9 @@ export interface AdsServerOptions {
 }
 
 /** Types an empty subscription means "all of them" for (Envoy's wildcard); never for proxyless gRPC clients. */
-const WILDCARD_TYPES = new Set<string>([TYPE_URL.cluster, TYPE_URL.listener]);
+const WILDCARD_TYPES: readonly string[] = [TYPE_URL.cluster, TYPE_URL.listener];
 /** Types a push may carry only the changed resources of (SotW lets RDS/EDS responses be partial). */
-const PARTIAL_TYPES = new Set<string>([TYPE_URL.endpoint, TYPE_URL.route]);
+const PARTIAL_TYPES: readonly string[] = [TYPE_URL.endpoint, TYPE_URL.route];
 
 export class AdsServer {
   private readonly log = createLogger('pilot');
@@ -181,7 +181,7 @@ export class AdsServer {
     if (!st) {
       // the first request of a type on this stream is a subscription; a nonce in it names a response of another
       // stream (a reconnect, maybe to another replica) and acknowledges nothing here
-      const wildcard = names.length === 0 && WILDCARD_TYPES.has(type) && s.node.role !== 'proxyless';
+      const wildcard = names.length === 0 && WILDCARD_TYPES.includes(type) && s.node.role !== 'proxyless';
       st = { names: wildcard ? [] : names, wildcard, versionSent: '', versionAcked: '', lastNonce: '', sent: new Map() };
       s.types.set(type, st);
       const r = this.o.cache.resolve(s.node, type, st.names, st.wildcard);
@@ -240,7 +240,7 @@ export class AdsServer {
   private push(s: Stream, type: string, r: Resolved, force: boolean): boolean {
     const st = s.types.get(type)!;
     if (!force && r.version === st.versionSent) return false;
-    const partial = !force && PARTIAL_TYPES.has(type);
+    const partial = !force && PARTIAL_TYPES.includes(type);
     const out = partial ? r.resources.filter((x) => st.sent.get(x.name)?.hash !== x.hash) : r.resources;
     st.versionSent = r.version;
     st.lastNonce = `${this.noncePrefix}-${++this.nonce}`;
