@@ -7,7 +7,7 @@ import { AdsServer, type AdsCache, type AdsCall, type DiscoveryRequest, type Res
 import type { PilotMetrics } from '../../src/pilot/metrics.ts';
 import type { ProxyNode, RawNode } from '../../src/pilot/node.ts';
 import { EventBus } from '../../src/observe/events.ts';
-import { resourceRoot, TYPE_URL } from '../../src/xds/protos.ts';
+import { messageType, TYPE_URL } from '../../src/xds/protos.ts';
 
 interface Response { version_info: string; nonce: string; type_url: string; resources: { name: string; payload: string }[] }
 
@@ -35,7 +35,7 @@ class FakeCache implements AdsCache {
   }
 }
 
-const responseType = () => resourceRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse');
+const responseType = () => messageType('envoy.service.discovery.v3.DiscoveryResponse');
 
 /** The server side of one stream, as grpc-js would hand it over; records what pilot writes. */
 class FakeCall extends EventEmitter {
