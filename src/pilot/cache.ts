@@ -10,11 +10,11 @@ import { packAny, TYPE_URL, type AnyMessage } from '../xds/protos.ts';
 import type { AdsCache, Resolved, ResolvedResource } from './ads.ts';
 import type { ProxyNode } from './node.ts';
 import { NO_POLICY, type CompiledPolicy } from './policy.ts';
-import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
+import { allClusterNames, allListenerNames, serviceForName, translate, type Resource } from './translate.ts';
 
 export interface SnapshotCacheOptions {
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
-  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+  override?: (typeUrl: string, name: string, resource: Resource) => Resource;
 }
 
 interface Entry {

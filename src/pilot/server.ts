@@ -2,6 +2,7 @@
 // the snapshot cache (cache.ts: what each node class gets, versions, sweep), the ADS protocol server (ads.ts:
 // streams, nonces, ACK/NACK, wildcard, resume), the push scheduler (pushScheduler.ts: debounced batches) and the
 // metrics (metrics.ts). This file owns the listening socket and wires the parts together.
+import type { Resource } from './translate.ts';
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { createLogger } from '../log.ts';
@@ -26,7 +27,7 @@ export interface PilotOptions {
   debounceMs?: number;
   maxDelayMs?: number;
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
-  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+  override?: (typeUrl: string, name: string, resource: Resource) => Resource;
 }
 
 export class Pilot {
