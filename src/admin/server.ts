@@ -2,6 +2,7 @@
 // a WebSocket event stream at /events and the dashboard at /.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -10,7 +11,9 @@ import { Gauge, metric } from '../observe/metrics.ts';
 import type { MeshEvent } from '../observe/events.ts';
 import type { AdminSources } from './sources.ts';
 import { registryView, topologyView } from './views.ts';
-import { parsePrometheusText, requestsByRegion } from './promtext.ts';
+import { TrafficCollector, type CollectorOptions } from './collector.ts';
+import { SeriesStore } from './series.ts';
+import { buildGraph, type GraphModel } from './graphModel.ts';
 
 const log = createLogger('admin');
 const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
@@ -18,8 +21,18 @@ const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/app.js': 'app.js',
+  '/graph.js': 'graph.js',
   '/style.css': 'style.css',
 };
+/** The graph library, served from the installed packages (no CDN: the control plane may have no internet). */
+const require = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = {
+  '/vendor/cytoscape.min.js': 'cytoscape/dist/cytoscape.min.js',
+  '/vendor/layout-base.js': 'layout-base/layout-base.js',
+  '/vendor/cose-base.js': 'cose-base/cose-base.js',
+  '/vendor/cytoscape-fcose.js': 'cytoscape-fcose/cytoscape-fcose.js',
+};
+const vendorCache = new Map<string, Buffer>();
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 export interface AdminServerOptions {
@@ -27,6 +40,9 @@ export interface AdminServerOptions {
   host?: string;
   /** a WebSocket client whose unsent data exceeds this is closed (slow consumer) */
   maxClientBuffer?: number;
+  /** how often the graph is rebuilt and pushed to /feed clients (ms, default 1000) */
+  feedIntervalMs?: number;
+  collector?: CollectorOptions;
 }
 
 export interface AdminServer {
@@ -53,22 +69,32 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     res.end(body.endsWith('\n') ? body : body + '\n');
   };
 
+  // edge figures: the proxies are scraped in bounded rounds (src/admin/collector.ts), never once per HTTP request
+  const targets = (): readonly { name: string; url: string }[] => sources.scrapeTargets?.() ?? [];
+  const collector = new TrafficCollector(targets, opts.collector);
+  const series = new SeriesStore();
+
   async function traffic(): Promise<unknown> {
-    const targets = sources.scrapeTargets?.() ?? [];
-    if (targets.length === 0) return { available: false, reason: 'no proxy metrics endpoints configured', byRegion: {} };
-    const byRegion: Record<string, number> = {};
-    const errors: string[] = [];
-    await Promise.all(targets.map(async (t) => {
-      try {
-        const r = await fetch(t.url, { signal: AbortSignal.timeout(2000) });
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        for (const [k, v] of Object.entries(requestsByRegion(parsePrometheusText(await r.text())))) byRegion[k] = (byRegion[k] ?? 0) + v;
-      } catch (e) {
-        errors.push(`${t.name} (${t.url}): ${(e as Error).message}`);
-      }
-    }));
+    if (targets().length === 0) return { available: false, reason: 'no proxy metrics endpoints configured', byRegion: {} };
+    await collector.fresh(1000);
+    const byRegion = collector.byRegion();
     const available = Object.keys(byRegion).length > 0;
-    return { available, at: new Date().toISOString(), byRegion, errors, ...(available ? {} : { reason: 'no istio_requests_total with source_region/destination_region labels in proxy metrics' }) };
+    return { available, at: new Date(collector.stats.lastAt ?? Date.now()).toISOString(), byRegion, errors: collector.stats.errors, ...(available ? {} : { reason: 'no istio_requests_total with source_region/destination_region labels in proxy metrics' }) };
+  }
+
+  function graph(now = Date.now()): GraphModel & { metrics: unknown } {
+    const w = collector.window(now);
+    const model = buildGraph({
+      snapshot: sources.snapshot(), clusters: sources.clusters(), proxies: sources.proxies(),
+      flows: w.flows, windowSeconds: w.seconds, ejected: collector.ejected(), now,
+    });
+    const n = targets().length;
+    return {
+      ...model,
+      metrics: n === 0
+        ? { available: false, reason: 'no proxy metrics endpoints configured' }
+        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
+    };
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -100,6 +126,13 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
         return json(res, 200, topologyView(sources.snapshot(), sources.clusters()));
       case '/debug/traffic':
         return json(res, 200, await traffic());
+      case '/debug/graph':
+        return json(res, 200, graph());
+      case '/debug/series': {
+        const id = url.searchParams.get('id');
+        if (!id) return text(res, 400, 'missing ?id=<graph node or edge id>; see /debug/graph for ids');
+        return json(res, 200, { id, points: series.get(id, Date.now()) });
+      }
       case '/debug/config_dump': {
         const node = url.searchParams.get('node');
         if (!node) return text(res, 400, 'missing ?node=<proxy node id>; see /debug/syncz for connected nodes');
@@ -108,6 +141,14 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
         return json(res, 200, dump);
       }
     }
+    const vendor = VENDOR[url.pathname];
+    if (vendor) {
+      let body = vendorCache.get(vendor);
+      if (!body) vendorCache.set(vendor, (body = await readFile(require.resolve(vendor))));
+      res.writeHead(200, { 'content-type': TYPES.js!, 'cache-control': 'max-age=3600' });
+      res.end(body);
+      return;
+    }
     const file = STATIC[url.pathname];
     if (file) {
       const body = await readFile(DASHBOARD_DIR + file);
@@ -115,7 +156,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       res.end(body);
       return;
     }
-    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/config_dump?node=… /events`);
+    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/config_dump?node=… /debug/traffic /debug/graph /debug/series?id=… /events /feed`);
   }
 
   const server = http.createServer((req, res) => {
@@ -136,8 +177,47 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     }
     ws.send(JSON.stringify(ev));
   };
+  // /feed: the graph model (nodes, edges with rates) pushed every feedIntervalMs
+  const feedClients = new Set<WebSocket>();
+  const sendFeed = (ws: WebSocket, msg: string): void => {
+    if (ws.bufferedAmount > maxBuffer) { log.warn({ buffered: ws.bufferedAmount }, 'closing slow /feed client'); ws.terminate(); return; }
+    ws.send(msg);
+  };
+  let stopped = false;
+  let feedTimer: NodeJS.Timeout | undefined;
+  const feedTick = async (): Promise<void> => {
+    try {
+      // a small mesh's round ends within half a tick and its figures show at once; a large one's is not waited for
+      if (targets().length > 0) await Promise.race([collector.maybeRound(), new Promise((r) => setTimeout(r, (opts.feedIntervalMs ?? 1000) / 2).unref())]);
+      if (stopped) return;
+      const now = Date.now();
+      const g = graph(now);
+      series.prune(now);
+      for (const e of g.edges) series.add(e.id, now, e.rps, e.errorRps);
+      for (const n of g.nodes) if (n.kind === 'service') series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
+      if (feedClients.size > 0) {
+        const msg = JSON.stringify({ type: 'graph', graph: g });
+        for (const ws of feedClients) sendFeed(ws, msg);
+      }
+    } catch (e) {
+      log.warn({ err: e }, 'dashboard graph update failed');
+    } finally {
+      if (!stopped) { feedTimer = setTimeout(() => void feedTick(), opts.feedIntervalMs ?? 1000); feedTimer.unref(); }
+    }
+  };
+
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://admin').pathname !== '/events') {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    if (path === '/feed') {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        feedClients.add(ws);
+        sendFeed(ws, JSON.stringify({ type: 'graph', graph: graph() }));
+        ws.on('close', () => feedClients.delete(ws));
+        ws.on('error', () => ws.terminate());
+      });
+      return;
+    }
+    if (path !== '/events') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
@@ -155,6 +235,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     server.once('error', reject);
     server.listen(opts.port ?? 15014, opts.host ?? '127.0.0.1', () => resolve());
   });
+  void feedTick();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   log.info({ port }, 'admin server listening');
@@ -163,7 +244,10 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: async () => {
       unsubscribe();
+      stopped = true;
+      clearTimeout(feedTimer);
       for (const ws of clients) ws.terminate();
+      for (const ws of feedClients) ws.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
