@@ -35,6 +35,8 @@ export interface GraphNode {
 
 export interface GraphEdge extends Rates {
   id: string;
+  /** traffic: observed requests; serves: a service's workloads (structure, no figures) */
+  kind: 'traffic' | 'serves';
   source: string;
   target: string;
   health: Health;
@@ -129,12 +131,13 @@ export function buildGraph(i: GraphInput): GraphModel {
     const host = g.cluster ? clusterBy.get(g.cluster) : i.clusters.find((c) => c.network === g.network);
     const state: NodeState = !host ? 'idle' : host.state === 'connected' ? 'connected' : host.state;
     add({
-      id: gatewayId(g.network), kind: 'gateway', label: `east-west gateway ${g.network}`, parent: regionId(g.region), state,
+      id: gatewayId(g.network), kind: 'gateway', label: `gateway ${g.network}`, parent: regionId(g.region), state,
       region: g.region, network: g.network, ...(g.cluster ? { cluster: g.cluster } : {}),
       detail: `east-west gateway of ${g.network} at ${g.address}:${g.port}${g.cluster ? ` in ${g.cluster}` : ''}: ${state}`,
     });
   }
 
+  const serves: { source: string; target: string }[] = [];
   // services per cluster they have endpoints in (or exist in natively), and their workloads (endpoints by app label)
   for (const [key, s] of [...i.snapshot.services].sort(([a], [b]) => a.localeCompare(b))) {
     const inClusters = new Set([...s.clusters, ...s.endpoints.map((e) => e.cluster)]);
@@ -154,6 +157,7 @@ export function buildGraph(i: GraphInput): GraphModel {
       const byApp = new Map<string, number>();
       for (const e of eps) { const app = e.labels['app'] ?? e.serviceAccount ?? s.name; byApp.set(app, (byApp.get(app) ?? 0) + 1); }
       for (const [app, n] of byApp) {
+        serves.push({ source: serviceId(cn, key), target: workloadId(cn, app) });
         add({
           id: workloadId(cn, app), kind: 'workload', label: `${app} ×${n}`, parent: clusterId(cn), state: state === 'ejected' || state === 'unready' ? state : state === 'stale' ? 'stale' : 'connected',
           region: c.region, cluster: cn, network: c.network, detail: `workload ${app} in ${cn}: ${n} pods behind ${key}`,
@@ -220,8 +224,9 @@ export function buildGraph(i: GraphInput): GraphModel {
 
   const outEdges: GraphEdge[] = [...edges].sort(([a], [b]) => a.localeCompare(b)).map(([id, e]) => {
     const r = ratesOf(e, i.windowSeconds);
-    return { id, source: e.source, target: e.target, ...r, health: edgeHealth(r), ...(e.via ? { via: e.via } : {}), flows: e.flows };
+    return { id, kind: 'traffic' as const, source: e.source, target: e.target, ...r, health: edgeHealth(r), ...(e.via ? { via: e.via } : {}), flows: e.flows };
   });
+  for (const x of serves) outEdges.push({ id: `${x.source}=>${x.target}`, kind: 'serves', source: x.source, target: x.target, rps: 0, errorRps: 0, errorShare: 0, health: 'healthy', flows: 0 });
   for (const n of nodes.values()) if (n.rates) n.detail += `; in: ${fmt(n.rates)}`;
   return { at: new Date(i.now).toISOString(), version: i.snapshot.version, windowSeconds: i.windowSeconds, nodes: [...nodes.values()], edges: outEdges, failover };
 }

@@ -101,6 +101,9 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     const url = new URL(req.url ?? '/', 'http://admin');
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET is supported');
     switch (url.pathname) {
+      case '/favicon.ico':
+        res.writeHead(204).end();
+        return;
       case '/healthz':
         return text(res, 200, 'ok');
       case '/readyz': {

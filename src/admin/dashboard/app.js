@@ -149,10 +149,11 @@ function renderSide() {
 setInterval(() => { for (const id of new Set([hovered, ...(pinned ?? [])].filter(Boolean))) loadSeries(id); }, 1000);
 
 function renderText(m) {
-  const rows = m.edges.map((e) => `<tr data-edge="${esc(e.id)}" data-health="${esc(e.health)}"><td><button class="link" data-select="${esc(e.id)}">${esc(nameOf(e.source))} → ${esc(nameOf(e.target))}</button></td>
+  const traffic = m.edges.filter((e) => e.kind === 'traffic');
+  const rows = traffic.map((e) => `<tr data-edge="${esc(e.id)}" data-health="${esc(e.health)}"><td><button class="link" data-select="${esc(e.id)}">${esc(nameOf(e.source))} → ${esc(nameOf(e.target))}</button></td>
     <td>${e.via ? esc(nameOf(e.via)) : ''}</td><td class="num rps">${fmtRate(e.rps)}</td><td class="num">${(e.errorShare * 100).toFixed(1)}%</td><td class="num">${e.p99Ms !== undefined ? Math.round(e.p99Ms) + ' ms' : '–'}</td><td><span class="pill health-${esc(e.health)}">${esc(e.health)}</span></td></tr>`).join('');
   const nodes = m.nodes.filter((n) => n.kind !== 'region').map((n) => `<li data-node="${esc(n.id)}" data-kind="${esc(n.kind)}" data-state="${esc(n.state)}"><button class="link" data-select="${esc(n.id)}">${esc(n.kind)} ${esc(nameOf(n.id))}</button> <span class="pill state-${esc(n.state)}">${esc(n.state)}</span></li>`).join('');
-  $('edges-table').innerHTML = `${m.edges.length === 0 ? `<p class="muted">No traffic in the last ${m.windowSeconds.toFixed(0)} s${m.metrics?.available === false ? ` (request rates not available: ${esc(m.metrics.reason)})` : ''}.</p>`
+  $('edges-table').innerHTML = `${traffic.length === 0 ? `<p class="muted">No traffic in the last ${m.windowSeconds.toFixed(0)} s${m.metrics?.available === false ? ` (request rates not available: ${esc(m.metrics.reason)})` : ''}.</p>`
     : `<table><tr><th>from → to</th><th>through</th><th>req/s</th><th>5xx</th><th>p99</th><th>health</th></tr>${rows}</table>`}
     <h3 class="sub">Nodes</h3><ul class="nodes">${nodes}</ul>`;
 }
@@ -169,7 +170,7 @@ function onGraph(g) {
   graph.update(g);
   renderText(g);
   $('version').textContent = `snapshot v${g.version}`;
-  $('metrics-state').textContent = g.metrics?.available ? `${g.metrics.targets} proxies scraped every ${(g.metrics.periodMs / 1000).toFixed(0)} s${g.metrics.errors ? `, ${g.metrics.errors} not answering` : ''}` : `rates not available: ${g.metrics?.reason ?? ''}`;
+  $('metrics-state').textContent = g.metrics?.available ? `${g.metrics.targets} prox${g.metrics.targets === 1 ? 'y' : 'ies'} scraped every ${(g.metrics.periodMs / 1000).toFixed(0)} s${g.metrics.errors ? `, ${g.metrics.errors} not answering` : ''}` : `rates not available: ${g.metrics?.reason ?? ''}`;
   const fo = g.failover.map((f) => `${f.region} down${f.to ? ` → traffic fails over to ${f.to}` : ''}`).join('; ');
   $('failover-banner').hidden = fo === '';
   $('failover-banner').textContent = fo;

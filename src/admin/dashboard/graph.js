@@ -19,10 +19,10 @@ function nodeLabel(n) {
 }
 
 const STYLE = [
-  { selector: 'node', style: { label: 'data(display)', 'font-size': 11, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330', 'border-width': 2, 'border-color': 'data(stateColor)', 'background-color': '#fff', width: 34, height: 34 } },
-  { selector: 'node[kind="region"]', style: { shape: 'round-rectangle', 'background-color': '#eef2f8', 'background-opacity': 1, 'border-color': '#9aa5b8', 'border-width': 2, 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, 'font-size': 14, 'font-weight': 'bold', padding: 22 } },
+  { selector: 'node', style: { label: 'data(display)', 'font-size': 19, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330', 'border-width': 2, 'border-color': 'data(stateColor)', 'background-color': '#fff', width: 34, height: 34 } },
+  { selector: 'node[kind="region"]', style: { shape: 'round-rectangle', 'background-color': '#eef2f8', 'background-opacity': 1, 'border-color': '#9aa5b8', 'border-width': 2, 'text-valign': 'top', 'text-halign': 'center', 'text-margin-y': -4, 'font-size': 24, 'font-weight': 'bold', padding: 22 } },
   { selector: 'node[kind="region"][state="failover"]', style: { 'background-color': '#fff0f0', 'border-color': '#c62828', 'border-style': 'dashed', 'border-width': 3, color: '#c62828' } },
-  { selector: 'node[kind="cluster"]', style: { shape: 'round-rectangle', 'background-color': '#fbfcfe', 'text-valign': 'top', 'text-margin-y': -3, 'font-size': 12, padding: 14, 'border-width': 2 } },
+  { selector: 'node[kind="cluster"]', style: { shape: 'round-rectangle', 'background-color': '#fbfcfe', 'text-valign': 'top', 'text-margin-y': -3, 'font-size': 20, padding: 12, 'border-width': 2 } },
   { selector: 'node[kind="cluster"][state="unreachable"], node[kind="cluster"][state="error"]', style: { 'background-color': '#fdecec', 'border-style': 'dashed', color: '#c62828' } },
   { selector: 'node[kind="gateway"]', style: { shape: 'diamond', width: 46, height: 46, 'background-color': '#264b8c', 'border-width': 4, color: '#264b8c', 'font-weight': 'bold' } },
   { selector: 'node[kind="gateway"][state!="connected"]', style: { 'background-color': '#f3b4b4' } },
@@ -32,14 +32,14 @@ const STYLE = [
   { selector: 'node[kind="service"][state="stale"], node[kind="workload"][state="stale"]', style: { 'background-color': '#eceef2' } },
   { selector: 'node[state="ejected"]', style: { 'border-width': 4, 'background-color': '#ffe3d3' } },
   { selector: 'node[state="unready"]', style: { 'background-color': '#fff1d6' } },
-  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'curve-style': 'bezier', label: 'data(display)', 'font-size': 10, 'text-rotation': 'autorotate', 'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': 2, color: '#1d2330' } },
-  { selector: 'edge[via]', style: { 'line-style': 'solid' } },
+  { selector: 'edge', style: { width: 'data(width)', 'line-color': 'data(color)', 'target-arrow-color': 'data(color)', 'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'curve-style': 'bezier', label: 'data(display)', 'font-size': 17, 'text-rotation': 'autorotate', 'text-background-color': '#fff', 'text-background-opacity': 0.85, 'text-background-padding': 2, color: '#1d2330' } },
+  { selector: 'edge[kind="serves"]', style: { width: 1.5, 'line-color': '#b8c0cc', 'line-style': 'dotted', 'target-arrow-shape': 'none', label: '' } },
   { selector: ':selected, .focused', style: { 'overlay-color': '#3b82f6', 'overlay-opacity': 0.18, 'overlay-padding': 6 } },
 ];
 
 function elementsOf(model) {
   const nodes = model.nodes.map((n) => ({ group: 'nodes', data: { ...n, rates: undefined, rps: n.rates?.rps ?? 0, display: nodeLabel(n), stateColor: STATE_COLOR[n.state] ?? '#8a8f98' } }));
-  const edges = model.edges.map((e) => ({ group: 'edges', data: { ...e, display: edgeLabel(e), width: edgeWidth(e.rps), color: HEALTH_COLOR[e.health] } }));
+  const edges = model.edges.map((e) => ({ group: 'edges', data: { ...e, display: e.kind === 'traffic' ? edgeLabel(e) : '', width: edgeWidth(e.rps), color: HEALTH_COLOR[e.health] } }));
   return [...nodes, ...edges];
 }
 
@@ -56,16 +56,24 @@ function placement(model) {
     for (const g of gws) for (const n of inner) rel.push(right ? { left: n.id, right: g.id, gap: 60 } : { left: g.id, right: n.id, gap: 60 });
     if (i > 0) for (const a of leaves(regions[i - 1])) for (const b of leaves(r)) rel.push({ left: a.id, right: b.id, gap: 90 });
   });
-  return { relativePlacementConstraint: rel };
+  // inside a cluster, left to right: caller → service → its workloads
+  const cluster = new Map(model.nodes.map((n) => [n.id, n.cluster]));
+  for (const e of model.edges) {
+    const a = model.nodes.find((n) => n.id === e.source);
+    if (a?.kind !== 'gateway' && cluster.get(e.source) !== undefined && cluster.get(e.source) === cluster.get(e.target)) rel.push({ left: e.source, right: e.target, gap: 50 });
+  }
+  // gateways on one line: cross-region edges run level between the regions
+  const gws = model.nodes.filter((n) => n.kind === 'gateway').map((n) => n.id);
+  return { relativePlacementConstraint: rel, ...(gws.length > 1 ? { alignmentConstraint: { horizontal: [gws] } } : {}) };
 }
 
 export function createGraph(container, { onHover, onSelect }) {
-  const cy = cytoscape({ container, style: STYLE, elements: [], wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false, autoungrabify: false });
+  const cy = cytoscape({ container, style: STYLE, elements: [], minZoom: 0.2, maxZoom: 3, boxSelectionEnabled: false, autoungrabify: false });
   let nodeKey = '';
   let focusIndex = -1;
 
   function layout(model) {
-    const base = { name: 'fcose', quality: 'proof', animate: false, randomize: true, nodeDimensionsIncludeLabels: true, packComponents: false, nodeRepulsion: 9000, idealEdgeLength: 90, nestingFactor: 0.2, gravity: 0.25, gravityCompound: 1.2, gravityRangeCompound: 1.8, tile: true, fit: true, padding: 24 };
+    const base = { name: 'fcose', quality: 'proof', animate: false, randomize: true, nodeDimensionsIncludeLabels: true, packComponents: false, nodeRepulsion: 4500, idealEdgeLength: 45, nestingFactor: 0.1, gravity: 0.4, gravityCompound: 1.5, gravityRangeCompound: 1.5, tile: true, fit: true, padding: 24 };
     try {
       cy.layout({ ...base, ...placement(model) }).run();
     } catch (e) {
