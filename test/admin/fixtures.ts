@@ -90,27 +90,29 @@ export function fakeProxyText(flows: readonly FakeFlow[], seconds: number): stri
   return out.join('\n') + '\n';
 }
 
-/** Starts an HTTP server answering fakeProxyText for the flows it is given now (they can be changed while it runs). */
-export async function startFakeProxy(flows: FakeFlow[]): Promise<{ url: string; flows: FakeFlow[]; close(): Promise<void> }> {
+/** Starts an HTTP server answering fakeProxyText for its flows; `flows` can be replaced while it runs. */
+export async function startFakeProxy(initial: FakeFlow[]): Promise<{ url: string; flows: FakeFlow[]; close(): Promise<void> }> {
   const { createServer } = await import('node:http');
   const started = Date.now();
-  const state = { flows };
-  // counters must only grow: each flow accumulates from the moment it is first seen
+  let flows = initial;
+  // each flow's counter grows at its rate from when it is first listed, and stays (counters never go down)
   const acc = new Map<FakeFlow, { total: number; last: number }>();
   const server = createServer((_req, res) => {
     const now = Date.now();
-    const lines: FakeFlow[] = [];
-    for (const f of state.flows) {
-      const a = acc.get(f) ?? { total: 0, last: started };
-      a.total += f.rps * (now - a.last) / 1000;
+    for (const f of flows) {
+      const a = acc.get(f) ?? { total: 0, last: acc.size === 0 && f === initial[0] ? started : now };
+      a.total += (f.rps * (now - a.last)) / 1000;
       a.last = now;
       acc.set(f, a);
-      lines.push(f);
     }
-    const body = state.flows.map((f) => fakeProxyText([{ ...f, rps: acc.get(f)!.total }], 1)).join('');
-    res.end(body + [...acc.keys()].filter((f) => !state.flows.includes(f)).map((f) => fakeProxyText([{ ...f, rps: acc.get(f)!.total }], 1)).join(''));
+    res.end([...acc].map(([f, a]) => fakeProxyText([{ ...f, rps: a.total }], 1)).join(''));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}/stats/prometheus`, get flows() { return state.flows; }, set flows(v: FakeFlow[]) { state.flows = v; }, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) } as { url: string; flows: FakeFlow[]; close(): Promise<void> };
+  return {
+    url: `http://127.0.0.1:${port}/stats/prometheus`,
+    get flows() { return flows; },
+    set flows(v: FakeFlow[]) { flows = v; },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
 }
