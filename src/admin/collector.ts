@@ -1,12 +1,13 @@
 // Scrapes the proxies' Prometheus endpoints (sources.scrapeTargets) in rounds and keeps what the dashboard needs:
 // per proxy its last totals (to take differences), the last rounds' differences (rates over a window), gateway
 // ejections, and region totals for /debug/traffic. The cost is bounded for large meshes: a round starts at most
-// every max(intervalMs, targets / maxScrapesPerSecond) — 1 s up to 200 proxies, 5 s for 1,000 — with at most
-// `concurrency` scrapes in flight, a per-scrape timeout and body cap, and only the wanted metric lines parsed.
+// every max(intervalMs, targets / maxScrapesPerSecond, last round's CPU / cpuBudget): 1 s for a small mesh; a
+// larger one is scraped less often so that scraping takes at most cpuBudget (5%) of one core on average. At most
+// `concurrency` scrapes are in flight, each with a timeout and a body cap, and only the wanted lines are parsed.
 import { createLogger } from '../log.ts';
-import { parsePrometheusText, requestsByRegion } from './promtext.ts';
+import { requestsByRegion } from './promtext.ts';
 import type { ScrapeTarget } from './sources.ts';
-import { addFlows, proxyTotals, totalsDelta, wantedLines, windowFlows, type FlowCounts, type ProxyTotals, type Tick } from './traffic.ts';
+import { addFlows, parseWanted, proxyTotals, totalsDelta, windowFlows, type FlowCounts, type ProxyTotals, type Tick } from './traffic.ts';
 
 const log = createLogger('admin');
 
@@ -21,6 +22,8 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** a gateway's ejection shows on its service this long (Envoy's base ejection time is 30 s) */
   ejectionShowMs?: number;
+  /** share of one core that scraping may use on average (rounds are spaced out to stay under it) */
+  cpuBudget?: number;
 }
 
 export interface CollectorStats {
@@ -28,6 +31,8 @@ export interface CollectorStats {
   rounds: number;
   /** duration of the last round, ms */
   lastRoundMs: number;
+  /** CPU this process spent during the last round, ms */
+  lastRoundCpuMs: number;
   /** time between rounds now, ms */
   periodMs: number;
   errors: readonly string[];
@@ -64,18 +69,20 @@ export class TrafficCollector {
   private readonly ejectedAt = new Map<string, { host: string; network?: string; at: number }>();
   private inFlight: Promise<void> | undefined;
   private lastRoundStart = 0;
-  stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, periodMs: 0, errors: [] };
+  stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, lastRoundCpuMs: 0, periodMs: 0, errors: [] };
 
   constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
     this.o = {
       intervalMs: opts.intervalMs ?? 1000, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
-      concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000,
+      concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.05,
     };
   }
 
   get windowMs(): number { return this.o.windowMs; }
 
-  periodMs(n = this.targets().length): number { return Math.max(this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000)); }
+  periodMs(n = this.targets().length): number {
+    return Math.max(this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
+  }
 
   /** Starts a round when the last one began at least a period ago; concurrent callers share one round. */
   maybeRound(now = Date.now()): Promise<void> {
@@ -99,6 +106,7 @@ export class TrafficCollector {
 
   private async doRound(): Promise<void> {
     const start = Date.now();
+    const cpu0 = process.cpuUsage();
     const prevStart = this.lastRoundStart;
     this.lastRoundStart = start;
     const targets = [...this.targets()];
@@ -114,7 +122,7 @@ export class TrafficCollector {
         try {
           const r = await fetch(t.url, { signal: AbortSignal.timeout(this.o.timeoutMs) });
           if (!r.ok) throw new Error(`HTTP ${r.status}`);
-          const samples = parsePrometheusText(wantedLines(await boundedText(r, this.o.maxBodyBytes)));
+          const samples = parseWanted(await boundedText(r, this.o.maxBodyBytes));
           const totals = proxyTotals(samples);
           const d = totalsDelta(this.last.get(t.url), totals);
           this.last.set(t.url, totals);
@@ -139,7 +147,9 @@ export class TrafficCollector {
     this.ticks.push({ at: end, seconds, flows, ejections });
     this.ticks = this.ticks.filter((t) => t.at >= end - this.o.windowMs - this.periodMs(targets.length));
     for (const [k, v] of this.ejectedAt) if (v.at < end - this.o.ejectionShowMs) this.ejectedAt.delete(k);
-    this.stats = { targets: targets.length, rounds: this.stats.rounds + 1, lastRoundMs: end - start, periodMs: this.periodMs(targets.length), errors, lastAt: end };
+    const cpu = process.cpuUsage(cpu0);
+    this.stats = { ...this.stats, lastRoundCpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    this.stats = { ...this.stats, targets: targets.length, rounds: this.stats.rounds + 1, lastRoundMs: end - start, periodMs: this.periodMs(targets.length), errors, lastAt: end };
     if (errors.length > 0 && errors.length === targets.length) log.debug({ errors: errors.length }, 'no proxy metrics endpoint answered');
   }
 

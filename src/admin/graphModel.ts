@@ -175,11 +175,12 @@ export function buildGraph(i: GraphInput): GraphModel {
     const pod = podOfNode(p.nodeId);
     if (!c || !pod) continue;
     connected.add(`${p.cluster}/${pod.pod}`);
+    connected.add(`${p.cluster}/${workloadName(pod.pod)}`);
     if (endpointIps.has(`${p.cluster}/${p.nodeId.split('~')[1]}`)) continue;
     const name = workloadName(pod.pod);
     add({ id: workloadId(c.name, name), kind: 'workload', label: name, parent: clusterId(c.name), state: 'connected', region: c.region, cluster: c.name, network: c.network, detail: `workload ${name} in ${c.name}: sidecar connected to xDS` });
   }
-  const isConnected = (cluster: string, workload: string): boolean => [...connected].some((k) => k === `${cluster}/${workload}` || k.startsWith(`${cluster}/${workload}-`));
+  const isConnected = (cluster: string, workload: string): boolean => connected.has(`${cluster}/${workload}`);
 
   // traffic: aggregate flows into edge segments
   const edges = new Map<string, { source: string; target: string; via?: string; requests: number; errors: number; buckets: number[]; flows: number }>();

@@ -15,7 +15,7 @@ export class SeriesStore {
   add(id: string, at: number, rps: number, errorRps: number): void {
     let r = this.rings.get(id);
     if (!r) {
-      if (this.rings.size >= this.maxSeries) this.evictOldest();
+      if (this.rings.size >= this.maxSeries) this.evictOldest(Math.max(1, Math.floor(this.maxSeries / 10)));
       r = { at: new Float64Array(this.points), rps: new Float32Array(this.points), err: new Float32Array(this.points), start: 0, size: 0, touched: at };
       this.rings.set(id, r);
     }
@@ -43,10 +43,9 @@ export class SeriesStore {
     for (const [id, r] of this.rings) if (r.touched < now - this.keepMs) this.rings.delete(id);
   }
 
-  private evictOldest(): void {
-    let oldest: string | undefined;
-    let t = Infinity;
-    for (const [id, r] of this.rings) if (r.touched < t) { t = r.touched; oldest = id; }
-    if (oldest !== undefined) this.rings.delete(oldest);
+  /** Drops the `n` series updated longest ago (a tenth at a time, so a full store does not scan on every add). */
+  private evictOldest(n: number): void {
+    const byAge = [...this.rings].sort(([, a], [, b]) => a.touched - b.touched).slice(0, n);
+    for (const [id] of byAge) this.rings.delete(id);
   }
 }

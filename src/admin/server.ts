@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -32,7 +33,8 @@ const VENDOR: Record<string, string> = {
   '/vendor/cose-base.js': 'cose-base/cose-base.js',
   '/vendor/cytoscape-fcose.js': 'cytoscape-fcose/cytoscape-fcose.js',
 };
-const vendorCache = new Map<string, Buffer>();
+/** read and gzipped once (cytoscape.min.js: 443 KB, 140 KB gzipped) */
+const vendorCache = new Map<string, { raw: Buffer; gz: Buffer }>();
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 export interface AdminServerOptions {
@@ -76,7 +78,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
 
   async function traffic(): Promise<unknown> {
     if (targets().length === 0) return { available: false, reason: 'no proxy metrics endpoints configured', byRegion: {} };
-    await collector.fresh(1000);
+    await collector.fresh(collector.periodMs() + 1000); // the feed loop keeps it fresh: a request does not add rounds
     const byRegion = collector.byRegion();
     const available = Object.keys(byRegion).length > 0;
     return { available, at: new Date(collector.stats.lastAt ?? Date.now()).toISOString(), byRegion, errors: collector.stats.errors, ...(available ? {} : { reason: 'no istio_requests_total with source_region/destination_region labels in proxy metrics' }) };
@@ -93,7 +95,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       ...model,
       metrics: n === 0
         ? { available: false, reason: 'no proxy metrics endpoints configured' }
-        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
+        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, lastRoundCpuMs: collector.stats.lastRoundCpuMs, rounds: collector.stats.rounds, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
     };
   }
 
@@ -147,9 +149,10 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     const vendor = VENDOR[url.pathname];
     if (vendor) {
       let body = vendorCache.get(vendor);
-      if (!body) vendorCache.set(vendor, (body = await readFile(require.resolve(vendor))));
-      res.writeHead(200, { 'content-type': TYPES.js!, 'cache-control': 'max-age=3600' });
-      res.end(body);
+      if (!body) { const raw = await readFile(require.resolve(vendor)); vendorCache.set(vendor, (body = { raw, gz: gzipSync(raw) })); }
+      const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      res.writeHead(200, { 'content-type': TYPES.js!, 'cache-control': 'max-age=3600', vary: 'accept-encoding', ...(gz ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gz ? body.gz : body.raw);
       return;
     }
     const file = STATIC[url.pathname];
@@ -188,16 +191,25 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
   };
   let stopped = false;
   let feedTimer: NodeJS.Timeout | undefined;
+  const every = opts.feedIntervalMs ?? 1000;
+  let lastRound = 0;
   const feedTick = async (): Promise<void> => {
+    const started = Date.now();
     try {
       // a small mesh's round ends within half a tick and its figures show at once; a large one's is not waited for
-      if (targets().length > 0) await Promise.race([collector.maybeRound(), new Promise((r) => setTimeout(r, (opts.feedIntervalMs ?? 1000) / 2).unref())]);
+      if (targets().length > 0) await Promise.race([collector.maybeRound(), new Promise((r) => setTimeout(r, every / 2).unref())]);
       if (stopped) return;
+      // figures change with a round, states at any time: with nobody watching, the graph is built once per round
+      const newRound = collector.stats.rounds !== lastRound;
+      if (!newRound && feedClients.size === 0) return;
       const now = Date.now();
       const g = graph(now);
-      series.prune(now);
-      for (const e of g.edges) series.add(e.id, now, e.rps, e.errorRps);
-      for (const n of g.nodes) if (n.kind === 'service') series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
+      if (newRound) {
+        lastRound = collector.stats.rounds;
+        series.prune(now);
+        for (const e of g.edges) if (e.kind === 'traffic') series.add(e.id, now, e.rps, e.errorRps);
+        for (const n of g.nodes) if (n.kind === 'service') series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
+      }
       if (feedClients.size > 0) {
         const msg = JSON.stringify({ type: 'graph', graph: g });
         for (const ws of feedClients) sendFeed(ws, msg);
@@ -205,7 +217,8 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     } catch (e) {
       log.warn({ err: e }, 'dashboard graph update failed');
     } finally {
-      if (!stopped) { feedTimer = setTimeout(() => void feedTick(), opts.feedIntervalMs ?? 1000); feedTimer.unref(); }
+      // a steady beat: the next tick one interval after this one started
+      if (!stopped) { feedTimer = setTimeout(() => void feedTick(), Math.max(50, every - (Date.now() - started))); feedTimer.unref(); }
     }
   };
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildGraph, edgeHealth, workloadName, type GraphInput } from '../../src/admin/graphModel.ts';
 import { parsePrometheusText } from '../../src/admin/promtext.ts';
-import { addFlows, histogramQuantile, proxyTotals, totalsDelta, wantedLines, windowFlows, type FlowCounts } from '../../src/admin/traffic.ts';
+import { addFlows, histogramQuantile, parseWanted, proxyTotals, totalsDelta, windowFlows, type FlowCounts } from '../../src/admin/traffic.ts';
 import { SeriesStore } from '../../src/admin/series.ts';
 import { cluster, fakeProxyText, meshSnapshot, type FakeFlow } from './fixtures.ts';
 
@@ -116,8 +116,13 @@ test('scrape differences: a new proxy is a baseline, a restarted one (counter do
   assert.equal([...totalsDelta(b, restarted).flows.values()][0]?.requests, 30);
   const dest = proxyTotals(parsePrometheusText('istio_requests_total{reporter="destination",destination_service="x",response_code="200"} 5\n'));
   assert.equal(dest.flows.size, 0);
-  // only the wanted metric lines are parsed
-  assert.equal(wantedLines('# HELP x\nistio_requests_total{a="1"} 1\nistio_requests_totalx 2\nprocess_cpu 3\n'), 'istio_requests_total{a="1"} 1');
+  // the collector's scanner reads what the general parser reads, for the wanted metrics only
+  const text = fakeProxyText([flow('east-1', 'us-east', 'west-1', 'us-west', 3, { errorShare: 0.5 })], 10)
+    + '# HELP x\nistio_requests_totalx 2\nprocess_cpu 3\nistio_requests_total{reporter="destination",destination_service="x",response_code="200"} 5\n'
+    + 'meshfed_gateway_outlier_ejections_total{service="outbound|8080||a \\"b\\".demo.svc.cluster.local"} 2\n';
+  const general = parsePrometheusText(text).filter((x) => ['istio_requests_total', 'istio_request_duration_milliseconds_bucket', 'meshfed_gateway_outlier_ejections_total'].includes(x.name) && x.labels['reporter'] !== 'destination');
+  assert.deepEqual(parseWanted(text), general);
+  assert.equal(parseWanted(text).at(-1)?.labels['service'], 'outbound|8080||a "b".demo.svc.cluster.local');
   // window: the ticks of the last windowMs, added up
   const t = (at: number, n: number) => ({ at, seconds: 1, flows: addFlows(new Map(), new Map([['f', { key: a.flows.values().next().value!.key, requests: n, errors: 0, buckets: [n, n, n, n, n, n, n, n, n, n, n] }]])), ejections: new Map() });
   const w = windowFlows([t(1000, 5), t(2000, 7), t(3000, 9)], 3000, 1500);
