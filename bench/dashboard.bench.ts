@@ -14,7 +14,7 @@ const LARGE = Number(process.env.BENCH_LARGE ?? 1000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function child(file: string, args: string[]): Promise<{ line: Record<string, unknown>; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', new URL(file, import.meta.url).pathname, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'warn' } });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_PROF && file.includes('admin') ? ['--cpu-prof', '--cpu-prof-dir=test-output/prof'] : []), '--import', 'tsx', new URL(file, import.meta.url).pathname, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'warn' } });
   return new Promise((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve({ line: JSON.parse(l) as Record<string, unknown>, proc })));
 }
 
@@ -36,7 +36,7 @@ async function cpuOver(pid: number, seconds: number, during: () => Promise<unkno
   return +((100 * (cpuMsOf(pid) - c0)) / (Date.now() - t0)).toFixed(2);
 }
 
-/** One open dashboard as the page behaves: both WebSockets, tables every 2 s, a sparkline every 1 s. */
+/** One open dashboard as the page behaves: both WebSockets, tables every 5 s, a sparkline every 1 s. */
 function dashboardClient(base: string): { during: () => Promise<void>; close: () => void; graphs: () => number } {
   let graphs = 0;
   const feed = new WebSocket(base.replace('http', 'ws') + '/feed');
@@ -47,7 +47,7 @@ function dashboardClient(base: string): { during: () => Promise<void>; close: ()
     graphs: () => graphs,
     during: async () => {
       await fetch(`${base}/debug/series?id=${encodeURIComponent('service/east-1/bookinfo/reviews')}`).then((r) => r.text());
-      if (n++ % 2 === 0) await Promise.all(['/debug/topology', '/debug/traffic'].map((p) => fetch(base + p).then((r) => r.text())));
+      if (n++ % 5 === 0) await Promise.all(['/debug/topology', '/debug/traffic'].map((p) => fetch(base + p).then((r) => r.text())));
       await sleep(1000);
     },
     close: () => { feed.close(); events.close(); },

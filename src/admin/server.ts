@@ -262,6 +262,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       unsubscribe();
       stopped = true;
       clearTimeout(feedTimer);
+      collector.close();
       for (const ws of clients) ws.terminate();
       for (const ws of feedClients) ws.terminate();
       wss.close();

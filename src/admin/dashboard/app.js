@@ -182,6 +182,6 @@ function onGraph(g) {
 
 window.addEventListener('resize', () => graph.resize());
 refresh();
-setInterval(refresh, 2000);
+setInterval(refresh, 5000); // the tables; the graph above is the live view (and events refresh them at once)
 stream('/events', 'events', addEvent);
 stream('/feed', 'feed', (m) => { if (m.type === 'graph') onGraph(m.graph); });
