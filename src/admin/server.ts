@@ -25,6 +25,8 @@ const STATIC: Record<string, string> = {
   '/graph.js': 'graph.js',
   '/style.css': 'style.css',
 };
+/** the dashboard's own files, read once (they ship with the build) */
+const pageCache = new Map<string, Buffer>();
 /** The graph library, served from the installed packages (no CDN: the control plane may have no internet). */
 const require = createRequire(import.meta.url);
 const VENDOR: Record<string, string> = {
@@ -33,7 +35,7 @@ const VENDOR: Record<string, string> = {
   '/vendor/cose-base.js': 'cose-base/cose-base.js',
   '/vendor/cytoscape-fcose.js': 'cytoscape-fcose/cytoscape-fcose.js',
 };
-/** read and gzipped once (cytoscape.min.js: 443 KB, 140 KB gzipped) */
+/** read and gzipped once (cytoscape.min.js: 443 KB, 139 KB gzipped) */
 const vendorCache = new Map<string, { raw: Buffer; gz: Buffer }>();
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
@@ -157,7 +159,8 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     }
     const file = STATIC[url.pathname];
     if (file) {
-      const body = await readFile(DASHBOARD_DIR + file);
+      let body = pageCache.get(file);
+      if (!body) pageCache.set(file, (body = await readFile(DASHBOARD_DIR + file)));
       res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
       return;
