@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { parseTopology } from '../../src/mesh/topology.ts';
 import { startMeshPlayground } from '../../src/devcluster/playground/mesh.ts';
+import { SIDECAR_METRICS } from '../../src/devcluster/playground/demo.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(process.cwd(), 'test-output');
@@ -60,11 +61,22 @@ test('dashboard graph of a running playground: regions, clusters, gateways, echo
     await page.screenshot({ path: join(OUT, 'dashboard-steady.png') });
 
     // dev failover --region us-east: east-1's sleep is served by us-west, through the us-west gateway
+    // figures only (no timed assertion): when the sleep sidecar first reports an answer from west-1, when the control
+    // plane's graph has the edge, when the page shows it — what the dashboard adds is the difference
+    const admin = `http://127.0.0.1:${pg.controlPlane.ports.admin}`;
+    const sleepMetrics = `http://${pg.pods.get('east-1/sleep')!.pod.ip}:${SIDECAR_METRICS}/stats/prometheus`;
+    const firstSeen = async (check: () => Promise<boolean>): Promise<number> => {
+      for (const until = Date.now() + 30_000; Date.now() < until;) { if (await check().catch(() => false)) return Date.now(); await new Promise((r) => setTimeout(r, 100)); }
+      return NaN;
+    };
     const t0 = Date.now();
     await pg.failRegion('us-east');
     const failedAt = Date.now();
+    const sidecarSaw = firstSeen(async () => /destination_cluster="west-1"/.test((await (await fetch(sleepMetrics)).text()).split('\n').filter((l) => l.startsWith('istio_requests_total{') && l.includes('reporter="source"')).join('\n')));
+    const planeSaw = firstSeen(async () => ((await (await fetch(admin + '/debug/graph')).json()) as Model).edges.some((e) => e.id === 'workload/east-1/sleep->gateway/net-west'));
     await edgeRow(page, 'workload/east-1/sleep->gateway/net-west').waitFor({ timeout: 20_000 });
     const edgeMs = Date.now() - failedAt;
+    const [sidecarAt, planeAt] = await Promise.all([sidecarSaw, planeSaw]);
     await edgeRow(page, 'gateway/net-west->service/west-1/demo/echo').waitFor({ timeout: 5000 });
     await page.locator('#edges-table li[data-node="cluster/east-1"][data-state="unreachable"]').waitFor({ timeout: 20_000 });
     const unreachableMs = Date.now() - failedAt;
@@ -77,7 +89,7 @@ test('dashboard graph of a running playground: regions, clusters, gateways, echo
     await page.evaluate(() => { location.hash = '#edge=workload/east-1/sleep->gateway/net-west'; });
     await page.locator('#side svg.spark').waitFor({ timeout: 10_000 });
     await page.screenshot({ path: join(OUT, 'dashboard-failover.png') });
-    console.log(`# failover shown: edge through gateway/net-west after ${edgeMs} ms, us-east unreachable after ${unreachableMs} ms (failRegion took ${failedAt - t0} ms)`);
+    console.log(`# failover: east-1 sleep's sidecar first reports an answer from west-1 after ${sidecarAt - failedAt} ms; the control plane's graph has the edge through gateway/net-west after ${planeAt - failedAt} ms; the page shows it after ${edgeMs} ms; us-east shown unreachable after ${unreachableMs} ms (failRegion took ${failedAt - t0} ms)`);
 
     // dev restore --region us-east: local again
     await pg.restoreRegion('us-east');

@@ -97,7 +97,8 @@ export function createGraph(container, { onHover, onSelect }) {
     if (key !== nodeKey) { nodeKey = key; layout(model); }
   }
 
-  const order = () => cy.elements().filter((el) => el.isEdge() || !el.isParent()).sort((a, b) => (a.isEdge() - b.isEdge()) || a.id().localeCompare(b.id()));
+  // keyboard order: every node (regions, clusters, gateways, services, workloads by id), then the traffic edges
+  const order = () => cy.elements().filter((el) => !el.isEdge() || el.data('kind') === 'traffic').sort((a, b) => (a.isEdge() - b.isEdge()) || a.id().localeCompare(b.id()));
   function focusOn(el, pin) {
     cy.elements().removeClass('focused');
     if (!el || el.empty()) { cy.elements().unselect(); onSelect(undefined); return; }
