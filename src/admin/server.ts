@@ -4,10 +4,10 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
+import { packagePath } from '../packagePaths.ts';
 import { Gauge, metric } from '../observe/metrics.ts';
 import type { MeshEvent } from '../observe/events.ts';
 import type { AdminSources } from './sources.ts';
@@ -17,7 +17,8 @@ import { SeriesStore } from './series.ts';
 import { buildGraph, type GraphModel } from './graphModel.ts';
 
 const log = createLogger('admin');
-const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
+// static files, read from the package (the build bundles code only)
+const DASHBOARD_DIR = packagePath('src', 'admin', 'dashboard');
 const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
@@ -27,8 +28,11 @@ const STATIC: Record<string, string> = {
 };
 /** the dashboard's own files, read once (they ship with the build) */
 const pageCache = new Map<string, Buffer>();
-/** The graph library, served from the installed packages (no CDN: the control plane may have no internet). */
-const require = createRequire(import.meta.url);
+/**
+ * The graph library, served from the installed packages (no CDN: the control plane may have no internet); resolved
+ * from this module, which finds the package's node_modules from src/admin and from the bundle in dist/js alike.
+ */
+const vendorRequire = createRequire(import.meta.url);
 const VENDOR: Record<string, string> = {
   '/vendor/cytoscape.min.js': 'cytoscape/dist/cytoscape.min.js',
   '/vendor/layout-base.js': 'layout-base/layout-base.js',
@@ -151,7 +155,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     const vendor = VENDOR[url.pathname];
     if (vendor) {
       let body = vendorCache.get(vendor);
-      if (!body) { const raw = await readFile(require.resolve(vendor)); vendorCache.set(vendor, (body = { raw, gz: gzipSync(raw) })); }
+      if (!body) { const raw = await readFile(vendorRequire.resolve(vendor)); vendorCache.set(vendor, (body = { raw, gz: gzipSync(raw) })); }
       const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
       res.writeHead(200, { 'content-type': TYPES.js!, 'cache-control': 'max-age=3600', vary: 'accept-encoding', ...(gz ? { 'content-encoding': 'gzip' } : {}) });
       res.end(gz ? body.gz : body.raw);
