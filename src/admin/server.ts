@@ -18,7 +18,7 @@ import { buildGraph, type GraphModel } from './graphModel.ts';
 
 const log = createLogger('admin');
 // static files, read from the package (the build bundles code only)
-const DASHBOARD_DIR = packagePath('src', 'admin', 'dashboard');
+const dashboardFile = (name: string): string => packagePath('src', 'admin', 'dashboard', name);
 const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
@@ -164,7 +164,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     const file = STATIC[url.pathname];
     if (file) {
       let body = pageCache.get(file);
-      if (!body) pageCache.set(file, (body = await readFile(DASHBOARD_DIR + file)));
+      if (!body) pageCache.set(file, (body = await readFile(dashboardFile(file))));
       res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
       return;
