@@ -14,6 +14,7 @@ import { acceptingEncoded, encodeResponseBody, withNonce } from '../xds/response
 import { parseNode, type ProxyNode, type RawNode } from './node.ts';
 import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
 import type { MeshService } from '../mesh/types.ts';
+import { NO_SECURITY, securityClassKey, securityResource, type CompiledSecurity } from '../security/pilotResources.ts';
 
 interface CacheEntry {
   /** node class + type prefix of the key */
@@ -91,7 +92,7 @@ function nodeClass(node: ProxyNode, type: string, labelled: boolean): string {
   // a DestinationRule failoverPriority can rank EDS endpoints by the client's labels and cluster: only then do they
   // split the class (sharing resources between nodes is what keeps a push to many streams cheap)
   const extra = labelled && type === PUSH_ORDER[1] ? `${node.cluster}|${JSON.stringify(Object.entries(node.labels ?? {}).sort())}` : '';
-  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|${extra}`;
+  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${type}|${extra}|${securityClassKey(node, type)}`;
 }
 
 const WILDCARD_TYPES = new Set<string>([PUSH_ORDER[0], PUSH_ORDER[2]]); // CDS, LDS
@@ -101,6 +102,8 @@ export class Pilot {
   private server?: grpc.Server;
   private snapshot: MeshSnapshot = emptySnapshot();
   private policy: CompiledPolicy = NO_POLICY;
+  /** AuthorizationPolicy/PeerAuthentication: the sidecars' inbound listener (src/security/) */
+  private security: CompiledSecurity = NO_SECURITY;
   /** some DestinationRule uses failoverPriority: EDS depends on the client's labels and cluster (nodeClass) */
   private labelled = false;
   private readonly streams = new Set<Stream>();
@@ -177,6 +180,13 @@ export class Pilot {
     this.policy = policy;
     this.labelled = [...policy.destinationRules.values()].some((d) =>
       [d.spec.trafficPolicy, ...(d.spec.subsets ?? []).map((x) => x.trafficPolicy)].some((tp) => (tp?.loadBalancer?.localityLbSetting?.failoverPriority?.length ?? 0) > 0));
+    this.setSnapshot(this.snapshot);
+  }
+
+  /** Replace the security policy (accepted AuthorizationPolicies/PeerAuthentications); pushed like a snapshot change. */
+  setSecurity(security: CompiledSecurity): void {
+    if (security.version === this.security.version) return;
+    this.security = security;
     this.setSnapshot(this.snapshot);
   }
 
@@ -304,7 +314,7 @@ export class Pilot {
   private resolve(node: ProxyNode, cls: string, type: string, names: readonly string[], wildcard: boolean): Resolved {
     const snap = this.snapshot;
     // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
-    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.policy.version]);
+    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.policy.version, this.security.version]);
     if (this.cacheFor !== global) {
       this.cache = new Map();
       this.cacheFor = global;
@@ -316,9 +326,10 @@ export class Pilot {
       const svc = serviceForName(snap, node, type, name, this.policy);
       let e = this.cache.get(cls + name);
       if (!e || e.svc !== svc) {
-        const t = translate(snap, node, type, [name], false, this.policy);
-        for (const w of t.warnings) this.log.debug({ node: node.id, type }, w);
-        const gen = t.resources.get(name);
+        const sec = securityResource(type, name, node, this.security);
+        const t = sec ? undefined : translate(snap, node, type, [name], false, this.policy);
+        for (const w of t?.warnings ?? []) this.log.debug({ node: node.id, type }, w);
+        const gen = sec ?? t?.resources.get(name);
         const r = gen && this.opts.override ? this.opts.override(type, name, gen) : gen;
         const any = r ? packAny(type, r) : undefined;
         e = { cls, svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };

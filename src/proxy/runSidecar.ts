@@ -8,6 +8,7 @@ import { inboundAppPorts, wireSidecarXds } from './sidecarXds.ts';
 import { startInbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
+import { wireInboundPolicy } from './inboundPolicy.ts';
 
 export interface SidecarConfig {
   xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
@@ -48,6 +49,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
     // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
     (clas) => { if (podIp) inbound.setXdsAppPorts(inboundAppPorts(clas, podIp)); });
+  wireInboundPolicy(xds, (p) => inbound.setPolicy(p)); // AuthorizationPolicy + PeerAuthentication (LDS virtualInbound)
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
   const running = xds.start();
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');
