@@ -140,8 +140,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
         const kc = federation.kubeConfigFor(c.name);
         return kc ? [[c.name, kc] as const] : [];
       })),
-      onSecurity: (set, rejected) => {
-        pilot.setSecurity(compileSecurity(set));
+      onSecurity: (set, rejected, egress) => {
+        pilot.setSecurity(compileSecurity(set, undefined, egress));
         for (const r of rejected) {
           const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
           if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;

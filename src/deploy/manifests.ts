@@ -37,6 +37,8 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['get', 'update', 'patch'] },
         { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies', 'peerauthentications'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies/status', 'peerauthentications/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries/status', 'sidecars/status'], verbs: ['get', 'update', 'patch'] },
       ],
     },
     {

@@ -7,8 +7,10 @@ import type { RbacFilter } from '../security/rbacTypes.ts';
 import { compileRbac, type CompiledRbac } from './rbacEngine.ts';
 import { TCP_ALPN } from './tunnel.ts';
 import type { XdsClient } from './xdsClient.ts';
+import { egressPolicyFromListener, type EgressPolicy } from './egressPolicy.ts';
 
 export const INBOUND_LISTENER = 'virtualInbound';
+export const OUTBOUND_LISTENER = 'virtualOutbound';
 
 export interface InboundChain {
   name: string;
@@ -89,10 +91,18 @@ export function selectChain(p: InboundPolicy, conn: { port: number; tls: boolean
   return cands.find((c) => alpn !== '' && c.alpn.includes(alpn)) ?? cands.find((c) => c.alpn.length === 0);
 }
 
-/** Subscribes to the sidecar's inbound listener; `onPolicy` gets each accepted version (a bad one is NACKed). */
-export function wireInboundPolicy(xds: XdsClient, onPolicy: (p: InboundPolicy) => void): void {
-  xds.subscribe(TYPE_URL.listener, [INBOUND_LISTENER], (resources) => {
+/**
+ * Subscribes to the sidecar's two listeners: `virtualInbound` (mTLS modes, authorization) → `onPolicy`, and
+ * `virtualOutbound` (ServiceEntries, outboundTrafficPolicy) → `onEgress` (undefined = pilot sent none). Both are
+ * decoded before either is applied, so a bad one NACKs the update and the last good pair stays.
+ */
+export function wireInboundPolicy(xds: XdsClient, onPolicy: (p: InboundPolicy) => void, onEgress: (p: EgressPolicy | undefined) => void = () => {}): void {
+  xds.subscribe(TYPE_URL.listener, [INBOUND_LISTENER, OUTBOUND_LISTENER], (resources) => {
     const l = resources.find((r) => r.name === INBOUND_LISTENER);
-    onPolicy(l ? inboundPolicyFromListener(l) : DEFAULT_INBOUND);
+    const o = resources.find((r) => r.name === OUTBOUND_LISTENER);
+    const inbound = l ? inboundPolicyFromListener(l) : DEFAULT_INBOUND;
+    const egress = o ? egressPolicyFromListener(o) : undefined;
+    onPolicy(inbound);
+    onEgress(egress);
   });
 }

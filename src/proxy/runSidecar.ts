@@ -49,8 +49,8 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
     // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
     (clas) => { if (podIp) { const p = inboundAppPorts(clas, podIp); appPorts = p; inbound?.setXdsAppPorts(p); } });
-  // AuthorizationPolicy + PeerAuthentication: the inbound listener pilot builds for this workload (LDS virtualInbound)
-  wireInboundPolicy(xds, (p) => { inboundPolicy = p; inbound?.setPolicy(p); });
+  // AuthorizationPolicy + PeerAuthentication (LDS virtualInbound), ServiceEntries + outboundTrafficPolicy (virtualOutbound)
+  wireInboundPolicy(xds, (p) => { inboundPolicy = p; inbound?.setPolicy(p); }, (e) => outbound.setEgress(e));
   const running = xds.start();
   const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
     outbound.setCredentials(c);

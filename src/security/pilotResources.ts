@@ -5,20 +5,23 @@ import type { ProxyNode } from '../pilot/node.ts';
 import { TYPE_URL } from '../xds/protos.ts';
 import { INBOUND_LISTENER, inboundListener } from './inboundListener.ts';
 import { DEFAULT_ROOT_NAMESPACE } from './select.ts';
+import { EMPTY_EGRESS, OUTBOUND_LISTENER, outboundListener, type EgressSet } from './egress.ts';
 import { EMPTY_SECURITY, type SecuritySet, type WorkloadRef } from './types.ts';
 
 export interface CompiledSecurity {
   /** '' = no security objects */
   version: string;
   set: SecuritySet;
+  /** ServiceEntries and Sidecar outboundTrafficPolicy (LDS virtualOutbound) */
+  egress: EgressSet;
   rootNamespace: string;
 }
 
-export const NO_SECURITY: CompiledSecurity = { version: '', set: EMPTY_SECURITY, rootNamespace: DEFAULT_ROOT_NAMESPACE };
+export const NO_SECURITY: CompiledSecurity = { version: '', set: EMPTY_SECURITY, egress: EMPTY_EGRESS, rootNamespace: DEFAULT_ROOT_NAMESPACE };
 
-export function compileSecurity(set: SecuritySet, rootNamespace = DEFAULT_ROOT_NAMESPACE): CompiledSecurity {
-  const empty = set.authorizationPolicies.length + set.peerAuthentications.length === 0;
-  return { version: empty ? '' : createHash('sha256').update(JSON.stringify([rootNamespace, set])).digest('hex').slice(0, 12), set, rootNamespace };
+export function compileSecurity(set: SecuritySet, rootNamespace = DEFAULT_ROOT_NAMESPACE, egress: EgressSet = EMPTY_EGRESS): CompiledSecurity {
+  const empty = set.authorizationPolicies.length + set.peerAuthentications.length + egress.serviceEntries.length + egress.sidecars.length === 0;
+  return { version: empty ? '' : createHash('sha256').update(JSON.stringify([rootNamespace, set, egress])).digest('hex').slice(0, 12), set, egress, rootNamespace };
 }
 
 /** A sidecar's namespace from its Istio-style id `sidecar~<ip>~<pod>.<ns>~<ns>.svc.<domain>`; labels from LABELS. */
@@ -37,10 +40,10 @@ export function securityClassKey(node: ProxyNode, typeUrl: string): string {
   return w ? `${w.namespace}|${JSON.stringify(Object.entries(w.labels).sort())}` : '';
 }
 
-/** The resource pilot serves for `name` from the security policy, if it is one (sidecar LDS `virtualInbound`). */
+/** The resource pilot serves for `name` from the security policy, if it is one (sidecar LDS `virtualInbound`, `virtualOutbound`). */
 export function securityResource(typeUrl: string, name: string, node: ProxyNode, s: CompiledSecurity): Record<string, unknown> | undefined {
-  if (typeUrl !== TYPE_URL.listener || name !== INBOUND_LISTENER) return undefined;
+  if (typeUrl !== TYPE_URL.listener || (name !== INBOUND_LISTENER && name !== OUTBOUND_LISTENER)) return undefined;
   const w = workloadOfNode(node);
   if (!w) return undefined;
-  return inboundListener(s.set, w, s.rootNamespace);
+  return name === INBOUND_LISTENER ? inboundListener(s.set, w, s.rootNamespace) : outboundListener(s.egress, w.namespace, s.rootNamespace);
 }

@@ -6,7 +6,7 @@ import type { AuthorizationPolicy, Condition, Operation, PeerAuthentication, Rul
 import { securityKey } from './types.ts';
 
 export interface SecurityRejection {
-  kind: 'AuthorizationPolicy' | 'PeerAuthentication';
+  kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'ServiceEntry' | 'Sidecar';
   namespace: string;
   name: string;
   generation: number;

@@ -10,7 +10,8 @@ import { ClusterPolicyWatch } from '../policy/clusterWatch.ts';
 import { mergeSources, sourceKey, type PolicySource } from '../policy/merge.ts';
 import type { KubeObject } from '../policy/parse.ts';
 import { SECURITY_CRDS } from './crds.ts';
-import { SECURITY_GROUP, SECURITY_PLURALS, SECURITY_VERSION, securityFromKube } from './parse.ts';
+import { EGRESS_GROUP, EGRESS_PLURALS, SECURITY_GROUP, SECURITY_PLURALS, SECURITY_VERSION, egressFromKube, securityFromKube } from './parse.ts';
+import { EMPTY_EGRESS, reconcileEgress, type EgressSet, type ServiceEntry, type SidecarResource } from './egress.ts';
 import { EMPTY_SECURITY, securityKey, type AuthorizationPolicy, type PeerAuthentication, type SecuritySet } from './types.ts';
 import { reconcileSecurity, type SecurityRejection } from './validate.ts';
 
@@ -20,7 +21,8 @@ export interface SecurityWatcherOptions {
   memberResyncMs?: number;
   /** install the CRDs when they are missing (default true) */
   installCrds?: boolean;
-  onSecurity: (accepted: SecuritySet, rejected: readonly (SecurityRejection & { cluster: string })[]) => void;
+  /** `egress`: the accepted ServiceEntries and Sidecars (outboundTrafficPolicy) */
+  onSecurity: (accepted: SecuritySet, rejected: readonly (SecurityRejection & { cluster: string })[], egress: EgressSet) => void;
   log?: Logger;
 }
 
@@ -40,14 +42,18 @@ export function securityStatus(generation: number, rejection: SecurityRejection 
 export class SecurityWatcher {
   private readonly log: Logger;
   private controlPlane?: ClusterPolicyWatch;
+  private controlPlaneEgress?: ClusterPolicyWatch;
   private readonly members = new Map<string, ClusterPolicyWatch>();
+  private readonly membersEgress = new Map<string, ClusterPolicyWatch>();
   private good: SecuritySet = EMPTY_SECURITY;
+  private goodEgress: EgressSet = EMPTY_EGRESS;
   private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
   private stopped = false;
   private readonly written = new Map<string, string>();
   private syncing: Promise<void> = Promise.resolve();
   private readonly kinds = { group: SECURITY_GROUP, version: SECURITY_VERSION, plurals: SECURITY_PLURALS };
+  private readonly egressKinds = { group: EGRESS_GROUP, version: 'v1', plurals: EGRESS_PLURALS };
 
   constructor(private readonly o: SecurityWatcherOptions) {
     this.log = o.log ?? createLogger('security');
@@ -59,6 +65,8 @@ export class SecurityWatcher {
     }
     this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, this.kinds);
     await this.controlPlane.start();
+    this.controlPlaneEgress = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, this.egressKinds);
+    await this.controlPlaneEgress.start();
     if (this.o.kubeConfigs) {
       await this.syncMembers();
       const tick = (): void => {
@@ -80,6 +88,8 @@ export class SecurityWatcher {
         if (want.get(name) === w.kubeConfig) continue;
         this.members.delete(name);
         await w.stop();
+        await this.membersEgress.get(name)?.stop();
+        this.membersEgress.delete(name);
         changed = true;
       }
       for (const [name, kc] of want) {
@@ -87,6 +97,9 @@ export class SecurityWatcher {
         const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, this.kinds);
         this.members.set(name, w);
         await w.start();
+        const e = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, this.egressKinds);
+        this.membersEgress.set(name, e);
+        await e.start();
         changed = true;
       }
       if (changed) this.schedule();
@@ -100,8 +113,10 @@ export class SecurityWatcher {
     if (this.resync) clearTimeout(this.resync);
     await this.syncing;
     await this.controlPlane?.stop();
-    for (const w of this.members.values()) await w.stop();
+    await this.controlPlaneEgress?.stop();
+    for (const w of [...this.members.values(), ...this.membersEgress.values()]) await w.stop();
     this.members.clear();
+    this.membersEgress.clear();
   }
 
   private async installCrds(): Promise<void> {
@@ -124,8 +139,8 @@ export class SecurityWatcher {
 
   private sources(): PolicySource[] {
     const out: PolicySource[] = [];
-    if (this.controlPlane) out.push({ cluster: '', objects: this.controlPlane.objects() });
-    for (const name of [...this.members.keys()].sort()) out.push({ cluster: name, objects: this.members.get(name)!.objects() });
+    if (this.controlPlane) out.push({ cluster: '', objects: [...this.controlPlane.objects(), ...(this.controlPlaneEgress?.objects() ?? [])] });
+    for (const name of [...this.members.keys()].sort()) out.push({ cluster: name, objects: [...this.members.get(name)!.objects(), ...(this.membersEgress.get(name)?.objects() ?? [])] });
     return out;
   }
 
@@ -134,10 +149,19 @@ export class SecurityWatcher {
     const { objects } = mergeSources(this.sources());
     const origin = new Map<string, string>();
     const incoming: SecuritySet = { authorizationPolicies: [], peerAuthentications: [] };
+    const incomingEgress: EgressSet = { serviceEntries: [], sidecars: [] };
     const unparsable: (SecurityRejection & { cluster: string })[] = [];
     const raw: KubeObject[] = [];
     for (const { cluster, object } of objects) {
       origin.set(sourceKey(object), cluster);
+      if (object.kind === 'ServiceEntry' || object.kind === 'Sidecar') {
+        const e = egressFromKube(object);
+        const md = object.metadata ?? {};
+        if ('error' in e) unparsable.push({ cluster, kind: object.kind, namespace: md.namespace ?? '', name: md.name ?? '', generation: md.generation ?? 1, reasons: [e.error] });
+        else if (e.kind === 'ServiceEntry') incomingEgress.serviceEntries.push(e as ServiceEntry);
+        else incomingEgress.sidecars.push(e as SidecarResource);
+        continue;
+      }
       const m = securityFromKube(object);
       if ('error' in m) {
         const md = object.metadata ?? {};
@@ -148,17 +172,20 @@ export class SecurityWatcher {
       if (m.kind === 'AuthorizationPolicy') incoming.authorizationPolicies.push(m as AuthorizationPolicy);
       else incoming.peerAuthentications.push(m as PeerAuthentication);
     }
-    const { good, rejected } = reconcileSecurity(this.good, incoming);
+    const { good, rejected: rejectedSecurity } = reconcileSecurity(this.good, incoming);
     this.good = good;
+    const eg = reconcileEgress(this.goodEgress, incomingEgress);
+    this.goodEgress = eg.good;
+    const rejected = [...rejectedSecurity, ...eg.rejected];
     const all = [...rejected.map((r) => ({ ...r, cluster: origin.get(`${r.kind}/${r.namespace}/${r.name}`) ?? '' })), ...unparsable];
     for (const r of all) this.log.warn({ cluster: r.cluster || 'control plane', kind: r.kind, object: `${r.namespace}/${r.name}`, generation: r.generation, reasons: r.reasons }, 'security policy rejected; the last good version (if any) stays enforced');
-    this.o.onSecurity(good, all);
-    await this.writeStatuses(incoming, all, origin);
+    this.o.onSecurity(good, all, eg.good);
+    await this.writeStatuses([...incoming.authorizationPolicies, ...incoming.peerAuthentications, ...incomingEgress.serviceEntries, ...incomingEgress.sidecars], all, origin);
   }
 
-  private async writeStatuses(incoming: SecuritySet, rejected: readonly (SecurityRejection & { cluster: string })[], origin: ReadonlyMap<string, string>): Promise<void> {
+  private async writeStatuses(incoming: readonly (AuthorizationPolicy | PeerAuthentication | ServiceEntry | SidecarResource)[], rejected: readonly (SecurityRejection & { cluster: string })[], origin: ReadonlyMap<string, string>): Promise<void> {
     const byKey = new Map(rejected.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r]));
-    for (const obj of [...incoming.authorizationPolicies, ...incoming.peerAuthentications]) {
+    for (const obj of incoming) {
       const key = securityKey(obj);
       const cluster = origin.get(key) ?? '';
       const kc = cluster === '' ? this.o.kubeConfig : this.members.get(cluster)?.kubeConfig;
@@ -166,10 +193,11 @@ export class SecurityWatcher {
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
       if (this.written.get(`${cluster}|${key}`) === sig) continue;
-      const plural = obj.kind === 'AuthorizationPolicy' ? 'authorizationpolicies' : 'peerauthentications';
+      const plural = ({ AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', ServiceEntry: 'serviceentries', Sidecar: 'sidecars' } as const)[obj.kind];
+      const group = obj.kind === 'ServiceEntry' || obj.kind === 'Sidecar' ? EGRESS_GROUP : SECURITY_GROUP;
       try {
         await kc.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(
-          { group: SECURITY_GROUP, version: SECURITY_VERSION, namespace: obj.metadata.namespace, plural, name: obj.metadata.name, body: { status: securityStatus(obj.metadata.generation, rej) } },
+          { group, version: SECURITY_VERSION, namespace: obj.metadata.namespace, plural, name: obj.metadata.name, body: { status: securityStatus(obj.metadata.generation, rej) } },
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         );
         this.written.set(`${cluster}|${key}`, sig);
