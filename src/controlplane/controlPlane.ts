@@ -17,6 +17,8 @@ import { createLogger } from '../log.ts';
 import { controlPlaneSources } from './adminSources.ts';
 import { PolicyWatcher } from '../policy/watcher.ts';
 import { compilePolicy } from '../pilot/policy.ts';
+import { SecurityWatcher } from '../security/watcher.ts';
+import { compileSecurity } from '../security/pilotResources.ts';
 import { bundleTargets } from './bundleTargets.ts';
 
 const BUNDLE_RESYNC_MS = 60_000;
@@ -131,6 +133,27 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     await policy.start();
     stops.push(() => policy.stop());
     progress('traffic policy: watching VirtualServices and DestinationRules');
+
+    const security = new SecurityWatcher({
+      kubeConfig: cfg.kubeConfig,
+      kubeConfigs: () => new Map(federation.clusters().flatMap((c) => {
+        const kc = federation.kubeConfigFor(c.name);
+        return kc ? [[c.name, kc] as const] : [];
+      })),
+      onSecurity: (set, rejected, egress) => {
+        pilot.setSecurity(compileSecurity(set, undefined, egress));
+        for (const r of rejected) {
+          const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
+          if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
+          announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
+          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
+        }
+      },
+      log,
+    });
+    await security.start();
+    stops.push(() => security.stop());
+    progress('security policy: watching AuthorizationPolicies and PeerAuthentications');
 
     await federation.start();
     stops.push(() => federation.stop());

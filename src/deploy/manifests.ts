@@ -1,6 +1,7 @@
 // Manifests for running meshfed in real clusters (pure: options in, Kubernetes objects out).
 // `meshfed install` applies them; deploy/*.yaml holds the same objects rendered with the defaults.
 
+import { SECURITY_CRDS } from '../security/crds.ts';
 import { CONTROL_PLANE_NODE_FLAGS, PROXY_NODE_FLAGS } from './nodeFlags.ts';
 
 export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
@@ -24,6 +25,8 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
   const labels = { app: 'meshfed-control-plane', ...managed };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
+    // Istio's security kinds (AuthorizationPolicy, PeerAuthentication): meshfed enforces them at the sidecars
+    ...SECURITY_CRDS.map((c) => ({ ...c, metadata: { ...c.metadata, labels: managed } }) as unknown as K8sObject),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -35,6 +38,10 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
         { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies', 'peerauthentications'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies/status', 'peerauthentications/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries/status', 'sidecars/status'], verbs: ['get', 'update', 'patch'] },
       ],
     },
     {

@@ -12,6 +12,7 @@ import type { EventBus } from '../observe/events.ts';
 import type { AnyMessage } from '../xds/protos.ts';
 import { AdsServer, type ProxyStatus } from './ads.ts';
 import { SnapshotCache } from './cache.ts';
+import type { CompiledSecurity } from '../security/pilotResources.ts';
 import { pilotMetrics, type PilotMetrics } from './metrics.ts';
 import type { CompiledPolicy } from './policy.ts';
 import { PushScheduler } from './pushScheduler.ts';
@@ -81,6 +82,11 @@ export class Pilot {
   /** Replace the traffic policy (accepted VirtualServices/DestinationRules, FQDN hosts); pushed like a snapshot change. */
   setPolicy(policy: CompiledPolicy): void {
     if (this.cache.setPolicy(policy)) this.scheduler.changed();
+  }
+
+  /** Replace the security policy (AuthorizationPolicy/PeerAuthentication → sidecar inbound listeners); pushed like a snapshot change. */
+  setSecurity(security: CompiledSecurity): void {
+    if (this.cache.setSecurity(security)) this.scheduler.changed();
   }
 
   /** Replace the mesh; pushes are debounced (window debounceMs, at most maxDelayMs after the first change). */

@@ -22,15 +22,18 @@ export class ClusterPolicyWatch {
     readonly kubeConfig: k8s.KubeConfig,
     private readonly changed: () => void,
     private readonly log: Logger,
+    /** which objects (default: networking.istio.io VirtualServices and DestinationRules) */
+    private readonly kinds: { group: string; version: string; plurals: readonly string[] } = { group: POLICY_GROUP, version: POLICY_VERSION, plurals: POLICY_PLURALS },
   ) {}
 
   /** Resolves once both informers listed, or failed their first list (then they keep retrying). */
   async start(): Promise<void> {
     const custom = this.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     const where = this.cluster || 'control plane';
-    for (const plural of POLICY_PLURALS) {
-      const inf = k8s.makeInformer(this.kubeConfig, `/apis/${POLICY_GROUP}/${POLICY_VERSION}/${plural}`,
-        () => custom.listClusterCustomObject({ group: POLICY_GROUP, version: POLICY_VERSION, plural }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>);
+    const { group, version } = this.kinds;
+    for (const plural of this.kinds.plurals) {
+      const inf = k8s.makeInformer(this.kubeConfig, `/apis/${group}/${version}/${plural}`,
+        () => custom.listClusterCustomObject({ group, version, plural }) as Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>);
       inf.on('add', this.changed);
       inf.on('update', this.changed);
       inf.on('delete', this.changed);
@@ -40,7 +43,7 @@ export class ClusterPolicyWatch {
         if (!missing) this.log.warn({ cluster: where, plural, err: (err as Error).message }, 'watching traffic policy failed; retrying');
         else if (!this.warned) {
           this.warned = true;
-          this.log.info({ cluster: where }, 'no traffic policy CRDs in this cluster; its VirtualServices/DestinationRules are read once they are installed');
+          this.log.info({ cluster: where, group }, `no ${group} CRDs in this cluster; its ${this.kinds.plurals.join('/')} are read once they are installed`);
         }
         const t = setTimeout(() => { this.retries.delete(t); if (!this.stopped) void inf.start().catch(() => undefined); }, missing ? 5000 : 1000);
         t.unref();
