@@ -7,7 +7,8 @@ import type { Logger } from '../log.ts';
 import type { ClusterState, ClusterStatus } from '../mesh/types.ts';
 import type { ClusterView } from './merge.ts';
 import type { ClusterObjects } from './replicationPlan.ts';
-import { Informer, type InformerEvent, type InformerHealth, type InformerTiming } from '../kube/informer.ts';
+import { Informer, type InformerEvent, type InformerHealth, type WatchTiming } from '../kube/informer.ts';
+import { Liveness } from '../kube/liveness.ts';
 import { OutageLog } from '../kube/outageLog.ts';
 import { DirtyKeys } from './dirtyKeys.ts';
 import { slim, type WatchedKind } from './slim.ts';
@@ -39,17 +40,20 @@ export class ClusterWatcher {
   private stopped = false;
   private readonly dirty = new DirtyKeys();
   private readonly outage: OutageLog;
+  private readonly liveness: Liveness;
 
   constructor(
     readonly meta: ClusterMeta,
     readonly kubeConfig: k8s.KubeConfig,
     private readonly onChange: (what: 'objects' | 'state') => void,
     private readonly log: Logger,
-    timing?: Partial<InformerTiming>,
+    timing?: WatchTiming,
   ) {
     this.outage = new OutageLog(`cluster ${meta.name}`, log, { cluster: meta.name });
+    // one heartbeat for the five watches of this API server
+    this.liveness = new Liveness(kubeConfig, timing?.liveness);
     for (const kind of KINDS) {
-      const informer = new Informer({ kubeConfig, path: PATHS[kind], ...(timing ? { timing } : {}) });
+      const informer = new Informer({ kubeConfig, path: PATHS[kind], liveness: this.liveness, ...(timing ? { timing } : {}) });
       const feed: Feed = { informer };
       const changed = (obj: k8s.KubernetesObject, deleted: boolean): void => {
         slim(kind, obj);
@@ -68,14 +72,9 @@ export class ClusterWatcher {
   get state(): ClusterState { return this.stateValue; }
   get synced(): boolean { return this.everSynced; }
 
-  /** Epoch ms of the last answer from this cluster's API server (any informer: list, watch event, bookmark, probe). */
+  /** Epoch ms of the last answer from this cluster's API server (a list, a watch event or bookmark, a liveness probe). */
   lastContact(): number | undefined {
-    let last: number | undefined;
-    for (const f of this.feeds.values()) {
-      const c = f.informer.health().lastContact;
-      if (c !== undefined && (last === undefined || c > last)) last = c;
-    }
-    return last;
+    return this.liveness.lastContact();
   }
 
   /** The state as the merge sees it: no contact time in it (that changes without any change to merge). */
@@ -130,6 +129,7 @@ export class ClusterWatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.liveness.close();
     await Promise.all([...this.feeds.values()].map((f) => f.informer.stop()));
   }
 

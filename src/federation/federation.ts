@@ -7,7 +7,7 @@ import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/ty
 import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
-import { Informer, type InformerTiming } from '../kube/informer.ts';
+import { Informer, type WatchTiming } from '../kube/informer.ts';
 import { OutageLog } from '../kube/outageLog.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 import { changedServices, mergeClusters } from './merge.ts';
@@ -36,7 +36,7 @@ export interface FederationOptions {
   /** coalescing window for snapshot rebuilds, default 5 ms */
   coalesceMs?: number;
   /** informer timing (request deadlines, silence probe, backoff) for every watch; defaults in src/kube/informer.ts */
-  timing?: Partial<InformerTiming>;
+  timing?: WatchTiming;
   log?: Logger;
 }
 

@@ -3,22 +3,23 @@
 // resourceVersion when the server ends a watch; relist on 410 Gone; restart failed attempts with p-retry's
 // exponential backoff and jitter; report health (synced, last contact, error); stop cleanly (aborts what is in flight).
 //
-// A server that accepts connections but never answers (SIGSTOP, a wedged proxy) is noticed: lists have a deadline,
-// a watch's headers have a deadline, and a watch that stays silent for `silenceMs` is probed with a one-item list
-// whose answer has a deadline too. Worst case from the last answer to "failed": silenceMs + requestTimeoutMs
-// (10 s + 5 s by default; client-go's HTTP/2 health check takes 30 s + 15 s).
+// A server that accepts connections but never answers (SIGSTOP, a wedged proxy) is noticed: lists and a watch's
+// headers have deadlines, and an open watch listens to the server's Liveness (shared by the informers of one server),
+// which asks the server when nothing was heard for a while and ends the watches when it gets no answer. Worst case
+// from the server's last answer to "failed": liveness interval + timeout (2.5 s + 5 s by default; client-go's
+// HTTP/2 health check takes 30 s + 15 s). A watch also ends client-side shortly after the timeoutSeconds it asked
+// for, so a half-open socket cannot hold it forever.
 import type * as k8s from '@kubernetes/client-node';
 import pRetry from 'p-retry';
+import { Liveness, type LivenessTiming } from './liveness.ts';
 import { getJson, KubeRequestError, openGet } from './request.ts';
 import { classifyWatchError } from './watchError.ts';
 
 export interface InformerTiming {
   /** a whole list (headers and body) */
   listTimeoutMs: number;
-  /** the headers of a watch, and the whole answer of a silence probe */
+  /** the headers of a watch */
   requestTimeoutMs: number;
-  /** a watch with no byte for this long is probed */
-  silenceMs: number;
   /** each watch asks the server to end it after a random time in this range (seconds), as client-go does */
   watchTimeoutSeconds: readonly [number, number];
   /** p-retry backoff between failed attempts (randomized ×1–2, capped at maxRetryMs) */
@@ -29,16 +30,13 @@ export interface InformerTiming {
 export const DEFAULT_TIMING: InformerTiming = {
   listTimeoutMs: 30_000,
   requestTimeoutMs: 5_000,
-  silenceMs: 10_000,
   watchTimeoutSeconds: [300, 600],
   minRetryMs: 250,
   maxRetryMs: 5_000,
 };
 
-/** The longest a hung server goes unnoticed with these timings (from its last answer). */
-export function hangBoundMs(t: InformerTiming = DEFAULT_TIMING): number {
-  return t.silenceMs + t.requestTimeoutMs;
-}
+/** Timing of a watcher's informers and of its API server's liveness heartbeat; anything left out takes its default. */
+export type WatchTiming = Partial<InformerTiming> & { liveness?: Partial<LivenessTiming> };
 
 export interface InformerFailure {
   state: 'unreachable' | 'error';
@@ -52,7 +50,7 @@ export interface InformerHealth {
   synced: boolean;
   /** synced at least once */
   everSynced: boolean;
-  /** epoch ms of the last answer from the server: a list, a watch's headers, a watch event or bookmark, a probe */
+  /** epoch ms of the last answer this informer got: a list, a watch's headers, a watch event or bookmark */
   lastContact?: number;
   /** the last failure, while not synced */
   error?: InformerFailure;
@@ -68,7 +66,9 @@ export interface InformerOptions {
   /** collection path, e.g. /api/v1/pods or /api/v1/namespaces/meshfed-system/secrets */
   path: string;
   labelSelector?: string;
-  timing?: Partial<InformerTiming>;
+  timing?: WatchTiming;
+  /** shared by the informers of one API server (its owner closes it); default: one of its own */
+  liveness?: Liveness;
 }
 
 interface WatchEvent { type?: string; object?: k8s.KubernetesObject & { code?: number; message?: string } }
@@ -91,9 +91,12 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   private state: InformerHealth = { synced: false, everSynced: false, failures: 0 };
   private loop?: Promise<void>;
   private firstAttempt?: () => void;
+  private readonly liveness: Liveness;
 
   constructor(private readonly o: InformerOptions) {
-    this.timing = { ...DEFAULT_TIMING, ...o.timing };
+    const { liveness, ...timing } = o.timing ?? {};
+    this.timing = { ...DEFAULT_TIMING, ...timing };
+    this.liveness = o.liveness ?? new Liveness(o.kubeConfig, liveness);
   }
 
   on(event: 'add' | 'update' | 'delete', fn: ObjectHandler<T>): void {
@@ -126,6 +129,7 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
     this.firstAttempt?.();
     await this.loop;
     this.loop = undefined;
+    if (!this.o.liveness) this.liveness.close();
   }
 
   private async run(): Promise<void> {
@@ -183,8 +187,9 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   private async watch(signal: AbortSignal): Promise<void> {
     const t = this.timing;
     const [lo, hi] = t.watchTimeoutSeconds;
+    const timeoutSeconds = Math.round(lo + Math.random() * (hi - lo));
     const res = await openGet(this.o.kubeConfig, this.o.path, {
-      query: { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: Math.round(lo + Math.random() * (hi - lo)), labelSelector: this.o.labelSelector },
+      query: { watch: 'true', resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds, labelSelector: this.o.labelSelector },
       timeoutMs: t.requestTimeoutMs, signal,
     });
     this.contact();
@@ -198,31 +203,22 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
       const finish = (err: unknown): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(silence);
+        unwatch();
+        clearTimeout(deadline);
         if (!res.destroyed) res.destroy();
         if (err !== undefined) reject(new Ended(err, !brief()));
         else if (brief() && !signal.aborted) setTimeout(resolve, t.minRetryMs).unref();
         else resolve();
       };
-      // the heartbeat: a silent watch is probed; a probe without an answer ends the watch as failed
-      const probe = (): void => {
-        getJson(this.o.kubeConfig, this.o.path, { query: { limit: 1, labelSelector: this.o.labelSelector }, timeoutMs: t.requestTimeoutMs, signal }).then(
-          () => { this.contact(); if (!settled) silence.refresh(); },
-          (e: unknown) => {
-            if (settled) return;
-            // any HTTP answer means the server is there; the watch itself reports what is wrong with it
-            if (typeof (e as KubeRequestError).code === 'number') { this.contact(); silence.refresh(); return; }
-            finish(new KubeRequestError(`watch silent for ${Math.round(t.silenceMs / 1000)} s and ${(e as Error).message}`));
-          },
-        );
-      };
-      const silence = setTimeout(probe, t.silenceMs);
-      silence.unref();
+      // the server stopped answering (its liveness probe got nothing): this watch is as dead as it is quiet
+      const unwatch = this.liveness.watch((err) => finish(err));
+      // the server ends the watch at timeoutSeconds; a socket that died silently is ended here a little later
+      const deadline = setTimeout(() => finish(new KubeRequestError(`the watch was not ended by the server ${timeoutSeconds} s after it asked`)), timeoutSeconds * 1000 + t.requestTimeoutMs);
+      deadline.unref();
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         if (settled) return;
         this.contact();
-        silence.refresh();
         buf += chunk;
         let nl: number;
         while (!settled && (nl = buf.indexOf('\n')) >= 0) {
@@ -281,7 +277,9 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
   }
 
   private contact(): void {
-    this.state.lastContact = Date.now();
+    const now = Date.now();
+    this.state.lastContact = now;
+    this.liveness.heard(now);
   }
 
   private synced(): void {

@@ -43,12 +43,16 @@ export async function openGet(kc: k8s.KubeConfig, path: string, o: GetOptions): 
   const lib = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, { method: 'GET', headers, ...(opts.agent !== undefined ? { agent: opts.agent } : {}), ...(url.protocol === 'https:' ? tlsOf(opts) : {}) });
-    const timer = setTimeout(() => fail(req, new KubeRequestError(`the API server ${url.host} accepted the connection but did not answer within ${Math.round(o.timeoutMs / 100) / 10} s`)), o.timeoutMs);
+    // the verdict waits one turn of the event loop: after a long block (a busy process) an answer already in the
+    // socket is read before it is declared missing
+    let answered = false;
+    const timer = setTimeout(() => setImmediate(() => answered || fail(req, new KubeRequestError(`the API server ${url.host} accepted the connection but did not answer within ${Math.round(o.timeoutMs / 100) / 10} s`))), o.timeoutMs);
     const onAbort = (): void => fail(req, new KubeRequestError('aborted', 'ABORTED'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (): void => { clearTimeout(timer); o.signal?.removeEventListener('abort', onAbort); };
     req.on('error', (e) => { done(); reject(e); });
     req.on('response', (res) => {
+      answered = true;
       done();
       if (res.statusCode === 200) {
         // the caller owns the stream from here; an abort still ends it
@@ -79,11 +83,13 @@ export async function getJson<T>(kc: k8s.KubeConfig, path: string, o: GetOptions
   const res = await openGet(kc, path, { ...o, signal });
   const left = Math.max(1, o.timeoutMs - (Date.now() - started));
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => res.destroy(new KubeRequestError(`the API server did not finish answering GET ${path} within ${Math.round(o.timeoutMs / 100) / 10} s`)), left);
+    let ended = false;
+    const timer = setTimeout(() => setImmediate(() => ended || res.destroy(new KubeRequestError(`the API server did not finish answering GET ${path} within ${Math.round(o.timeoutMs / 100) / 10} s`))), left);
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('error', (e) => { clearTimeout(timer); reject(e); });
     res.on('end', () => {
+      ended = true;
       clearTimeout(timer);
       try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T); } catch (e) { reject(new KubeRequestError(`GET ${path}: the answer is not JSON: ${(e as Error).message}`)); }
     });

@@ -4,7 +4,8 @@
 // it lasts, and once when it ends.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { Informer, type InformerEvent, type InformerHealth, type InformerTiming } from '../kube/informer.ts';
+import { Informer, type InformerEvent, type InformerHealth, type WatchTiming } from '../kube/informer.ts';
+import { Liveness } from '../kube/liveness.ts';
 import { OutageLog } from '../kube/outageLog.ts';
 import type { KubeObject } from './parse.ts';
 
@@ -17,6 +18,7 @@ export class ClusterPolicyWatch {
   private stopped = false;
   private warned = false;
   private readonly outage: OutageLog;
+  private readonly liveness: Liveness;
 
   /** `cluster` '' = the control-plane cluster (named only in logs). */
   constructor(
@@ -24,8 +26,9 @@ export class ClusterPolicyWatch {
     readonly kubeConfig: k8s.KubeConfig,
     private readonly changed: () => void,
     private readonly log: Logger,
-    private readonly timing?: Partial<InformerTiming>,
+    private readonly timing?: WatchTiming,
   ) {
+    this.liveness = new Liveness(kubeConfig, timing?.liveness);
     const where = cluster ? `cluster ${cluster}` : 'the control-plane cluster';
     this.outage = new OutageLog(`traffic policy in ${where}`, log, { cluster: cluster || 'control plane' });
   }
@@ -33,7 +36,7 @@ export class ClusterPolicyWatch {
   /** Resolves once both informers listed, or failed their first attempt (then they keep retrying). */
   async start(): Promise<void> {
     for (const plural of POLICY_PLURALS) {
-      const inf = new Informer({ kubeConfig: this.kubeConfig, path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/${plural}`, ...(this.timing ? { timing: this.timing } : {}) });
+      const inf = new Informer({ kubeConfig: this.kubeConfig, path: `/apis/${POLICY_GROUP}/${POLICY_VERSION}/${plural}`, liveness: this.liveness, ...(this.timing ? { timing: this.timing } : {}) });
       inf.on('add', this.changed);
       inf.on('update', this.changed);
       inf.on('delete', this.changed);
@@ -49,6 +52,7 @@ export class ClusterPolicyWatch {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.liveness.close();
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 

@@ -9,7 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import { ClusterPolicyWatch, POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
-import type { InformerTiming } from '../kube/informer.ts';
+import type { WatchTiming } from '../kube/informer.ts';
 import { POLICY_CRDS } from './crds.ts';
 import { mergeSources, sourceKey, type PolicySource } from './merge.ts';
 import { qualifyPolicy } from './normalize.ts';
@@ -30,7 +30,7 @@ export interface PolicyWatcherOptions {
   /** member clusters to read policy from */
   members?: PolicyMembers;
   /** informer timing for every cluster's watch (defaults in src/kube/informer.ts) */
-  timing?: Partial<InformerTiming>;
+  timing?: WatchTiming;
   domainSuffix?: string;
   /** install the CRDs when they are missing (default true; control-plane cluster only) */
   installCrds?: boolean;
