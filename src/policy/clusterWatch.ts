@@ -59,18 +59,14 @@ export class ClusterPolicyWatch {
   private health(e: InformerEvent, h: InformerHealth): void {
     if (this.stopped) return;
     if (e === 'failed' && h.error) {
+      if (h.error.status !== 404) { this.outage.failed(h.error.state, h.error.reason); return; }
       // no CRDs here (404): not an outage; said once, and read once they are installed
-      if (h.error.status === 404) {
-        if (!this.warned) {
-          this.warned = true;
-          this.log.info({ cluster: this.cluster || 'control plane' }, 'no traffic policy CRDs in this cluster; its VirtualServices/DestinationRules are read once they are installed');
-        }
-        return;
+      if (!this.warned) {
+        this.warned = true;
+        this.log.info({ cluster: this.cluster || 'control plane' }, 'no traffic policy CRDs in this cluster; its VirtualServices/DestinationRules are read once they are installed');
       }
-      this.outage.failed(h.error.state, h.error.reason);
-      return;
     }
-    // back when every informer is watching again (one waiting for its CRDs is not failing)
+    // back when every informer is watching again (or answered that the CRDs are missing)
     if (this.informers.every((i) => { const x = i.health(); return x.synced || x.error?.status === 404; })) this.outage.recovered();
   }
 }
