@@ -79,7 +79,7 @@ export class Federation {
       syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => {
         const g: Gauge = new Gauge({
           name: 'meshfed_federation_last_sync_age_seconds',
-          help: 'seconds since the control plane last heard from the member cluster\'s API server (a list, a watch event or bookmark, or the probe of a quiet watch, at least every 10 s): near 0 on a healthy cluster, even an idle one; it grows only while the cluster does not answer',
+          help: 'seconds since the control plane last heard from the member cluster\'s API server (a list, a watch event or bookmark, or the heartbeat that asks a quiet server every 2.5 s): near 0 on a healthy cluster, even an idle one; it grows only while the cluster does not answer',
           labelNames: ['cluster'], registers,
           collect: () => {
             g.reset();
