@@ -43,10 +43,10 @@ export async function openGet(kc: k8s.KubeConfig, path: string, o: GetOptions): 
   const lib = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
     const req = lib.request(url, { method: 'GET', headers, ...(opts.agent !== undefined ? { agent: opts.agent } : {}), ...(url.protocol === 'https:' ? tlsOf(opts) : {}) });
-    // the verdict waits one turn of the event loop: after a long block (a busy process) an answer already in the
-    // socket is read before it is declared missing
+    // the verdict waits two turns of the event loop: after a long stall of this process an answer already in the
+    // socket (or a request an in-process server has yet to read) is handled before it is declared missing
     let answered = false;
-    const timer = setTimeout(() => setImmediate(() => answered || fail(req, new KubeRequestError(`the API server ${url.host} accepted the connection but did not answer within ${Math.round(o.timeoutMs / 100) / 10} s`))), o.timeoutMs);
+    const timer = setTimeout(() => afterTurns(2, () => answered || fail(req, new KubeRequestError(`the API server ${url.host} accepted the connection but did not answer within ${Math.round(o.timeoutMs / 100) / 10} s`))), o.timeoutMs);
     const onAbort = (): void => fail(req, new KubeRequestError('aborted', 'ABORTED'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = (): void => { clearTimeout(timer); o.signal?.removeEventListener('abort', onAbort); };
@@ -84,7 +84,7 @@ export async function getJson<T>(kc: k8s.KubeConfig, path: string, o: GetOptions
   const left = Math.max(1, o.timeoutMs - (Date.now() - started));
   return new Promise<T>((resolve, reject) => {
     let ended = false;
-    const timer = setTimeout(() => setImmediate(() => ended || res.destroy(new KubeRequestError(`the API server did not finish answering GET ${path} within ${Math.round(o.timeoutMs / 100) / 10} s`))), left);
+    const timer = setTimeout(() => afterTurns(2, () => ended || res.destroy(new KubeRequestError(`the API server did not finish answering GET ${path} within ${Math.round(o.timeoutMs / 100) / 10} s`))), left);
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('error', (e) => { clearTimeout(timer); reject(e); });
@@ -94,6 +94,12 @@ export async function getJson<T>(kc: k8s.KubeConfig, path: string, o: GetOptions
       try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T); } catch (e) { reject(new KubeRequestError(`GET ${path}: the answer is not JSON: ${(e as Error).message}`)); }
     });
   });
+}
+
+/** Runs `fn` after `n` turns of the event loop (each turn polls the sockets once). */
+function afterTurns(n: number, fn: () => void): void {
+  if (n <= 0) fn();
+  else setImmediate(() => afterTurns(n - 1, fn));
 }
 
 function tlsOf(opts: https.RequestOptions): https.RequestOptions {
