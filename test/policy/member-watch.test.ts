@@ -1,5 +1,5 @@
 // PolicyWatcher reading VirtualServices/DestinationRules from a member cluster (an API stand-in) through the
-// kubeConfigs() the federation passes: a member without the CRDs is tolerated until they appear, an invalid update
+// members the federation announces (no polling): a member without the CRDs is tolerated until they appear, an invalid update
 // there gets its status in that cluster and the last good stays served, the control plane's copy wins, and a
 // departed member's policy is dropped.
 import { test } from 'node:test';
