@@ -146,7 +146,10 @@ export class Informer<T extends k8s.KubernetesObject = k8s.KubernetesObject> {
         if (signal.aborted) break;
         // not retried by p-retry (a TypeError from a bug): report it, pause, go on
         this.failed(e);
-        await new Promise((r) => setTimeout(r, t.maxRetryMs).unref());
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, t.maxRetryMs);
+          signal.addEventListener('abort', () => { clearTimeout(timer); r(); }, { once: true });
+        });
       }
     }
   }
