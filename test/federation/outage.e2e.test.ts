@@ -37,6 +37,8 @@ test('sync age stays below 5 s on an idle healthy cluster and grows when it stop
   const registry = newRegistry();
   const fed = new Federation({ kubeConfig: cp.kc, local: { name: 'cp', network: 'n1', region: 'r1' }, registry, events: new EventBus(), log: log.logger('federation'), resyncMs: 3_600_000 });
   const policy = new PolicyWatcher({ kubeConfig: cp.kc, members: fed, onPolicy: () => {}, log: log.logger('policy') });
+  const announced: string[] = [];
+  fed.onMembers((c) => announced.push('added' in c ? `added ${c.added}` : `removed ${c.removed}`));
   const age = async (cluster: string): Promise<number> => {
     const text = await registry.metrics();
     const m = new RegExp(`^meshfed_federation_last_sync_age_seconds\\{cluster="${cluster}"\\} (\\S+)$`, 'm').exec(text);
@@ -93,6 +95,12 @@ test('sync age stays below 5 s on an idle healthy cluster and grows when it stop
     const attempts = back.map((l) => Number(/\((\d+) failed attempts/.exec(l.msg)![1]));
     assert.ok(attempts.every((n) => n > 5), `the retries went on quietly (${attempts.join(', ')} attempts)`);
     assert.ok(await age('m1') < 5, 'the sync age is small again');
+
+    // federation announces members joining and leaving; policy follows (it polls nothing)
+    assert.deepEqual(announced, ['added cp', 'added m1']);
+    await coreCp.deleteNamespacedSecret({ name: 'meshfed-remote-m1', namespace: 'meshfed-system' });
+    await waitFor(() => announced.includes('removed m1'), 'm1 announced removed', 30_000);
+    await waitFor(() => log.lines.some((l) => l.msg === 'stopped reading traffic policy from member cluster' && (l as { cluster?: string }).cluster === 'm1'), 'policy stops reading m1', 30_000);
   } finally {
     await policy.stop();
     await fed.stop();
