@@ -1,8 +1,9 @@
 // Issue 22 item 2: a member API server that hangs — accepts connections, never answers — is noticed. The member is a
 // separate `meshfed dev apiserver` process, SIGSTOPped (its kernel still accepts and ACKs, as with a wedged server).
 // The control plane must show it unreachable in /debug/clusters and `meshfed cluster list`, keep its endpoints marked
-// stale, and resync after SIGCONT. Design bound: the liveness probe asks after 2.5 s without an answer and gives up
-// after 5 s more, so ≤ 7.5 s from the member's last answer (the wait below fails only past the issue's 45 s).
+// stale, and resync after SIGCONT. Bound: the liveness probe asks after 2.5 s without an answer and gives up after
+// 5 s more: 7.5 s from the member's last answer by the timers, ≤ 10 s with a busy machine's scheduling slack (the
+// wait below fails only past the issue's 45 s; the measured time is printed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,7 @@ function startMember(kubeconfigOut: string): Promise<ChildProcess> {
 
 const ready = (ip: string) => ({ status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] } });
 
-test('a SIGSTOPped member is shown unreachable with stale endpoints, and resyncs after SIGCONT', { timeout: 300_000 }, async (t) => {
+test('a SIGSTOPped member is shown unreachable with stale endpoints, and resyncs after SIGCONT', { timeout: 600_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-hung-'));
   const memberFile = join(dir, 'hung.kubeconfig');
   const cpFile = join(dir, 'cp.kubeconfig');
@@ -73,7 +74,7 @@ test('a SIGSTOPped member is shown unreachable with stale endpoints, and resyncs
     const stoppedAt = Date.now();
     const down = await until('the hung member shown unreachable', async () => { const c = await hung(); return c?.state === 'unreachable' ? c : undefined; }, 45_000);
     const noticedMs = Date.now() - stoppedAt;
-    t.diagnostic(`SIGSTOPped member shown unreachable after ${noticedMs} ms (design bound 7.5 s from its last answer): ${JSON.stringify(down)}`);
+    t.diagnostic(`SIGSTOPped member shown unreachable after ${noticedMs} ms (bound: 7.5 s from its last answer by the timers, 10 s with slack): ${JSON.stringify(down)}`);
     const stale = await until('its endpoint kept, marked stale', async () => { const s = await cart(); return s?.endpoints.length === 1 && s.endpoints[0]!.stale ? s : undefined; }, 10_000);
     assert.equal(stale.endpoints[0]!.address, '127.90.0.1');
     const snap = control.federation.snapshot().services.get('shop/cart')!;
