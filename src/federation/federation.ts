@@ -35,7 +35,7 @@ export interface FederationOptions {
   resyncMs?: number;
   /** coalescing window for snapshot rebuilds, default 5 ms */
   coalesceMs?: number;
-  /** informer timing (request deadlines, silence probe, backoff) for every watch; defaults in src/kube/informer.ts */
+  /** informer timing (request deadlines, backoff, the liveness heartbeat) for every watch; defaults in src/kube/ */
   timing?: WatchTiming;
   log?: Logger;
 }
