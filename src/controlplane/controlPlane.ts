@@ -114,11 +114,9 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     const policy = new PolicyWatcher({
       kubeConfig: cfg.kubeConfig,
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
-      // member clusters' VirtualServices/DestinationRules too, through the federation's narrow credentials
-      kubeConfigs: () => new Map(federation.clusters().flatMap((c) => {
-        const kc = federation.kubeConfigFor(c.name);
-        return kc ? [[c.name, kc] as const] : [];
-      })),
+      // member clusters' VirtualServices/DestinationRules too, through the federation's narrow credentials; the
+      // federation says when a member joins or leaves
+      members: federation,
       onPolicy: (set, rejected) => {
         pilot.setPolicy(compilePolicy(set));
         for (const r of rejected) {

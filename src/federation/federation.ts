@@ -7,6 +7,8 @@ import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/ty
 import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
+import { Informer, type WatchTiming } from '../kube/informer.ts';
+import { OutageLog } from '../kube/outageLog.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 import { changedServices, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
@@ -33,10 +35,15 @@ export interface FederationOptions {
   resyncMs?: number;
   /** coalescing window for snapshot rebuilds, default 5 ms */
   coalesceMs?: number;
+  /** informer timing (request deadlines, backoff, the liveness heartbeat) for every watch; defaults in src/kube/ */
+  timing?: WatchTiming;
   log?: Logger;
 }
 
 interface Member { watcher: ClusterWatcher; fingerprint: string }
+
+/** A member cluster joined (or its credentials changed: `added` again with the new KubeConfig) or left. */
+export type MemberChange = { added: string; kubeConfig: k8s.KubeConfig } | { removed: string };
 
 export class Federation {
   private readonly log: Logger;
@@ -44,11 +51,12 @@ export class Federation {
   /** clusters whose Secret is broken: shown as 'error', never watched */
   private readonly broken = new Map<string, ClusterStatus>();
   private readonly listeners = new Set<(s: MeshSnapshot) => void>();
+  private readonly memberListeners = new Set<(c: MemberChange) => void>();
   private current: MeshSnapshot;
   private version = 0;
   private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
-  private secrets?: k8s.Informer<k8s.V1Secret> & k8s.ObjectCache<k8s.V1Secret>;
+  private secrets?: Informer<k8s.V1Secret>;
   private replicating = false;
   private replicateAgain = false;
   private stopped = false;
@@ -67,7 +75,20 @@ export class Federation {
     this.m = {
       state: metric(r, 'meshfed_federation_cluster_state', (registers) => new Gauge({ name: 'meshfed_federation_cluster_state', help: 'member cluster state (1 for the current state)', labelNames: ['cluster', 'state'], registers })),
       objects: metric(r, 'meshfed_federation_objects', (registers) => new Gauge({ name: 'meshfed_federation_objects', help: 'federated services and endpoints per member cluster', labelNames: ['cluster', 'kind'], registers })),
-      syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => new Gauge({ name: 'meshfed_federation_last_sync_age_seconds', help: 'seconds since the cluster last completed a sync', labelNames: ['cluster'], registers })),
+      // computed when scraped, from the live contact times (a quiet cluster rebuilds no snapshot)
+      syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => {
+        const g: Gauge = new Gauge({
+          name: 'meshfed_federation_last_sync_age_seconds',
+          help: 'seconds since the control plane last heard from the member cluster\'s API server (a list, a watch event or bookmark, or the heartbeat that asks a quiet server every 2.5 s): near 0 on a healthy cluster, even an idle one; it grows only while the cluster does not answer',
+          labelNames: ['cluster'], registers,
+          collect: () => {
+            g.reset();
+            const now = Date.now();
+            for (const c of this.clusters()) if (c.lastSync) g.set({ cluster: c.name }, Math.max(0, (now - Date.parse(c.lastSync)) / 1000));
+          },
+        });
+        return g;
+      }),
       conflicts: metric(r, 'meshfed_federation_port_conflicts', (registers) => new Gauge({ name: 'meshfed_federation_port_conflicts', help: 'services whose ports differ between clusters (the oldest definition wins)', registers })),
       merge: metric(r, 'meshfed_federation_merge_seconds', (registers) => new Histogram({ name: 'meshfed_federation_merge_seconds', help: 'time to rebuild the merged snapshot', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers })),
     };
@@ -81,17 +102,16 @@ export class Federation {
       const server = this.o.kubeConfig.getCurrentCluster()?.server ?? '';
       this.addMember({ ...this.o.local, server }, this.o.kubeConfig, 'local');
     }
-    const core = this.o.kubeConfig.makeApiClient(k8s.CoreV1Api);
-    const selector = `${LABELS.multicluster}=true`;
-    const informer = k8s.makeInformer(this.o.kubeConfig, `/api/v1/namespaces/${ns}/secrets`, () => core.listNamespacedSecret({ namespace: ns, labelSelector: selector }), selector);
+    const informer = new Informer<k8s.V1Secret>({ kubeConfig: this.o.kubeConfig, path: `/api/v1/namespaces/${ns}/secrets`, labelSelector: `${LABELS.multicluster}=true`, ...(this.o.timing ? { timing: this.o.timing } : {}) });
     this.secrets = informer;
+    const outage = new OutageLog(`registration Secrets in the control-plane cluster (namespace ${ns})`, this.log);
     informer.on('add', (s) => this.onSecret(s));
     informer.on('update', (s) => this.onSecret(s));
     informer.on('delete', (s) => this.onSecretGone(s));
-    informer.on('error', (err: unknown) => {
+    informer.onHealth((e, h) => {
       if (this.stopped) return;
-      this.log.warn({ err: (err as Error).message }, 'watching registration Secrets failed; retrying');
-      setTimeout(() => { if (!this.stopped) void informer.start(); }, 1000).unref();
+      if (e === 'failed' && h.error) outage.failed(h.error.state, h.error.reason);
+      else outage.recovered();
     });
     await informer.start();
     const every = this.o.resyncMs ?? 60_000;
@@ -108,6 +128,7 @@ export class Federation {
     await Promise.all([...this.members.values()].map((m) => m.watcher.stop()));
     this.members.clear();
     this.listeners.clear();
+    this.memberListeners.clear();
   }
 
   snapshot(): MeshSnapshot { return this.current; }
@@ -117,8 +138,24 @@ export class Federation {
     return () => this.listeners.delete(cb);
   }
 
+  /** Member clusters as the last snapshot has them, with `lastSync` live: the last answer from each one's API server. */
   clusters(): readonly ClusterStatus[] {
-    return [...this.current.clusters, ...this.broken.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const live = this.current.clusters.map((c) => {
+      const t = this.members.get(c.name)?.watcher.lastContact();
+      return t === undefined ? c : { ...c, lastSync: new Date(t).toISOString() };
+    });
+    return [...live, ...this.broken.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The member clusters watched now, with the narrow credentials federation reads them with. */
+  memberKubeConfigs(): ReadonlyMap<string, k8s.KubeConfig> {
+    return new Map([...this.members].map(([name, m]) => [name, m.watcher.kubeConfig]));
+  }
+
+  /** Told when a member cluster is added (or re-added with new credentials) or removed; returns an unsubscribe. */
+  onMembers(cb: (change: MemberChange) => void): () => void {
+    this.memberListeners.add(cb);
+    return () => this.memberListeners.delete(cb);
   }
 
   kubeConfigFor(cluster: string): k8s.KubeConfig | undefined {
@@ -169,18 +206,19 @@ export class Federation {
   private addMember(meta: ClusterMeta, kc: k8s.KubeConfig, fingerprint: string): void {
     if (this.members.has(meta.name)) return;
     let last = 'syncing';
+    // the watcher logs its own state changes (one line each, quiet during an outage)
     const watcher = new ClusterWatcher(meta, kc, (what) => {
       if (what === 'state' && watcher.state !== last) {
         last = watcher.state;
         const st = watcher.status();
         this.emit(`cluster.${st.state}` as MeshEventKind, `cluster ${meta.name} ${st.state}${st.reason ? `: ${st.reason}` : ''}`, { cluster: meta.name, ...(st.reason ? { reason: st.reason } : {}) });
-        this.log.info({ cluster: meta.name, state: st.state, reason: st.reason }, 'cluster state');
       }
       this.schedule();
-    }, this.log);
+    }, this.log, this.o.timing);
     this.members.set(meta.name, { watcher, fingerprint });
     this.emit('cluster.syncing', `cluster ${meta.name} added: syncing`, { cluster: meta.name });
     watcher.start();
+    this.announce({ added: meta.name, kubeConfig: kc });
   }
 
   private removeMember(name: string, announce: boolean): void {
@@ -189,6 +227,13 @@ export class Federation {
     this.members.delete(name);
     void m.watcher.stop();
     if (announce) this.emit('cluster.removed', `cluster ${name} removed from the federation`, { cluster: name });
+    this.announce({ removed: name });
+  }
+
+  private announce(change: MemberChange): void {
+    for (const l of this.memberListeners) {
+      try { l(change); } catch (e) { this.log.error({ err: (e as Error).message }, 'member listener failed'); }
+    }
   }
 
   /** Coalesce bursts of informer events into one rebuild. */
@@ -269,12 +314,10 @@ export class Federation {
   private updateMetrics(prev: MeshSnapshot, s: MeshSnapshot, changed: ReadonlySet<string> | undefined): void {
     this.m.state.reset();
     this.m.objects.reset();
-    this.m.syncAge.reset();
     for (const c of [...s.clusters, ...this.broken.values()]) {
       this.m.state.set({ cluster: c.name, state: c.state }, 1);
       this.m.objects.set({ cluster: c.name, kind: 'services' }, c.services);
       this.m.objects.set({ cluster: c.name, kind: 'endpoints' }, c.endpoints);
-      if (c.lastSync) this.m.syncAge.set({ cluster: c.name }, (Date.now() - Date.parse(c.lastSync)) / 1000);
     }
     // services with port conflicts: counted in full, or adjusted by the few services a dirty-key merge changed
     if (changed) {

@@ -63,9 +63,9 @@ export class SecurityWatcher {
     if (this.o.installCrds !== false) {
       await this.installCrds().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the security policy CRDs; install them with "meshfed install"'));
     }
-    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, this.kinds);
+    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { kinds: this.kinds });
     await this.controlPlane.start();
-    this.controlPlaneEgress = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, this.egressKinds);
+    this.controlPlaneEgress = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { kinds: this.egressKinds });
     await this.controlPlaneEgress.start();
     if (this.o.kubeConfigs) {
       await this.syncMembers();
@@ -94,10 +94,10 @@ export class SecurityWatcher {
       }
       for (const [name, kc] of want) {
         if (this.members.has(name) || this.stopped) continue;
-        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, this.kinds);
+        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { kinds: this.kinds });
         this.members.set(name, w);
         await w.start();
-        const e = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, this.egressKinds);
+        const e = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { kinds: this.egressKinds });
         this.membersEgress.set(name, e);
         await e.start();
         changed = true;
