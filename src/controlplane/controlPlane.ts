@@ -134,10 +134,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
 
     const security = new SecurityWatcher({
       kubeConfig: cfg.kubeConfig,
-      kubeConfigs: () => new Map(federation.clusters().flatMap((c) => {
-        const kc = federation.kubeConfigFor(c.name);
-        return kc ? [[c.name, kc] as const] : [];
-      })),
+      members: federation,
       onSecurity: (set, rejected, egress) => {
         pilot.setSecurity(compileSecurity(set, undefined, egress));
         for (const r of rejected) {

@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import { ClusterPolicyWatch } from '../policy/clusterWatch.ts';
+import type { PolicyMembers } from '../policy/watcher.ts';
 import { mergeSources, sourceKey, type PolicySource } from '../policy/merge.ts';
 import type { KubeObject } from '../policy/parse.ts';
 import { SECURITY_CRDS } from './crds.ts';
@@ -17,8 +18,8 @@ import { reconcileSecurity, type SecurityRejection } from './validate.ts';
 
 export interface SecurityWatcherOptions {
   kubeConfig: k8s.KubeConfig;
-  kubeConfigs?: () => ReadonlyMap<string, k8s.KubeConfig>;
-  memberResyncMs?: number;
+  /** member clusters to read policy from; the federation says when one joins or leaves */
+  members?: PolicyMembers;
   /** install the CRDs when they are missing (default true) */
   installCrds?: boolean;
   /** `egress`: the accepted ServiceEntries and Sidecars (outboundTrafficPolicy) */
@@ -48,7 +49,7 @@ export class SecurityWatcher {
   private good: SecuritySet = EMPTY_SECURITY;
   private goodEgress: EgressSet = EMPTY_EGRESS;
   private timer?: NodeJS.Timeout;
-  private resync?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
   private stopped = false;
   private readonly written = new Map<string, string>();
   private syncing: Promise<void> = Promise.resolve();
@@ -67,22 +68,21 @@ export class SecurityWatcher {
     await this.controlPlane.start();
     this.controlPlaneEgress = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { kinds: this.egressKinds });
     await this.controlPlaneEgress.start();
-    if (this.o.kubeConfigs) {
+    if (this.o.members) {
+      this.unsubscribe = this.o.members.onMembers(() => { void this.syncMembers(); });
       await this.syncMembers();
-      const tick = (): void => {
-        this.resync = setTimeout(() => { void this.syncMembers().finally(() => { if (!this.stopped) tick(); }); }, this.o.memberResyncMs ?? 5000);
-        this.resync.unref();
-      };
-      tick();
     }
     this.schedule();
   }
 
   syncMembers(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
-      if (this.stopped || !this.o.kubeConfigs) return;
+      if (this.stopped || !this.o.members) return;
       let want: ReadonlyMap<string, k8s.KubeConfig>;
-      try { want = this.o.kubeConfigs(); } catch { return; }
+      try { want = this.o.members.memberKubeConfigs(); } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'could not list member clusters for security policy; keeping the current set');
+        return;
+      }
       let changed = false;
       for (const [name, w] of this.members) {
         if (want.get(name) === w.kubeConfig) continue;
@@ -110,7 +110,7 @@ export class SecurityWatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.resync) clearTimeout(this.resync);
+    this.unsubscribe?.();
     await this.syncing;
     await this.controlPlane?.stop();
     await this.controlPlaneEgress?.stop();
