@@ -3,12 +3,12 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.ts';
-import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/types.ts';
+import { emptySnapshot, type ClusterStatus, type MeshService, type MeshSnapshot } from '../mesh/types.ts';
 import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
-import { changedServices, mergeClusters } from './merge.ts';
+import { MergeCache, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
 import { planReplication } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
@@ -56,6 +56,9 @@ export class Federation {
   private conflicted = 0;
   private forcePlan = true;
   private lastPlanned?: ReplicationInput;
+  /** this control plane's own merge cache and replica signatures: nothing is shared with another Federation */
+  private readonly mergeCache = new MergeCache();
+  private readonly replicaSigs = new WeakMap<MeshService, string>();
   private readonly replicator: Replicator;
   private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
 
@@ -214,13 +217,13 @@ export class Federation {
       version: ++this.version, now: new Date(),
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
-      ...(dirty ? { dirty } : {}),
+      ...(dirty ? { dirty } : {}), cache: this.mergeCache,
     });
     this.lastMergeMs = performance.now() - t0;
     this.m.merge.observe(this.lastMergeMs / 1000);
     const prev = this.current;
     this.current = next;
-    const changed = changedServices(prev, next);
+    const changed = this.mergeCache.changedServices(prev, next);
     this.updateMetrics(prev, next, changed);
     for (const e of snapshotEvents(prev, next, changed)) this.emit(e.kind, e.message, e.data);
     for (const l of this.listeners) {
@@ -242,7 +245,7 @@ export class Federation {
         // planning walks every service of every cluster: skip it when nothing it reads changed (endpoint-only
         // changes, the most frequent kind); the periodic resync plans anyway, to repair drift
         const input = replicationInput(this.current, objects);
-        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input)) continue;
+        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input, this.replicaSigs)) continue;
         this.forcePlan = false;
         this.lastPlanned = input;
         let actions = planReplication(this.current, objects);
