@@ -1,16 +1,14 @@
 // xDS protocol plumbing shared by pilot (server) and the proxies (clients): the Envoy v3 protos that
 // @grpc/grpc-js-xds ships, the ADS service definition, type URLs, and Any encoding/decoding.
-import { createRequire } from 'node:module';
-import { accessSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { readGenerated } from '../packagePaths.ts';
 
-const require = createRequire(import.meta.url);
-const depsDir = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-
-export const PROTO_INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(depsDir, d));
+/** protobufjs JSON descriptor of every Envoy message meshfed uses (scripts/protoDescriptors.mjs writes it at build). */
+type Descriptor = protobuf.INamespace & { nested: NonNullable<protobuf.INamespace['nested']> };
+let descriptor: Descriptor | undefined;
+const xdsDescriptor = (): Descriptor => (descriptor ??= readGenerated<Descriptor>('xds.json'));
 
 export const TYPE_URL = {
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -29,40 +27,11 @@ export type XdsTypeUrl = (typeof TYPE_URL)[keyof typeof TYPE_URL];
 /** The four resource types an ADS stream carries, in make-before-break push order. */
 export const PUSH_ORDER = [TYPE_URL.cluster, TYPE_URL.endpoint, TYPE_URL.listener, TYPE_URL.route] as const;
 
-const RESOURCE_PROTOS = [
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/filters/http/fault/v3/fault.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/service/discovery/v3/discovery.proto',
-];
-
 let root: protobuf.Root | undefined;
 
 /** protobufjs Root with every Envoy message meshfed encodes (loaded once, lazily). */
 export function resourceRoot(): protobuf.Root {
-  if (root) return root;
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) => {
-    for (const dir of PROTO_INCLUDE_DIRS) {
-      const p = join(dir, target);
-      try {
-        accessSync(p);
-        return p;
-      } catch {
-        /* next include dir */
-      }
-    }
-    return target;
-  };
-  r.loadSync(RESOURCE_PROTOS, { keepCase: true });
-  r.resolveAll();
-  root = r;
-  return r;
+  return (root ??= protobuf.Root.fromJSON(xdsDescriptor()));
 }
 
 export interface AnyMessage {
@@ -101,14 +70,7 @@ let ads: grpc.GrpcObject | undefined;
 /** The loaded ADS package (envoy.service.discovery.v3) for grpc-js servers and clients. */
 export function adsPackage(): grpc.GrpcObject {
   if (ads) return ads;
-  const def = protoLoader.loadSync(['envoy/service/discovery/v3/ads.proto'], {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: PROTO_INCLUDE_DIRS,
-  });
+  const def = protoLoader.fromJSON(xdsDescriptor(), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
   ads = grpc.loadPackageDefinition(def);
   return ads;
 }

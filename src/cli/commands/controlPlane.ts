@@ -1,7 +1,6 @@
 // `meshfed control-plane`: federation + CA + pilot + admin in one process.
 import { parseFailoverFlag } from '../../controlplane/failoverFlag.ts';
 import { bool, int, requireStr, str, UsageError, UserError, type Command } from '../command.ts';
-import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
 import { availableParallelism } from 'node:os';
 import { untilSignal } from '../signals.ts';
 import { loadTopologyFile } from '../topologyFile.ts';
@@ -31,6 +30,7 @@ export const controlPlaneCommands: Command[] = [
       'ca-signing-workers': { type: 'string', help: `N  CA: verify CSRs and sign on N worker threads, beside the gRPC/TLS thread (default: ${defaultSigningWorkers()} here — 1 on a multi-core machine, else 0)` },
     },
     run: async (args, io) => {
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
       const kubeConfig = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'));
       const topology = str(args, 'topology') ? loadTopologyFile(requireStr(args, 'topology')) : undefined;
       let failover: Record<string, string[]> | undefined = topology?.failover;
