@@ -10,7 +10,7 @@ import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
 import { MergeCache, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
-import { planReplication } from './replicationPlan.ts';
+import { planReplication, type ReplicationAction } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
 import { keepAlive } from '../kube/keepAlive.ts';
 import { replicationInput, sameReplicationInput, type ReplicationInput } from './replicationInput.ts';
@@ -38,6 +38,11 @@ export interface FederationOptions {
 
 interface Member { watcher: ClusterWatcher; fingerprint: string }
 
+/** the longest a new replica waits for the second of its source's creation to pass */
+const MAX_HOLD_MS = 2_000;
+/** past that second by this much, for clocks a little apart (the member API servers stamp creationTimestamp) */
+const HOLD_SLACK_MS = 50;
+
 export class Federation {
   private readonly log: Logger;
   private readonly members = new Map<string, Member>();
@@ -48,6 +53,7 @@ export class Federation {
   private version = 0;
   private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
+  private holdTimer?: NodeJS.Timeout;
   private secrets?: k8s.Informer<k8s.V1Secret> & k8s.ObjectCache<k8s.V1Secret>;
   private replicating = false;
   private replicateAgain = false;
@@ -107,6 +113,7 @@ export class Federation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     await this.secrets?.stop();
     await Promise.all([...this.members.values()].map((m) => m.watcher.stop()));
     this.members.clear();
@@ -251,6 +258,7 @@ export class Federation {
         let actions = planReplication(this.current, objects);
         // until every member has synced once, a missing source may just not be listed yet: no deletions
         if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
+        actions = this.holdBack(actions);
         if (actions.length) {
           const t0 = performance.now();
           const r = await this.replicator.apply(actions);
@@ -267,6 +275,24 @@ export class Federation {
     } finally {
       this.replicating = false;
     }
+  }
+
+  /**
+   * Replicas whose source was created this very second wait for the next one (see ReplicationAction.notBefore); a
+   * re-plan is scheduled for then. A source stamped more than MAX_HOLD_MS ahead is a skewed clock: not waited for.
+   */
+  private holdBack(actions: ReplicationAction[]): ReplicationAction[] {
+    const now = Date.now();
+    const waiting = (a: ReplicationAction) => a.op === 'apply-service' && a.notBefore !== undefined && a.notBefore + HOLD_SLACK_MS > now && a.notBefore - now <= MAX_HOLD_MS;
+    const held = actions.filter(waiting);
+    if (!held.length) return actions;
+    const at = Math.min(...held.map((a) => (a as { notBefore: number }).notBefore));
+    this.forcePlan = true;
+    if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => { this.holdTimer = undefined; this.schedule(); }, at - now + HOLD_SLACK_MS);
+      this.holdTimer.unref();
+    }
+    return actions.filter((a) => !waiting(a));
   }
 
   private updateMetrics(prev: MeshSnapshot, s: MeshSnapshot, changed: ReadonlySet<string> | undefined): void {

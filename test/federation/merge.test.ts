@@ -131,3 +131,17 @@ test('with the previous snapshot, unchanged services are reused and changed ones
   const down = mergeClusters([{ ...a, endpointSlices: slices }, { ...b, status: { ...b.status, state: 'unreachable', since: '2026-02-01T00:00:00.000Z' } }], { version: 3, now, previous: second, cache });
   assert.equal(down.services.get('demo/echo'), second.services.get('demo/echo'));
 });
+
+test('port conflicts on a creationTimestamp tie (same second, sub-second parts ignored): the cluster whose name sorts first wins, in any input order', () => {
+  const def = (cluster: string, port: number, created: string) => view(cluster, { namespaces: [ns('demo', FED)], services: [svc('demo', 's7', [['p', port]], { created })] });
+  const east = def('east-2', 8007, '2026-01-10T00:00:00.900Z');
+  const west = def('west-1', 9999, '2026-01-10T00:00:00.100Z');
+  for (const order of [[east, west], [west, east]]) {
+    const s7 = mergeClusters(order, { version: 1, now }).services.get('demo/s7')!;
+    assert.deepEqual(s7.ports.map((p) => p.port), [8007]);
+    assert.deepEqual(s7.conflicts.map((c) => [c.cluster, c.winner]), [['west-1', 'east-2']]);
+  }
+  // a second apart, the older wins whatever the names
+  const older = mergeClusters([def('east-2', 8007, '2026-01-10T00:00:01Z'), west], { version: 1, now }).services.get('demo/s7')!;
+  assert.deepEqual(older.ports.map((p) => p.port), [9999]);
+});
