@@ -21,8 +21,6 @@ const ALLOWED: Readonly<Record<string, { names: readonly string[]; reason: strin
     reason: 'a pool of CSPRNG bytes (sharing random bytes between callers reveals and changes nothing) and memos of pure functions of an immutable key (the same answer for every caller)',
   },
   'src/ca/der.ts': { names: ['oidCache', 'pemRe'], reason: 'memos of pure functions of a string (an OID encoding, a PEM regex): the same answer for every caller' },
-  'src/xds/protos.ts': { names: ['descriptor', 'root', 'ads', 'types'], reason: 'the proto descriptors generated at build and shipped with meshfed, loaded once: constant for the life of the process' },
-  'src/xds/responseEncoding.ts': { names: ['type'], reason: 'a protobuf type looked up once in the constant proto root' },
   'src/kube/keepAlive.ts': { names: ['patched'], reason: 'marks KubeConfig objects whose agent factory is patched: a fact about that object, weakly held, the same for every user of it' },
   'src/proxy/gatewayMetrics.ts': { names: ['scrapeHooks'], reason: 'keyed by the prom-client Registry, weakly: each registry (one per component instance) has its own hooks' },
 };
