@@ -25,11 +25,14 @@ const say = (l: string) => process.stderr.write(l + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const env = { ...process.env, MESHFED_FROM_SOURCE: '', MESHFED_LOG_LEVEL: 'warn' };
 
-/** VmRSS and VmHWM (peak) of a process, MB */
-function mem(pid: number): { rssMB: number; peakMB: number } {
+/**
+ * VmRSS, VmHWM (peak) and the split of RSS into anonymous memory (this process's own) and file-backed pages (the node
+ * binary's code, shared by every process running the same binary), MB
+ */
+function mem(pid: number): { rssMB: number; peakMB: number; anonMB: number; fileMB: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-  return { rssMB: +(kb('VmRSS') / 1024).toFixed(1), peakMB: +(kb('VmHWM') / 1024).toFixed(1) };
+  const mb = (k: string) => +(Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024).toFixed(1);
+  return { rssMB: mb('VmRSS'), peakMB: mb('VmHWM'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -76,6 +79,19 @@ async function baselines(): Promise<Record<string, unknown>> {
   await sleep(1500);
   const out: Record<string, unknown> = { bareNodeHttpServer: mem(bare.pid!) };
   bare.kill();
+  // the runtime floor of any Node proxy: what node itself maps for an ECDSA key, a TLS server, an HTTP server and an
+  // HTTP/2 client stream, with no meshfed code (the file-backed part is the node binary's code, shared between processes)
+  const floor = spawn(process.execPath, ['--max-semi-space-size=1', '-e', `
+    const { generateKeyPairSync, X509Certificate } = require('crypto'); const tls = require('tls'); const http = require('http'); const http2 = require('http2');
+    generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const s2 = http2.createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', () => {
+      const c = http2.connect('http://127.0.0.1:' + s2.address().port); const st = c.request({ ':path': '/' }); st.resume();
+      st.on('end', () => { http.createServer().listen(0, '127.0.0.1'); tls.createServer({}).listen(0, '127.0.0.1'); tls.connect({ host: '127.0.0.1', port: 9, rejectUnauthorized: false }).on('error', () => console.log('up')); });
+    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => floor.stdout!.once('data', r));
+  await sleep(1500);
+  out.nodeTlsHttp2Floor = mem(floor.pid!);
+  floor.kill();
   if (spawnSync('haproxy', ['-v']).status === 0) {
     const dir = mkdtempSync(join(tmpdir(), 'fp-haproxy-'));
     const port = await new Promise<number>((resolve) => { const s = http.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => resolve(p)); }); });
@@ -141,11 +157,13 @@ async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, u
     await until('sidecars and gateway ready', async () => (await ready(a.ip, a.metrics)()) && (await ready(b.ip, b.metrics)()) && (await ready('127.0.2.254', gw.health)()));
     await sleep(3000);
     const idle = { sidecar: mem(a.pid), gateway: mem(gw.pid) };
+    await sleep(12_000); // V8's memory reducer shrinks an idle heap after some seconds
+    const idle15s = { sidecar: mem(a.pid), gateway: mem(gw.pid) };
     say(`  idle: sidecar ${idle.sidecar.rssMB} MB, gateway ${idle.gateway.rssMB} MB; ${N} requests A → gateway → B…`);
     const traffic = await load(a.ip, a.outbound, 'http://b.demo:8080/');
     await sleep(2000);
     const after = { sidecarCaller: mem(a.pid), sidecarCallee: mem(b.pid), gateway: mem(gw.pid) };
-    return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, traffic, afterLoad: after };
+    return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, afterLoad: after };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
@@ -160,9 +178,14 @@ say('floors: bare node, HAProxy…');
 const floors = await baselines();
 say('meshfed version vs node -e 0…');
 const startup = versionRuns();
-say('data plane, default V8 settings…');
-const defaults = await dataPlane([]);
-say('data plane, the manifests\' proxy V8 settings…');
-const tuned = await dataPlane(PROXY_NODE_FLAGS);
-console.log(JSON.stringify({ floors, startup, dataPlane: { defaultV8: defaults, proxyV8: tuned } }));
+// BENCH_FOOTPRINT_FLAGS="--a --b|--c" compares other V8 settings (variants separated by |) instead
+const variants: Record<string, readonly string[]> = process.env.BENCH_FOOTPRINT_FLAGS
+  ? Object.fromEntries(process.env.BENCH_FOOTPRINT_FLAGS.split('|').map((v) => [v.trim(), v.trim().split(/\s+/).filter(Boolean)]))
+  : { defaultV8: [], proxyV8: PROXY_NODE_FLAGS };
+const dataPlanes: Record<string, unknown> = {};
+for (const [name, flags] of Object.entries(variants)) {
+  say(`data plane, ${name}…`);
+  dataPlanes[name] = await dataPlane(flags);
+}
+console.log(JSON.stringify({ floors, startup, dataPlane: dataPlanes }));
 process.exit(0);

@@ -7,6 +7,9 @@ export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: st
 
 export const SYSTEM_NAMESPACE = 'meshfed-system';
 export const DEFAULT_IMAGE = 'meshfed:dev';
+/** idle RSS is ~60-65 MB and ~70 MB after load (bench/footprint); the limit leaves room above the 128 MB heap cap */
+const PROXY_RESOURCES = { requests: { cpu: '10m', memory: '80Mi' }, limits: { memory: '256Mi' } };
+
 const managed = { 'app.kubernetes.io/part-of': 'meshfed' };
 
 export interface ControlPlaneOptions {
@@ -157,6 +160,7 @@ export function gatewayManifests(o: GatewayOptions): K8sObject[] {
                 name: 'gateway',
                 image: o.image ?? DEFAULT_IMAGE,
                 command: ['node', ...PROXY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
+                resources: PROXY_RESOURCES,
                 args: ['gateway', '--xds', o.xds ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15010`, '--network', o.network, '--region', o.region, '--listen', '0.0.0.0:15443'],
                 ports: [
                   { name: 'tls', containerPort: 15443 },
@@ -231,6 +235,7 @@ export function demoManifests(o: DemoOptions): K8sObject[] {
                 name: 'meshfed-sidecar',
                 image,
                 command: ['node', ...PROXY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
+                resources: PROXY_RESOURCES,
                 args: [
                   'sidecar', '--xds', xds, '--ca', ca, '--ca-cert', '/var/run/meshfed/root-cert.pem',
                   '--token-file', '/var/run/secrets/tokens/meshfed-token', '--cluster', o.cluster, '--app-port', '8080',
