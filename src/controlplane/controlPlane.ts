@@ -37,6 +37,8 @@ export interface ControlPlaneConfig {
   /** Istio plug-in CA directory; else the `cacerts` Secret; else a dev root */
   caDir?: string;
   host: string;
+  /** the admin server's address (no authentication: /debug, /metrics, the dashboard); default: `host` */
+  adminHost?: string;
   ports: { xds: number; secure: number; admin: number };
   /** CSR verification + signing on this many worker threads (0: on the gRPC thread); see CaServerOptions */
   caSigningWorkers?: number;
@@ -183,7 +185,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       listeners: () => listening,
       registry, events,
       ...(cfg.scrapeTargets ? { scrapeTargets: cfg.scrapeTargets } : {}),
-    }), { host: cfg.host, port: cfg.ports.admin });
+    }), { host: cfg.adminHost ?? cfg.host, port: cfg.ports.admin });
     stops.push(() => admin.close());
     progress(`xDS on ${cfg.host}:${xdsPort} (plaintext), CA + xDS on ${cfg.host}:${securePort} (TLS), admin on ${admin.url}`);
     log.info({ xds: xdsPort, secure: securePort, admin: admin.port, ca: ca.source }, 'control plane started');

@@ -17,6 +17,11 @@ export interface ControlPlaneOptions {
   image?: string;
   trustDomain?: string;
   federateAll?: boolean;
+  /**
+   * Also publish plaintext xDS (15010) on the nodes (nodePort 31010), for remote clusters' proxies on a trusted
+   * network (kind's docker network): plaintext xDS has no authentication. Default: 15010 stays cluster-internal.
+   */
+  exposePlaintextXds?: boolean;
 }
 
 /** The control plane: federation + CA + pilot + admin in one Deployment, with the RBAC it needs in its own cluster. */
@@ -84,7 +89,8 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
                 name: 'control-plane',
                 image,
                 command: ['node', ...CONTROL_PLANE_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
-                args: ['control-plane', '--in-cluster', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                // the admin server on the pod IP, for kubelet probes and scrapes; the Service keeps it cluster-internal
+                args: ['control-plane', '--admin-address', '0.0.0.0', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
                 ports: [
                   { name: 'grpc-xds', containerPort: 15010 },
                   { name: 'https-xds-ca', containerPort: 15012 },
@@ -105,13 +111,28 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       kind: 'Service',
       metadata: { name: 'meshfed', namespace: SYSTEM_NAMESPACE, labels },
       spec: {
-        // NodePort so that gateways and sidecars of remote clusters reach xDS and the CA through a node address
+        // cluster-internal: plaintext xDS and the admin server have no authentication (as istiod's 15010, 15014)
+        type: 'ClusterIP',
+        selector: { app: 'meshfed-control-plane' },
+        ports: [
+          { name: 'grpc-xds', port: 15010, targetPort: 15010 },
+          { name: 'https-xds-ca', port: 15012, targetPort: 15012 },
+          { name: 'http-admin', port: 15014, targetPort: 15014 },
+        ],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'meshfed-remote', namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        // what remote clusters reach through a node address: the CA and mTLS xDS (TLS; tokens and certificates
+        // checked), and plaintext xDS only when asked for (trusted networks only)
         type: 'NodePort',
         selector: { app: 'meshfed-control-plane' },
         ports: [
-          { name: 'grpc-xds', port: 15010, targetPort: 15010, nodePort: 31010 },
+          ...(o.exposePlaintextXds ? [{ name: 'grpc-xds', port: 15010, targetPort: 15010, nodePort: 31010 }] : []),
           { name: 'https-xds-ca', port: 15012, targetPort: 15012, nodePort: 31012 },
-          { name: 'http-admin', port: 15014, targetPort: 15014, nodePort: 31014 },
         ],
       },
     },

@@ -3,16 +3,16 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.ts';
-import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/types.ts';
+import { emptySnapshot, type ClusterStatus, type MeshService, type MeshSnapshot } from '../mesh/types.ts';
 import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
 import { Informer, type WatchTiming } from '../kube/informer.ts';
 import { OutageLog } from '../kube/outageLog.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
-import { changedServices, mergeClusters } from './merge.ts';
+import { MergeCache, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
-import { planReplication } from './replicationPlan.ts';
+import { planReplication, type ReplicationAction } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
 import { keepAlive } from '../kube/keepAlive.ts';
 import { replicationInput, sameReplicationInput, type ReplicationInput } from './replicationInput.ts';
@@ -45,6 +45,11 @@ interface Member { watcher: ClusterWatcher; fingerprint: string }
 /** A member cluster joined (or its credentials changed: `added` again with the new KubeConfig) or left. */
 export type MemberChange = { added: string; kubeConfig: k8s.KubeConfig } | { removed: string };
 
+/** the longest a new replica waits for the second of its source's creation to pass */
+const MAX_HOLD_MS = 2_000;
+/** past that second by this much, for clocks a little apart (the member API servers stamp creationTimestamp) */
+const HOLD_SLACK_MS = 50;
+
 export class Federation {
   private readonly log: Logger;
   private readonly members = new Map<string, Member>();
@@ -56,6 +61,7 @@ export class Federation {
   private version = 0;
   private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
+  private holdTimer?: NodeJS.Timeout;
   private secrets?: Informer<k8s.V1Secret>;
   private replicating = false;
   private replicateAgain = false;
@@ -64,6 +70,9 @@ export class Federation {
   private conflicted = 0;
   private forcePlan = true;
   private lastPlanned?: ReplicationInput;
+  /** this control plane's own merge cache and replica signatures: nothing is shared with another Federation */
+  private readonly mergeCache = new MergeCache();
+  private readonly replicaSigs = new WeakMap<MeshService, string>();
   private readonly replicator: Replicator;
   private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
 
@@ -124,6 +133,7 @@ export class Federation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     await this.secrets?.stop();
     await Promise.all([...this.members.values()].map((m) => m.watcher.stop()));
     this.members.clear();
@@ -259,13 +269,13 @@ export class Federation {
       version: ++this.version, now: new Date(),
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
-      ...(dirty ? { dirty } : {}),
+      ...(dirty ? { dirty } : {}), cache: this.mergeCache,
     });
     this.lastMergeMs = performance.now() - t0;
     this.m.merge.observe(this.lastMergeMs / 1000);
     const prev = this.current;
     this.current = next;
-    const changed = changedServices(prev, next);
+    const changed = this.mergeCache.changedServices(prev, next);
     this.updateMetrics(prev, next, changed);
     for (const e of snapshotEvents(prev, next, changed)) this.emit(e.kind, e.message, e.data);
     for (const l of this.listeners) {
@@ -287,12 +297,13 @@ export class Federation {
         // planning walks every service of every cluster: skip it when nothing it reads changed (endpoint-only
         // changes, the most frequent kind); the periodic resync plans anyway, to repair drift
         const input = replicationInput(this.current, objects);
-        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input)) continue;
+        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input, this.replicaSigs)) continue;
         this.forcePlan = false;
         this.lastPlanned = input;
         let actions = planReplication(this.current, objects);
         // until every member has synced once, a missing source may just not be listed yet: no deletions
         if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
+        actions = this.holdBack(actions);
         if (actions.length) {
           const t0 = performance.now();
           const r = await this.replicator.apply(actions);
@@ -309,6 +320,24 @@ export class Federation {
     } finally {
       this.replicating = false;
     }
+  }
+
+  /**
+   * Replicas whose source was created this very second wait for the next one (see ReplicationAction.notBefore); a
+   * re-plan is scheduled for then. A source stamped more than MAX_HOLD_MS ahead is a skewed clock: not waited for.
+   */
+  private holdBack(actions: ReplicationAction[]): ReplicationAction[] {
+    const now = Date.now();
+    const waiting = (a: ReplicationAction) => a.op === 'apply-service' && a.notBefore !== undefined && a.notBefore + HOLD_SLACK_MS > now && a.notBefore - now <= MAX_HOLD_MS;
+    const held = actions.filter(waiting);
+    if (!held.length) return actions;
+    const at = Math.min(...held.map((a) => (a as { notBefore: number }).notBefore));
+    this.forcePlan = true;
+    if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => { this.holdTimer = undefined; this.schedule(); }, at - now + HOLD_SLACK_MS);
+      this.holdTimer.unref();
+    }
+    return actions.filter((a) => !waiting(a));
   }
 
   private updateMetrics(prev: MeshSnapshot, s: MeshSnapshot, changed: ReadonlySet<string> | undefined): void {

@@ -14,7 +14,7 @@ function renderObjects(component: string, args: { values: Record<string, unknown
   const image = (args.values.image as string | undefined) ?? undefined;
   switch (component) {
     case 'control-plane':
-      return controlPlaneManifests({ ...(image ? { image } : {}) });
+      return controlPlaneManifests({ ...(image ? { image } : {}), ...(args.values['expose-plaintext-xds'] === true ? { exposePlaintextXds: true } : {}) });
     case 'gateway': {
       const network = args.values.network as string | undefined;
       const region = args.values.region as string | undefined;
@@ -70,6 +70,7 @@ export const deployCommands: Command[] = [
       cluster: { type: 'string', help: 'ID  demo: the member cluster name' },
       xds: { type: 'string', help: 'ADDR  gateway: the control plane xDS address' },
       image: { type: 'string', help: 'IMAGE  meshfed image (default meshfed:dev)' },
+      'expose-plaintext-xds': { type: 'boolean', help: 'control-plane: also publish plaintext xDS (15010) on node port 31010 for remote clusters — trusted networks only, it has no authentication (default: 15010 is cluster-internal; remote clusters get the CA and mTLS xDS on node port 31012)' },
       'dry-run': { type: 'boolean', help: 'print the manifests instead of applying them' },
     },
     run: async (args, io) => {
