@@ -26,8 +26,6 @@ const STATIC: Record<string, string> = {
   '/graph.js': 'graph.js',
   '/style.css': 'style.css',
 };
-/** the dashboard's own files, read once (they ship with the build) */
-const pageCache = new Map<string, Buffer>();
 /**
  * The graph library, served from the installed packages (no CDN: the control plane may have no internet); resolved
  * from this module, which finds the package's node_modules from src/admin and from the bundle in dist/js alike.
@@ -39,8 +37,6 @@ const VENDOR: Record<string, string> = {
   '/vendor/cose-base.js': 'cose-base/cose-base.js',
   '/vendor/cytoscape-fcose.js': 'cytoscape-fcose/cytoscape-fcose.js',
 };
-/** read and gzipped once (cytoscape.min.js: 443 KB, 139 KB gzipped) */
-const vendorCache = new Map<string, { raw: Buffer; gz: Buffer }>();
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 export interface AdminServerOptions {
@@ -60,6 +56,10 @@ export interface AdminServer {
 }
 
 export async function startAdminServer(sources: AdminSources, opts: AdminServerOptions = {}): Promise<AdminServer> {
+  /** the dashboard's own files, read once per server (they ship with the build) */
+  const pageCache = new Map<string, Buffer>();
+  /** the graph library, read and gzipped once per server (cytoscape.min.js: 443 KB, 139 KB gzipped) */
+  const vendorCache = new Map<string, { raw: Buffer; gz: Buffer }>();
   const maxBuffer = opts.maxClientBuffer ?? 1 << 20;
   const clusterGauge = metric(sources.registry, 'meshfed_admin_clusters', (registers) =>
     new Gauge({ name: 'meshfed_admin_clusters', help: 'member clusters by state', labelNames: ['state'], registers }));
