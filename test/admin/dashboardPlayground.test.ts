@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { parseTopology } from '../../src/mesh/topology.ts';
-import { startMeshPlayground } from '../../src/devcluster/playground/mesh.ts';
+import { startMeshPlayground } from '../../src/playground/mesh.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(process.cwd(), 'test-output');
