@@ -23,7 +23,7 @@ export interface ApiServerOptions extends StoreOptions {
   port?: number; // default 0 (OS chooses)
   /** serving key, certificate and the CA clients trust it by: the caller makes them (the stand-in has no PKI) */
   tls: TlsMaterial;
-  /** where requests that fail inside the stand-in are reported (a pino Logger fits); silent without one */
+  /** where the stand-in reports (listening, internal errors; secure.ts: rejected tokens, controller write failures); a pino Logger fits; silent without one */
   log?: StandinLog;
   adminToken?: string;
   hooks?: Partial<ApiHooks>;
@@ -66,11 +66,11 @@ function listOf(info: ResourceInfo, l: ReturnType<Store['list']>) {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const tls = opts.tls;
+  if (!tls?.cert || !tls.key || !tls.ca) throw new Error(`cluster "${opts.name}": tls {cert, key, ca} PEMs are required (the caller makes the stand-in's serving certificate)`);
   const store = new Store(opts.name, opts);
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const hooks: ApiHooks = { ...defaultHooks(adminToken), ...opts.hooks };
-  const tls = opts.tls;
-  if (!tls?.cert || !tls.key || !tls.ca) throw new Error(`cluster "${opts.name}": tls {cert, key, ca} PEMs are required (the caller makes the stand-in's serving certificate)`);
   const log = opts.log ?? silentLog;
   const requests = opts.registry
     ? new Counter({ name: 'meshfed_devcluster_requests_total', help: 'API requests served by the stand-in', labelNames: ['cluster', 'verb', 'code'], registers: [opts.registry] })
