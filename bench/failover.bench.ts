@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parseTopology } from '../src/mesh/topology.ts';
-import { startMeshPlayground } from '../src/devcluster/playground/mesh.ts';
-import { startLoad } from '../src/devcluster/playground/load.ts';
-import { failoverFigures, percentile } from '../src/devcluster/playground/failoverStats.ts';
-import { allDemoPods } from '../src/devcluster/playground/demo.ts';
-import { setPodReady } from '../src/devcluster/playground/objects.ts';
+import { startMeshPlayground } from '../src/playground/mesh.ts';
+import { startLoad } from '../src/playground/load.ts';
+import { failoverFigures, percentile } from '../src/playground/failoverStats.ts';
+import { allDemoPods } from '../src/playground/demo.ts';
+import { setPodReady } from '../src/playground/objects.ts';
 import { adminKubeConfig } from '../src/devcluster/clientConfig.ts';
 
 const REPS = Number(process.env.BENCH_FAILOVER_REPS ?? 10);

@@ -13,7 +13,7 @@ import { Federation } from '../src/federation/federation.ts';
 import { registerCluster } from '../src/federation/register.ts';
 import { EventBus } from '../src/observe/events.ts';
 import { newRegistry } from '../src/observe/metrics.ts';
-import { percentile } from '../src/devcluster/playground/failoverStats.ts';
+import { percentile } from '../src/playground/failoverStats.ts';
 import { Session } from 'node:inspector/promises';
 import { spawnSync } from 'node:child_process';
 import { CONTROL_PLANE_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';

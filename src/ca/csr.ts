@@ -112,11 +112,17 @@ export function parseCsr(pem: string): ParsedCsr {
   }
 }
 
-/** Build a PEM CSR with the given URI SANs (used by proxies and tests). */
+/** Build a PEM CSR with the given URI SANs and an empty subject (every CSR of the project: proxies, tests, benches). */
 export function buildCsr(key: { privateKey: KeyObject; publicKey: KeyObject }, uris: string[]): string {
   const san = der.seq(der.oid(OID.san), der.octets(der.seq(...uris.map((u) => der.tlv(0x86, Buffer.from(u))))));
   const attr = der.seq(der.oid(OID.extensionRequest), der.set(der.seq(san)));
   const info = der.seq(der.int(0), der.seq(), spkiDer(key.publicKey), der.ctx(0, attr));
   const { alg, hash } = sigAlg(key.privateKey);
   return der.derToPem(der.seq(info, alg, der.bits(sign(hash, info, key.privateKey))), 'CERTIFICATE REQUEST');
+}
+
+/** A workload's CSR: its SPIFFE ID as the one URI SAN (what the sidecar and the gateway send the CA). */
+export function workloadCsr(key: { privateKey: KeyObject; publicKey: KeyObject }, spiffeId: string): string {
+  if (!/^spiffe:\/\/[\x21-\x7e]+$/.test(spiffeId)) throw new CsrError(`CSR: ${JSON.stringify(spiffeId)} is not a SPIFFE ID (spiffe://<trust domain>/<path>)`);
+  return buildCsr(key, [spiffeId]);
 }

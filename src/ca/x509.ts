@@ -190,3 +190,19 @@ export function splitPemChain(pem: string): string[] {
   return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)?.map((s) => (s.endsWith('\n') ? s : s + '\n')) ?? [];
 }
 
+
+export interface ServingTls { ca: string; cert: string; key: string }
+
+/** A new CA and one serving certificate it signs, as PEMs: the TLS of a local HTTPS server (an API stand-in). */
+export function caWithServingCert(o: { caName: string; serverName: string; dnsNames: string[]; ipAddresses: string[]; days: number }): ServingTls {
+  const caKey = generateKey();
+  const ca = selfSigned(caKey, { cn: o.caName }, o.days);
+  const caName = name({ cn: o.caName });
+  const k = generateKey();
+  const now = Date.now();
+  const leaf = buildCertificate(
+    { subject: name({ cn: o.serverName }), spki: spkiDer(k.publicKey), notBefore: new Date(now - 60_000), notAfter: new Date(now + o.days * 86400_000), dnsNames: o.dnsNames, ipAddresses: o.ipAddresses },
+    { name: caName, keyId: keyId(spkiDer(caKey.publicKey)), key: caKey.privateKey },
+  );
+  return { ca, cert: certPem(leaf), key: keyToPem(k.privateKey) };
+}

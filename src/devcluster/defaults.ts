@@ -1,7 +1,11 @@
 // Default hooks so the server runs alone: one fixed admin bearer token, allow-all authorization,
 // a Name/Age table. devB's auth/rbac/token/table modules replace these.
 import type { IncomingMessage } from 'node:http';
-import type { ApiHooks, AuthnResult, KubeObject, ResourceInfo, Table } from './types.ts';
+import type { AuthnResult, KubeObject, ResourceInfo, StandinLog, Table } from './types.ts';
+import type { ApiHooks } from './hookTypes.ts';
+
+/** Reports nowhere: the stand-in's default when its caller gives it no log. */
+export const silentLog: StandinLog = { info() {}, warn() {}, error() {} };
 
 export const ADMIN_USER = { username: 'kubernetes-admin', uid: 'admin', groups: ['system:masters', 'system:authenticated'] };
 

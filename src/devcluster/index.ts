@@ -4,6 +4,8 @@ export { Store } from './store.ts';
 export { ApiError } from './errors.ts';
 export { BUILTIN_RESOURCES, ResourceTable } from './resources.ts';
 export type * from './types.ts';
+export type * from './hookTypes.ts';
+export { writeKubeconfig } from './kubeconfigFile.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
 
 /** Start many stand-ins in one process; if one fails, the ones already started are closed. */

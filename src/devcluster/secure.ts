@@ -10,14 +10,15 @@ import { startApiServer, type ApiServer, type ApiServerOptions } from './server.
 import type { Store } from './store.ts';
 import { openapiProtobuf } from './openapi.ts';
 import { builtinTable, printerColumns, toTable as renderTable } from './table.ts';
-import type { Controller, KubeObject, ResourceInfo } from './types.ts';
+import type { KubeObject, ResourceInfo } from './types.ts';
+import type { Controller } from './hookTypes.ts';
 
 export interface SecureServer extends ApiServer { signer: TokenSigner }
 
 export async function startSecureApiServer(opts: ApiServerOptions & { extraControllers?: Controller[] }): Promise<SecureServer> {
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${randomBytes(18).toString('base64url')}`;
-  const sec = securityHooks({ cluster: opts.name, adminToken, signer: signerFor(opts.name, opts.dataDir) });
-  const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
+  const sec = securityHooks({ cluster: opts.name, adminToken, signer: signerFor(opts.name, opts.dataDir), ...(opts.log ? { log: opts.log } : {}) });
+  const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(opts.log), endpointSliceController(opts.log), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
   let store: Store | undefined;
   const toTable = (info: ResourceInfo, objs: KubeObject[]) => {
     if (store && info.group && !info.group.endsWith('.k8s.io')) {

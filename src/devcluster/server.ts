@@ -4,25 +4,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
-import { createLogger } from '../log.ts';
 import { ApiError, badRequest, forbidden, methodNotAllowed, notFound, unauthorized } from './errors.ts';
 import { apiVersionOf } from './resources.ts';
 import { Store, type StoreOptions, type WatchEvent } from './store.ts';
-import type { ApiHooks, KubeObject, ResourceInfo, TlsMaterial, UserInfo } from './types.ts';
+import type { KubeObject, ResourceInfo, StandinLog, TlsMaterial, UserInfo } from './types.ts';
+import type { ApiHooks } from './hookTypes.ts';
 import { checkShape } from './validate.ts';
 import { decodeBody, readBody } from './http/body.ts';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.ts';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
 import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
-import { defaultHooks } from './defaults.ts';
-import { selfSignedTls } from './selfsigned.ts';
+import { defaultHooks, silentLog } from './defaults.ts';
 
 export interface ApiServerOptions extends StoreOptions {
   name: string;
   host?: string; // default 127.0.0.1
   port?: number; // default 0 (OS chooses)
-  tls?: TlsMaterial;
+  /** serving key, certificate and the CA clients trust it by: the caller makes them (the stand-in has no PKI) */
+  tls: TlsMaterial;
+  /** where the stand-in reports (listening, internal errors; secure.ts: rejected tokens, controller write failures); a pino Logger fits; silent without one */
+  log?: StandinLog;
   adminToken?: string;
   hooks?: Partial<ApiHooks>;
   registry?: Registry;
@@ -46,7 +48,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const log = createLogger('devcluster');
 /** Kinds kube-apiserver lets a PUT create (AllowCreateOnUpdate); for the rest PUT on a missing object is 404. */
 const CREATE_ON_UPDATE = new Set(['endpoints', 'leases']);
 const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -65,10 +66,12 @@ function listOf(info: ResourceInfo, l: ReturnType<Store['list']>) {
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const tls = opts.tls;
+  if (!tls?.cert || !tls.key || !tls.ca) throw new Error(`cluster "${opts.name}": tls {cert, key, ca} PEMs are required (the caller makes the stand-in's serving certificate)`);
   const store = new Store(opts.name, opts);
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const hooks: ApiHooks = { ...defaultHooks(adminToken), ...opts.hooks };
-  const tls = opts.tls ?? selfSignedTls(opts.name);
+  const log = opts.log ?? silentLog;
   const requests = opts.registry
     ? new Counter({ name: 'meshfed_devcluster_requests_total', help: 'API requests served by the stand-in', labelNames: ['cluster', 'verb', 'code'], registers: [opts.registry] })
     : undefined;

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.ts';
 import { ObjectIndex } from './objectIndex.ts';
 import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.ts';
-import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.ts';
+import { alreadyExists, badRequest, conflict, gone, notFound } from './errors.ts';
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.ts';
 import { validateObject } from './validate.ts';
 import { ClusterIpAllocator } from './ipalloc.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.ts';
+import { allocateClusterIp, checkCrd, keepClusterIp, normalizeSecret, releaseClusterIp, tracksGeneration } from './kindRules.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType | 'BOOKMARK' | 'ERROR'; object: KubeObject | Record<string, unknown> }
@@ -110,9 +111,9 @@ export class Store {
     validateObject(info, obj);
     const key = objKey(info, md.namespace ?? '', md.name!);
     if (this.objects.has(key)) throw alreadyExists(info.group, info.plural, md.name!);
-    if (info.kind === 'CustomResourceDefinition') this.checkCrd(obj);
+    if (info.kind === 'CustomResourceDefinition') checkCrd(obj);
     if (info.kind === 'Secret' && info.group === '') normalizeSecret(obj);
-    if (info.kind === 'Service' && info.group === '') this.allocateClusterIp(obj);
+    if (info.kind === 'Service' && info.group === '') allocateClusterIp(this.ips, obj);
     md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     if (tracksGeneration(info)) md.generation = 1; else delete md.generation;
@@ -154,8 +155,8 @@ export class Store {
       if (info.namespaced) next.metadata.namespace = cur.metadata.namespace; else delete next.metadata.namespace;
       if (next.metadata.deletionTimestamp === undefined) delete next.metadata.deletionTimestamp;
       validateObject(info, next);
-      if (info.kind === 'Service' && info.group === '') this.keepClusterIp(cur, next);
-      if (info.kind === 'CustomResourceDefinition') this.checkCrd(next);
+      if (info.kind === 'Service' && info.group === '') keepClusterIp(cur, next);
+      if (info.kind === 'CustomResourceDefinition') checkCrd(next);
       if (info.kind === 'Secret' && info.group === '') normalizeSecret(next);
     }
     if (!tracksGeneration(info)) delete next.metadata.generation;
@@ -198,7 +199,7 @@ export class Store {
     if (opts.uid && opts.uid !== cur.metadata.uid)
       throw conflict(info.group, info.plural, name, `Precondition failed: UID in precondition: ${opts.uid}, UID in object meta: ${cur.metadata.uid}`);
     if (info.kind === 'Namespace' && info.group === '') this.deleteNamespaceContents(name);
-    if (info.kind === 'Service' && info.group === '') this.releaseClusterIp(cur);
+    if (info.kind === 'Service' && info.group === '') releaseClusterIp(this.ips, cur);
     if (info.kind === 'CustomResourceDefinition') this.unregisterCrd(cur);
     this.objects.delete(key);
     const gone = clone(cur);
@@ -296,45 +297,6 @@ export class Store {
     }
   }
 
-  private allocateClusterIp(obj: KubeObject): void {
-    const spec = (obj.spec ?? (obj.spec = {})) as Record<string, unknown>;
-    if (spec.clusterIP === 'None' || spec.type === 'ExternalName') return;
-    if (typeof spec.clusterIP === 'string' && spec.clusterIP) {
-      const err = this.ips.claim(spec.clusterIP);
-      if (err) throw invalid('Service', '', obj.metadata.name ?? '', [{ field: 'spec.clusterIP', message: `Invalid value: "${spec.clusterIP}": ${err}` }]);
-    } else spec.clusterIP = this.ips.allocate();
-    spec.clusterIPs = [spec.clusterIP];
-    spec.type = spec.type ?? 'ClusterIP';
-    spec.sessionAffinity = spec.sessionAffinity ?? 'None';
-    if (Array.isArray(spec.ports))
-      for (const p of spec.ports as Record<string, unknown>[]) { p.protocol = p.protocol ?? 'TCP'; p.targetPort = p.targetPort ?? p.port; }
-  }
-  private keepClusterIp(cur: KubeObject, next: KubeObject): void {
-    const c = (cur.spec ?? {}) as Record<string, unknown>;
-    const n = (next.spec ?? (next.spec = {})) as Record<string, unknown>;
-    if (n.clusterIP === undefined || n.clusterIP === '') { n.clusterIP = c.clusterIP; if (c.clusterIPs) n.clusterIPs = c.clusterIPs; }
-    else if (n.clusterIP !== c.clusterIP)
-      throw invalid('Service', '', next.metadata.name ?? '', [{ field: 'spec.clusterIP', message: `Invalid value: "${String(n.clusterIP)}": field is immutable` }]);
-    if (Array.isArray(n.ports))
-      for (const p of n.ports as Record<string, unknown>[]) { p.protocol = p.protocol ?? 'TCP'; p.targetPort = p.targetPort ?? p.port; }
-    n.type = n.type ?? 'ClusterIP';
-  }
-  private releaseClusterIp(o: KubeObject): void {
-    const ip = (o.spec as Record<string, unknown> | undefined)?.clusterIP;
-    if (typeof ip === 'string') this.ips.release(ip);
-  }
-
-  private checkCrd(obj: KubeObject): void {
-    const spec = obj.spec as CrdSpec | undefined;
-    const causes = [];
-    if (!spec?.group) causes.push({ field: 'spec.group', message: 'Required value' });
-    if (!spec?.names?.plural) causes.push({ field: 'spec.names.plural', message: 'Required value' });
-    if (!spec?.names?.kind) causes.push({ field: 'spec.names.kind', message: 'Required value' });
-    if (!Array.isArray(spec?.versions) || spec.versions.length === 0) causes.push({ field: 'spec.versions', message: 'Required value: must have exactly one version marked as storage version' });
-    if (spec?.group && spec.names?.plural && obj.metadata.name !== `${spec.names.plural}.${spec.group}`)
-      causes.push({ field: 'metadata.name', message: `Invalid value: "${obj.metadata.name}": must be spec.names.plural+"."+spec.group` });
-    if (causes.length) throw invalid('CustomResourceDefinition', 'apiextensions.k8s.io', obj.metadata.name ?? '', causes);
-  }
   private registerCrd(obj: KubeObject): void {
     this.resources.setCrd(obj.metadata.name!, resourcesFromCrd(obj.spec as CrdSpec));
     const spec = obj.spec as CrdSpec;
@@ -382,23 +344,6 @@ export class Store {
       if (k.startsWith('/services|')) { const ip = (o.spec as Record<string, unknown>)?.clusterIP; if (typeof ip === 'string') this.ips.claim(ip); }
     }
   }
-}
-
-/** As kube-apiserver: stringData is write-only, merged into data (base64); type defaults to Opaque. */
-function normalizeSecret(obj: KubeObject): void {
-  const sd = obj.stringData as Record<string, unknown> | undefined;
-  if (sd && typeof sd === 'object') {
-    const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
-    for (const [k, v] of Object.entries(sd)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
-    obj.data = data;
-  }
-  delete obj.stringData;
-  obj.type = obj.type ?? 'Opaque';
-}
-
-/** kube-apiserver keeps metadata.generation for custom resources and most non-core kinds, not for core/rbac/lease objects. */
-function tracksGeneration(info: ResourceInfo): boolean {
-  return !['', 'rbac.authorization.k8s.io', 'coordination.k8s.io', 'events.k8s.io'].includes(info.group);
 }
 
 function splitKey(k: string): [string, string] {

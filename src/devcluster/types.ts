@@ -1,7 +1,5 @@
 // Shared types and the hook interface of the Kubernetes API stand-in.
-// devA owns the server core; devB plugs authn/authz/tokens/tables/openapi/controllers in via ApiHooks.
-import type { IncomingMessage } from 'node:http';
-
+// The hook interface (ApiHooks) is in hookTypes.ts: it names the Store, which is built on these types.
 export interface ObjectMeta {
   name?: string;
   generateName?: string;
@@ -89,21 +87,6 @@ export interface KubeStatus {
   code: number;
 }
 
-export interface HookContext {
-  cluster: string;
-  store: import('./store.ts').Store;
-  user: UserInfo;
-}
-
-/** Handler for `POST|GET …/<resource>/<name>/<subresource>` (e.g. serviceaccounts/<n>/token). */
-export type SubresourceHandler = (
-  ctx: HookContext,
-  req: { method: string; namespace: string; name: string; body: unknown },
-) => Promise<KubeObject> | KubeObject;
-
-/** Handler for create-only virtual resources (tokenreviews, selfsubjectaccessreviews, subjectaccessreviews). */
-export type VirtualCreate = (ctx: HookContext, body: KubeObject, namespace: string) => Promise<KubeObject> | KubeObject;
-
 export interface Table {
   kind: 'Table';
   apiVersion: 'meta.k8s.io/v1';
@@ -112,25 +95,15 @@ export interface Table {
   rows: Array<{ cells: unknown[]; object: unknown }>;
 }
 
-export interface Controller {
-  start(store: import('./store.ts').Store): void | Promise<void>;
-  stop(): void | Promise<void>;
-}
-
-export interface ApiHooks {
-  authenticate(req: IncomingMessage): AuthnResult | Promise<AuthnResult>;
-  authorize(user: UserInfo, attrs: RequestAttributes): AuthzResult | Promise<AuthzResult>;
-  /** keyed by `<plural>/<subresource>`, e.g. `serviceaccounts/token` */
-  subresourceHandlers: Record<string, SubresourceHandler>;
-  /** keyed by `<group>/<plural>`, e.g. `authentication.k8s.io/tokenreviews` */
-  virtualCreate: Record<string, VirtualCreate>;
-  toTable?(info: ResourceInfo, objects: KubeObject[]): Table;
-  openapi?(): object;
-  controllers: Controller[];
-}
-
 export interface TlsMaterial {
   cert: string;
   key: string;
   ca: string;
+}
+
+/** Where the stand-in reports what goes wrong inside it (a pino Logger fits). */
+export interface StandinLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }

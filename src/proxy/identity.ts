@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import pRetry from 'p-retry';
 import type { Logger } from '../log.ts';
 import { requestCertificate } from '../ca/client.ts';
-import { buildCsr, newWorkloadKey } from './csr.ts';
+import { workloadCsr } from '../ca/csr.ts';
+import { generateKey, keyToPem } from '../ca/x509.ts';
 
 export interface Credentials { key: string; cert: string; ca: string; notAfter: number }
 
@@ -24,11 +25,11 @@ export function credentialsFromChain(keyPem: string, chain: string[]): Credentia
 export interface IdentityOptions { /** stops the first fetch's retries */ signal?: AbortSignal; caAddress: string; /** TLS name verified on the CA's certificate (default: the host of caAddress) */ caServerName?: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
 
 export async function fetchCredentials(o: IdentityOptions): Promise<Credentials & { notBefore: number }> {
-  const k = newWorkloadKey();
+  const k = generateKey();
   const token = readFileSync(o.tokenFile, 'utf8').trim();
   const caCertPem = readFileSync(o.caCertFile, 'utf8');
-  const chain = await requestCertificate({ address: o.caAddress, ...(o.caServerName ? { serverName: o.caServerName } : {}), caCertPem, token, cluster: o.cluster, csrPem: buildCsr(k.privateKey, o.spiffeId) });
-  const c = credentialsFromChain(k.privateKeyPem, chain);
+  const chain = await requestCertificate({ address: o.caAddress, ...(o.caServerName ? { serverName: o.caServerName } : {}), caCertPem, token, cluster: o.cluster, csrPem: workloadCsr(k, o.spiffeId) });
+  const c = credentialsFromChain(keyToPem(k.privateKey), chain);
   return { ...c, notBefore: Date.parse(new X509Certificate(chain[0]!).validFrom) };
 }
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { parseTopology } from '../../src/mesh/topology.ts';
-import { startMeshPlayground } from '../../src/devcluster/playground/mesh.ts';
-import { SIDECAR_METRICS } from '../../src/devcluster/playground/demo.ts';
+import { startMeshPlayground } from '../../src/playground/mesh.ts';
+import { SIDECAR_METRICS } from '../../src/playground/demo.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(process.cwd(), 'test-output');

@@ -8,6 +8,7 @@ import { startClusters } from '../../src/devcluster/index.ts';
 import { BundlePublisher, BUNDLE_CONFIGMAP, BUNDLE_KEY } from '../../src/ca/bundle.ts';
 import { generateKey, selfSigned } from '../../src/ca/x509.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 async function metricSum(registry: Registry, name: string): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -15,7 +16,7 @@ async function metricSum(registry: Registry, name: string): Promise<number> {
 }
 
 test('BundlePublisher.sync: writes missing/different only, none in steady state, repairs drift, counts errors', { timeout: 60_000 }, async (t) => {
-  const servers = await startClusters([{ name: 'east' }, { name: 'west' }]);
+  const servers = await startClusters([{ name: 'east', tls: standinTls('east') }, { name: 'west', tls: standinTls('west') }]);
   t.after(() => Promise.all(servers.map((s) => s.close())));
   const kcs = servers.map(adminKubeConfig);
   for (const kc of kcs) {

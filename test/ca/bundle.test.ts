@@ -6,9 +6,10 @@ import { startClusters } from '../../src/devcluster/index.ts';
 import { publishBundle, BUNDLE_CONFIGMAP } from '../../src/ca/bundle.ts';
 import { generateKey, selfSigned, splitPemChain } from '../../src/ca/x509.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('publishBundle applies meshfed-root-cert into every namespace of every cluster and updates it on rotation', async (t) => {
-  const servers = await startClusters([{ name: 'east' }, { name: 'west' }]);
+  const servers = await startClusters([{ name: 'east', tls: standinTls('east') }, { name: 'west', tls: standinTls('west') }]);
   t.after(() => Promise.all(servers.map((s) => s.close())));
   const kcs = servers.map(adminKubeConfig);
   for (const kc of kcs) {

@@ -9,9 +9,10 @@ import * as k8s from '@kubernetes/client-node';
 import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
 import { initCa, loadSigningCa } from '../../src/ca/files.ts';
 import { generateKey, spkiDer } from '../../src/ca/x509.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('signing CA from Secret cacerts; dev root (with a warning) when the Secret is absent', async (t) => {
-  const [srv] = await startClusters([{ name: 'east' }]);
+  const [srv] = await startClusters([{ name: 'east', tls: standinTls('east') }]);
   const dir = mkdtempSync(join(tmpdir(), 'ca-load-'));
   t.after(async () => { await srv.close(); rmSync(dir, { recursive: true, force: true }); });
   const kc = new k8s.KubeConfig();

@@ -17,9 +17,10 @@ import { Signer } from '../../src/ca/signer.ts';
 import { generateKey } from '../../src/ca/x509.ts';
 import { kubeconfigFor } from '../../src/devcluster/index.ts';
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('a ServiceAccount token from the stand-in gets its SPIFFE certificate; another identity or a forged token does not', async (t) => {
-  const cluster = await startSecureApiServer({ name: 'east' });
+  const cluster = await startSecureApiServer({ name: 'east', tls: standinTls('east') });
   const kc = new k8s.KubeConfig();
   kc.loadFromString(kubeconfigFor([cluster]));
   const core = kc.makeApiClient(k8s.CoreV1Api);

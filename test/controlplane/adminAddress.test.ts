@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { MESHFED_BIN } from '../helpers/meshfed.ts';
 
@@ -39,7 +40,7 @@ async function controlPlane(kubeconfig: string, extra: string[], env: NodeJS.Pro
 }
 
 test('control plane admin server: loopback outside a pod, every address inside one (KUBERNETES_SERVICE_HOST) or with --admin-address 0.0.0.0; xDS stays on --host', { timeout: 300_000 }, async () => {
-  const server = await startSecureApiServer({ name: 'cp', serviceCidr: '10.81.0.0/16' });
+  const server = await startSecureApiServer({ name: 'cp', serviceCidr: '10.81.0.0/16', tls: standinTls('cp') });
   const file = join(mkdtempSync(join(tmpdir(), 'meshfed-admin-')), 'kubeconfig');
   writeFileSync(file, kubeconfigFor([server]));
   const { KUBERNETES_SERVICE_HOST: _drop, ...outside } = process.env;

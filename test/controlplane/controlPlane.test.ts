@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { requestCertificate, CaRequestError } from '../../src/ca/client.ts';
-import { buildCsr, newWorkloadKey } from '../../src/proxy/csr.ts';
+import { workloadCsr } from '../../src/ca/csr.ts';
+import { generateKey, keyToPem } from '../../src/ca/x509.ts';
 import { AdsClient } from '../../src/xds/client.ts';
 import { TYPE_URL } from '../../src/xds/protos.ts';
 import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
@@ -67,8 +68,8 @@ test('control plane process: discovers, publishes the trust bundle, issues certi
 
     // a workload of b gets its SPIFFE certificate from the CA on the shared TLS port, with its ServiceAccount token
     const token = (await coreB.createNamespacedServiceAccountToken({ name: 'cart', namespace: 'shop', body: { spec: { audiences: [] } } })).status!.token!;
-    const key = newWorkloadKey();
-    const csrPem = buildCsr(key.privateKey, 'spiffe://cluster.local/ns/shop/sa/cart');
+    const key = generateKey();
+    const csrPem = workloadCsr(key, 'spiffe://cluster.local/ns/shop/sa/cart');
     const chain = await requestCertificate({ address: `127.0.0.1:${ports.secure}`, caCertPem: bundle, token, cluster: 'b', csrPem });
     const leaf = new X509Certificate(chain[0]!);
     assert.equal(leaf.subjectAltName, 'URI:spiffe://cluster.local/ns/shop/sa/cart');
@@ -81,7 +82,7 @@ test('control plane process: discovers, publishes the trust bundle, issues certi
     plain.send(TYPE_URL.cluster, []);
     assert.ok((await plain.next(10_000)).resources.length >= 1);
     plain.close();
-    const mtls = new AdsClient(`127.0.0.1:${ports.secure}`, node, grpc.credentials.createSsl(Buffer.from(bundle), Buffer.from(key.privateKeyPem), Buffer.from(chain.slice(0, -1).join(''))));
+    const mtls = new AdsClient(`127.0.0.1:${ports.secure}`, node, grpc.credentials.createSsl(Buffer.from(bundle), Buffer.from(keyToPem(key.privateKey)), Buffer.from(chain.slice(0, -1).join(''))));
     mtls.send(TYPE_URL.cluster, []);
     assert.ok((await mtls.next(10_000)).resources.length >= 1);
     const synced = await (await fetch(`${base}/debug/syncz`)).json() as Array<{ nodeId: string; peerIdentity?: string }>;

@@ -6,12 +6,13 @@ import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { kubeconfigFor, startApiServer, type ApiServer } from '../../src/devcluster/index.ts';
 import { meshfed } from '../helpers/meshfed.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 let server: ApiServer;
 let kcFile: string;
 
 before(async () => {
-  server = await startApiServer({ name: 'install-test' });
+  server = await startApiServer({ name: 'install-test', tls: standinTls('install-test') });
   kcFile = join(mkdtempSync(join(tmpdir(), 'meshfed-install-')), 'kubeconfig');
   writeFileSync(kcFile, kubeconfigFor([server]));
 });

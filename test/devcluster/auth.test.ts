@@ -8,6 +8,7 @@ import { kubeconfigFor } from '../../src/devcluster/index.ts';
 import { authenticateSaToken } from '../../src/devcluster/auth/hooks.ts';
 import { forbiddenMessage, ruleAllows } from '../../src/devcluster/auth/rbac.ts';
 import { statusOf, waitFor } from './harness.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 let server: SecureServer;
 let kc: k8s.KubeConfig;
@@ -30,7 +31,7 @@ async function review(token: string, audiences?: string[]) {
 }
 
 before(async () => {
-  server = await startSecureApiServer({ name: 'east' });
+  server = await startSecureApiServer({ name: 'east', tls: standinTls('east') });
   kc = clientFor(server.adminToken);
   await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: 'demo' } } });
   await kc.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccount({ namespace: 'demo', body: { metadata: { name: 'reader' } } });
@@ -167,18 +168,18 @@ test('with a data dir, ServiceAccount tokens stay valid across a restart', async
   const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-auth-'));
   try {
-    const first = await startSecureApiServer({ name: 'persist', dataDir: dir });
+    const first = await startSecureApiServer({ name: 'persist', tls: standinTls('persist'), dataDir: dir });
     first.store.create(first.store.info('', 'serviceaccounts'), 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keep' } });
     const sa = first.store.get(first.store.info('', 'serviceaccounts'), 'default', 'keep');
     const token = first.signer.issue({ namespace: 'default', name: 'keep', uid: String(sa.metadata.uid) }).token;
     first.store.persist();
     await first.close();
-    const second = await startSecureApiServer({ name: 'persist', dataDir: dir });
+    const second = await startSecureApiServer({ name: 'persist', tls: standinTls('persist'), dataDir: dir });
     try {
       const r = authenticateSaToken(second.store, second.signer, token);
       assert.ok('user' in r, JSON.stringify(r));
       assert.equal(r.user.username, 'system:serviceaccount:default:keep');
-      const other = await startSecureApiServer({ name: 'persist' });
+      const other = await startSecureApiServer({ name: 'persist', tls: standinTls('persist') });
       assert.equal(other.signer.verify(token).ok, false);
       await other.close();
     } finally {

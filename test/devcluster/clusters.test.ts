@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { startClusters, kubeconfigFor } from '../../src/devcluster/index.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('startClusters runs independent clusters in one process behind one kubeconfig; secrets store stringData as data', async () => {
-  await assert.rejects(startClusters([{ name: 'dup' }, { name: 'dup' }]), /duplicate cluster name "dup"/);
+  await assert.rejects(startClusters([{ name: 'dup', tls: standinTls('dup') }, { name: 'dup', tls: standinTls('dup') }]), /duplicate cluster name "dup"/);
   const registry = new Registry();
-  const servers = await startClusters([{ name: 'east', serviceCidr: '10.10.0.0/24', registry }, { name: 'west', serviceCidr: '10.20.0.0/24' }]);
+  const servers = await startClusters([{ name: 'east', tls: standinTls('east'), serviceCidr: '10.10.0.0/24', registry }, { name: 'west', tls: standinTls('west'), serviceCidr: '10.20.0.0/24' }]);
   try {
     assert.notEqual(servers[0].port, servers[1].port);
     assert.notEqual(servers[0].ca, servers[1].ca);

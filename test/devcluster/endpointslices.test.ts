@@ -6,6 +6,7 @@ import { desiredSlices, resolvePorts } from '../../src/devcluster/controllers/en
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
 import { kubeconfigFor } from '../../src/devcluster/index.ts';
 import type { KubeObject } from '../../src/devcluster/types.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 const svc = (): KubeObject => ({
   apiVersion: 'v1', kind: 'Service', metadata: { name: 'echo', namespace: 'demo', uid: 'svc-uid' },
@@ -43,7 +44,7 @@ test('desiredSlices: pods with different resolved ports go to different slices; 
 });
 
 test('the controller reflects pods becoming ready and unready, and removes slices with the service', async () => {
-  const server = await startSecureApiServer({ name: 'eps' });
+  const server = await startSecureApiServer({ name: 'eps', tls: standinTls('eps') });
   try {
     const kc = new k8s.KubeConfig();
     kc.loadFromString(kubeconfigFor([server]));

@@ -1,11 +1,12 @@
 // Test harness: one stand-in apiserver plus a client-node KubeConfig pointed at it.
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer, kubeconfigFor, type ApiServer, type ApiServerOptions } from '../../src/devcluster/index.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 export interface Harness { server: ApiServer; kc: k8s.KubeConfig; core: k8s.CoreV1Api; raw: (method: string, path: string, body?: string | object, headers?: Record<string, string>) => Promise<{ status: number; json: any; text: string }> }
 
 export async function harness(opts: Partial<ApiServerOptions> = {}): Promise<Harness> {
-  const server = await startApiServer({ name: 'test', ...opts });
+  const server = await startApiServer({ name: 'test', ...opts, tls: opts.tls ?? standinTls(opts.name ?? 'test') });
   const kc = new k8s.KubeConfig();
   kc.loadFromString(kubeconfigFor([server]));
   const core = kc.makeApiClient(k8s.CoreV1Api);

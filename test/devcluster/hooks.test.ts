@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { harness, type Harness } from './harness.ts';
-import type { ApiHooks, RequestAttributes, UserInfo } from '../../src/devcluster/types.ts';
+import type { RequestAttributes, UserInfo } from '../../src/devcluster/types.ts';
+import type { ApiHooks } from '../../src/devcluster/hookTypes.ts';
 import { ADMIN_USER, bearerToken } from '../../src/devcluster/defaults.ts';
 
 const seen: RequestAttributes[] = [];

@@ -3,12 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeKubeconfig } from '../../src/devcluster/playground.ts';
+import { writeKubeconfig } from '../../src/devcluster/kubeconfigFile.ts';
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('kubectl --as impersonates: a ServiceAccount is judged by RBAC, not as the admin who asked', async () => {
-  const server = await startSecureApiServer({ name: 'imp' });
+  const server = await startSecureApiServer({ name: 'imp', tls: standinTls('imp') });
   const kc = join(mkdtempSync(join(tmpdir(), 'meshfed-imp-')), 'kubeconfig');
   writeKubeconfig(kc, [server]);
   try {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KUBECTL, kubectl } from '../helpers/kubectl.ts';
 import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
-import { writeKubeconfig } from '../../src/devcluster/playground.ts';
+import { writeKubeconfig } from '../../src/devcluster/kubeconfigFile.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 let server: SecureServer;
 let dir: string;
@@ -40,7 +41,7 @@ data: { a: "1", b: "2" }
 `;
 
 before(async () => {
-  server = await startSecureApiServer({ name: 'kctl' });
+  server = await startSecureApiServer({ name: 'kctl', tls: standinTls('kctl') });
   dir = mkdtempSync(join(tmpdir(), 'meshfed-kubectl-'));
   kc = join(dir, 'kubeconfig');
   writeKubeconfig(kc, [server]);

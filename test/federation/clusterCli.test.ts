@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { meshfed } from '../helpers/meshfed.ts';
 import { kubectl } from '../helpers/kubectl.ts';

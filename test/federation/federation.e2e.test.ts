@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { Federation } from '../../src/federation/federation.ts';
 import { registerCluster } from '../../src/federation/register.ts';
 import { EventBus } from '../../src/observe/events.ts';

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { kubeWriter, objectPath } from '../../src/federation/kubeWriter.ts';
 import { apiMessage, apiStatus } from '../../src/kube/apiError.ts';
+import { standinTls } from '../../src/playground/standinTls.ts';
 
 test('kubeWriter: GET (404 → undefined), server-side apply with the field manager, DELETE; failures carry status and Status message', async () => {
   const seen: Array<{ method: string; url: string; type?: string; auth?: string; body: string }> = [];
@@ -50,7 +51,7 @@ test('kubeWriter: GET (404 → undefined), server-side apply with the field mana
 test('kubeWriter keeps its TLS connections to an API server alive across writes (one handshake, not one per request)', async () => {
   const { startApiServer } = await import('../../src/devcluster/server.ts');
   const { adminKubeConfig } = await import('../../src/devcluster/clientConfig.ts');
-  const api = await startApiServer({ name: 'kw' });
+  const api = await startApiServer({ name: 'kw', tls: standinTls('kw') });
   // count TLS connections as the apiserver sees them: a proxy in front of it on loopback
   const net = await import('node:net');
   let connections = 0;

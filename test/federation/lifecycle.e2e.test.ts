@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
 import type { RequestAttributes } from '../../src/devcluster/types.ts';
 import { Federation } from '../../src/federation/federation.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
 import { registerCluster, RegistrationError, DEFAULT_TOKEN_SECONDS } from '../../src/federation/register.ts';

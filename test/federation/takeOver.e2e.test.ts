@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { standinTls } from '../../src/playground/standinTls.ts';
 import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
@@ -46,7 +47,7 @@ spec:
 `;
 
 test('taking over a replica with kubectl apply --server-side leaves exactly the user\'s Service, and the same merged snapshot in 5 runs out of 5', { timeout: 180_000 }, async () => {
-  const servers: SecureServer[] = await Promise.all(NAMES.map((name, i) => startSecureApiServer({ name, serviceCidr: `10.${71 + i}.0.0/16` })));
+  const servers: SecureServer[] = await Promise.all(NAMES.map((name, i) => startSecureApiServer({ name, serviceCidr: `10.${71 + i}.0.0/16`, tls: standinTls(name) })));
   const [west1, east2, east1] = servers.map(adminKubeConfig) as [k8s.KubeConfig, k8s.KubeConfig, k8s.KubeConfig];
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-takeover-'));
   const east2File = join(dir, 'east-2.kubeconfig');

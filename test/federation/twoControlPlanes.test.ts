@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
+import { standinTls } from '../../src/playground/standinTls.ts';
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
 import { Federation } from '../../src/federation/federation.ts';
@@ -55,7 +56,7 @@ test('a control plane that is dropped leaves nothing of its clusters behind in t
 });
 
 test('two Federations in one process, each with a member named "a" on its own API server: each sees only its own services', { timeout: 60_000 }, async () => {
-  const servers = await Promise.all(['a', 'a'].map((name, i) => startSecureApiServer({ name, serviceCidr: `10.${61 + i}.0.0/16` })));
+  const servers = await Promise.all(['a', 'a'].map((name, i) => startSecureApiServer({ name, serviceCidr: `10.${61 + i}.0.0/16`, tls: standinTls(name) })));
   const kcs = servers.map(adminKubeConfig);
   const feds = kcs.map((kc) => new Federation({ kubeConfig: kc, local: { name: 'a', network: 'n1', region: 'r1' }, registry: newRegistry(), events: new EventBus(), coalesceMs: 5 }));
   try {

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTopology } from '../../src/mesh/topology.ts';
-import { startMeshPlayground } from '../../src/devcluster/playground/mesh.ts';
-import { startLoad } from '../../src/devcluster/playground/load.ts';
-import { failoverFigures } from '../../src/devcluster/playground/failoverStats.ts';
+import { startMeshPlayground } from '../../src/playground/mesh.ts';
+import { startLoad } from '../../src/playground/load.ts';
+import { failoverFigures } from '../../src/playground/failoverStats.ts';
 
 const topology = parseTopology(readFileSync(new URL('./topology.yaml', import.meta.url), 'utf8'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -15,7 +15,7 @@ import * as k8s from '@kubernetes/client-node';
 import type * as grpc from '@grpc/grpc-js';
 import { cidrRange, parseTopology, type TopologyCluster } from '../../src/mesh/topology.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
-import { startMeshPlayground, type MeshPlayground } from '../../src/devcluster/playground/mesh.ts';
+import { startMeshPlayground, type MeshPlayground } from '../../src/playground/mesh.ts';
 import { startEcho } from '../pilot/fixtures/echo.ts';
 
 const topology = parseTopology(readFileSync(new URL('./proxyless-topology.yaml', import.meta.url), 'utf8'));

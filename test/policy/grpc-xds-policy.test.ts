@@ -12,7 +12,7 @@ import { Pilot } from '../../src/pilot/server.ts';
 import { compilePolicy } from '../../src/pilot/policy.ts';
 import { PolicyWatcher } from '../../src/policy/watcher.ts';
 import type { Rejection } from '../../src/policy/types.ts';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { ECHO_SERVICE, startEcho } from '../pilot/fixtures/echo.ts';
 

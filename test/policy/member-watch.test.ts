@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/devcluster/playground.ts';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
 import { POLICY_CRDS } from '../../src/policy/crds.ts';
 import { PolicyWatcher } from '../../src/policy/watcher.ts';
 import type { Rejection } from '../../src/policy/types.ts';

@@ -1,11 +1,14 @@
 // `meshfed dev …`: the local Kubernetes API stand-ins and the multi-cluster playground (never used by product code).
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startPlayground, writeKubeconfig } from '../../devcluster/playground.ts';
+import { startPlayground } from '../../playground/clusters.ts';
+import { standinTls } from '../../playground/standinTls.ts';
 import { startSecureApiServer } from '../../devcluster/secure.ts';
-import { removeState, runningPlayground, writeState, type PlaygroundState } from '../../devcluster/playground/lock.ts';
-import { controlRequest } from '../../devcluster/playground/control.ts';
-import type { CallResult } from '../../devcluster/playground/call.ts';
+import { writeKubeconfig } from '../../devcluster/kubeconfigFile.ts';
+import { createLogger } from '../../log.ts';
+import { removeState, runningPlayground, writeState, type PlaygroundState } from '../../playground/lock.ts';
+import { controlRequest } from '../../playground/control.ts';
+import type { CallResult } from '../../playground/call.ts';
 import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
 import { hostPort, int, requireStr, str, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
@@ -40,8 +43,8 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   // claim the state file before binding anything, so a second `dev up` says so instead of failing on ports
   writeState(stateFile, { pid: process.pid, startedAt: new Date().toISOString(), control: '', kubeconfig: '', admin: '', contexts: t.clusters.map((c) => c.name) });
   io.out(`starting the playground from ${topologyFile}: ${t.clusters.length} clusters, ${new Set(t.clusters.map((c) => c.region)).size} regions, ${t.gateways.length} east-west gateways…`);
-  const { startMeshPlayground } = await import('../../devcluster/playground/mesh.ts');
-  const { startControlServer } = await import('../../devcluster/playground/control.ts');
+  const { startMeshPlayground } = await import('../../playground/mesh.ts');
+  const { startControlServer } = await import('../../playground/control.ts');
   let pg;
   try {
     pg = await startMeshPlayground({
@@ -118,7 +121,7 @@ export const devCommands: Command[] = [
       const { host, port } = hostPort(requireStr(args, 'listen'), 'listen');
       const dataDir = str(args, 'data-dir');
       if (dataDir) mkdirSync(dataDir, { recursive: true });
-      const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}) });
+      const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}), tls: standinTls(name, host), log: createLogger('devcluster') });
       const out = resolve(str(args, 'kubeconfig-out') ?? `.meshfed/dev/${name}.kubeconfig`);
       writeKubeconfig(out, [server]);
       io.out(`cluster ${name} listening on ${server.url}`);

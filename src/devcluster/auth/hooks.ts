@@ -3,15 +3,13 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError, badRequest } from '../errors.ts';
 import type { Store } from '../store.ts';
-import type { ApiHooks, AuthnResult, HookContext, KubeObject, RequestAttributes, UserInfo } from '../types.ts';
-import { ADMIN_USER, bearerToken } from '../defaults.ts';
-import { createLogger } from '../../log.ts';
+import type { AuthnResult, KubeObject, RequestAttributes, StandinLog, UserInfo } from '../types.ts';
+import type { ApiHooks, HookContext } from '../hookTypes.ts';
+import { ADMIN_USER, bearerToken, silentLog } from '../defaults.ts';
 import { authorizeRbac, type RbacObjects } from './rbac.ts';
 import { saGroups, TokenSigner } from './tokens.ts';
 
-const log = createLogger('devcluster-auth');
-
-export interface SecurityOptions { cluster: string; adminToken: string; signer?: TokenSigner }
+export interface SecurityOptions { cluster: string; adminToken: string; signer?: TokenSigner; log?: StandinLog }
 
 export interface Security { hooks: Partial<ApiHooks>; signer: TokenSigner }
 
@@ -60,6 +58,7 @@ function attrsFrom(s: Record<string, unknown>, ns: string): RequestAttributes {
 
 export function securityHooks(opts: SecurityOptions): Security {
   const signer = opts.signer ?? new TokenSigner(opts.cluster);
+  const log = opts.log ?? silentLog;
   let storeRef: Store | undefined;
   const store = (): Store => {
     if (!storeRef) throw new ApiError(503, 'ServiceUnavailable', `cluster "${opts.cluster}" is still starting`);

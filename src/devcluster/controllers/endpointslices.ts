@@ -1,12 +1,12 @@
 // The EndpointSlice controller: for each Service with a selector, EndpointSlices built from its ready/unready Pods.
 // `desiredSlices` is the pure decision; the controller diffs it against the store.
 import { createHash } from 'node:crypto';
-import { createLogger } from '../../log.ts';
 import { matchesLabels } from './match.ts';
 import type { Store } from '../store.ts';
-import type { Controller, KubeObject } from '../types.ts';
+import type { KubeObject, StandinLog } from '../types.ts';
+import type { Controller } from '../hookTypes.ts';
+import { silentLog } from '../defaults.ts';
 
-const log = createLogger('devcluster-endpointslice-controller');
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
@@ -83,7 +83,7 @@ export function desiredSlices(svc: KubeObject, pods: KubeObject[], nodes: KubeOb
 const sameContent = (a: KubeObject, b: KubeObject) =>
   JSON.stringify([a.endpoints ?? [], a.ports ?? [], a.metadata.labels ?? {}]) === JSON.stringify([b.endpoints ?? [], b.ports ?? [], b.metadata.labels ?? {}]);
 
-export function endpointSliceController(): Controller {
+export function endpointSliceController(log: StandinLog = silentLog): Controller {
   const stops: Array<() => void> = [];
   let store: Store | undefined;
   let queued = false;
@@ -105,7 +105,7 @@ export function endpointSliceController(): Controller {
           if (!cur) s.create(epsI, ns, d);
           else if (!sameContent(cur, d)) s.update(epsI, ns, name, { ...cur, ...d, metadata: { ...cur.metadata, labels: d.metadata.labels } });
         } catch (e) {
-          log.warn({ cluster: s.cluster, slice: `${ns}/${name}`, err: (e as Error).message }, 'could not write EndpointSlice');
+          log.warn({ controller: 'endpointslices', cluster: s.cluster, slice: `${ns}/${name}`, err: (e as Error).message }, 'could not write EndpointSlice');
         }
       }
     }

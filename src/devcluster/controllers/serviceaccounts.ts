@@ -1,9 +1,8 @@
 // Keeps a `default` ServiceAccount in every namespace, as kube-controller-manager's serviceaccounts controller.
-import { createLogger } from '../../log.ts';
 import type { Store } from '../store.ts';
-import type { Controller, KubeObject } from '../types.ts';
-
-const log = createLogger('devcluster-sa-controller');
+import type { KubeObject, StandinLog } from '../types.ts';
+import type { Controller } from '../hookTypes.ts';
+import { silentLog } from '../defaults.ts';
 
 /** Pure decision: namespaces (not terminating) that lack a `default` ServiceAccount. */
 export function namespacesMissingDefault(namespaces: KubeObject[], serviceAccounts: KubeObject[]): string[] {
@@ -14,7 +13,7 @@ export function namespacesMissingDefault(namespaces: KubeObject[], serviceAccoun
     .filter((n) => !have.has(n));
 }
 
-export function serviceAccountController(): Controller {
+export function serviceAccountController(log: StandinLog = silentLog): Controller {
   const stops: Array<() => void> = [];
   let store: Store | undefined;
   const reconcile = () => {
@@ -26,7 +25,7 @@ export function serviceAccountController(): Controller {
       try {
         store.create(saInfo, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
       } catch (e) {
-        log.warn({ cluster: store.cluster, namespace: ns, err: (e as Error).message }, 'could not create the default ServiceAccount');
+        log.warn({ controller: 'serviceaccounts', cluster: store.cluster, namespace: ns, err: (e as Error).message }, 'could not create the default ServiceAccount');
       }
     }
   };

@@ -4,14 +4,15 @@
 // servers refuse connections.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Topology } from '../../mesh/topology.ts';
-import { adminKubeConfig } from '../clientConfig.ts';
-import type { SecureServer } from '../secure.ts';
-import { startPlayground, writeKubeconfig } from '../playground.ts';
-import { CONTROL_PLANE_SERVICE_NAME, startControlPlane, type ControlPlane } from '../../controlplane/controlPlane.ts';
-import { registerCluster } from '../../federation/register.ts';
-import { startGateway, type RunningGateway } from '../../proxy/runGateway.ts';
-import type { ScrapeTarget } from '../../admin/sources.ts';
+import type { Topology } from '../mesh/topology.ts';
+import { adminKubeConfig } from '../devcluster/clientConfig.ts';
+import type { SecureServer } from '../devcluster/secure.ts';
+import { startPlayground } from './clusters.ts';
+import { writeKubeconfig } from '../devcluster/kubeconfigFile.ts';
+import { CONTROL_PLANE_SERVICE_NAME, startControlPlane, type ControlPlane } from '../controlplane/controlPlane.ts';
+import { registerCluster } from '../federation/register.ts';
+import { startGateway, type RunningGateway } from '../proxy/runGateway.ts';
+import type { ScrapeTarget } from '../admin/sources.ts';
 import { allDemoPods, DEMO_NAMESPACE, ECHO_PORT, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
 import { applyDemo, applyGatewayService, serviceAccountToken } from './objects.ts';
 import { startMeshedPod, type MeshEndpoints, type RunningPod } from './meshedPod.ts';

@@ -1,10 +1,9 @@
 // The multi-cluster playground: one secure stand-in per topology cluster, Nodes per zone with locality labels,
-// kube-system labelled with the network, and one kubeconfig with a context per cluster.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { kubeconfigFor } from './server.ts';
-import { startSecureApiServer, type SecureServer } from './secure.ts';
+// kube-system labelled with the network (their kubeconfig: devcluster/kubeconfigFile.ts).
+import { startSecureApiServer, type SecureServer } from '../devcluster/secure.ts';
 import type { Topology, TopologyCluster } from '../mesh/topology.ts';
+import { createLogger } from '../log.ts';
+import { standinTls } from './standinTls.ts';
 
 export interface Playground { servers: SecureServer[]; close(): Promise<void> }
 
@@ -23,7 +22,7 @@ export function nodesFor(c: TopologyCluster): Array<{ apiVersion: string; kind: 
 
 /** Start one stand-in for `c` and seed it with its Nodes and network label. */
 export async function startTopologyCluster(c: TopologyCluster, opts: { host?: string; port?: number; dataDir?: string } = {}): Promise<SecureServer> {
-  const s = await startSecureApiServer({ name: c.name, host: opts.host, port: opts.port, serviceCidr: c.serviceCIDR, dataDir: opts.dataDir });
+  const s = await startSecureApiServer({ name: c.name, host: opts.host, port: opts.port, serviceCidr: c.serviceCIDR, dataDir: opts.dataDir, tls: standinTls(c.name, opts.host), log: createLogger('devcluster') });
   try {
     const nodeInfo = s.store.info('', 'nodes');
     for (const n of nodesFor(c)) {
@@ -51,9 +50,4 @@ export async function startPlayground(t: Topology, opts: { dataDir?: string; onP
     throw e;
   }
   return { servers, close: async () => { await Promise.all(servers.map((s) => s.close())); } };
-}
-
-export function writeKubeconfig(file: string, servers: Array<Pick<SecureServer, 'name' | 'url' | 'ca' | 'adminToken'>>, current?: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, kubeconfigFor(servers, current), { mode: 0o600 });
 }

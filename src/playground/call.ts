@@ -1,6 +1,6 @@
 // A request from a demo client through its sidecar's outbound proxy (HTTP_PROXY style, absolute-form URL).
 import http from 'node:http';
-import type { EchoReply } from '../../demo/echo.ts';
+import type { EchoReply } from '../demo/echo.ts';
 
 export interface CallResult { ok: boolean; status: number; ms: number; reply?: EchoReply; error?: string }
 

@@ -1,8 +1,8 @@
 // The playground's demo workloads as a pure plan: per cluster, an `echo` Deployment-like set of Pods (one per zone)
 // behind the federated Service demo/echo, and one `sleep` client Pod — each with a pod IP from the cluster's loopback
 // pod CIDR, so the processes that play them can listen there. The objects are what a kubelet would report.
-import { cidrRange } from '../../mesh/topology.ts';
-import type { Topology, TopologyCluster } from '../../mesh/topology.ts';
+import { cidrRange } from '../mesh/topology.ts';
+import type { Topology, TopologyCluster } from '../mesh/topology.ts';
 
 export const DEMO_NAMESPACE = 'demo';
 export const ECHO_PORT = 8080;

@@ -1,8 +1,8 @@
 // One demo pod as processes would play it, in this process: the app (echo server, or nothing for the sleep client)
 // on the pod IP and a meshfed sidecar beside it (identity from the CA's gRPC API, config from xDS).
 import type { Server } from 'node:http';
-import { startEcho } from '../../demo/echo.ts';
-import { startSidecar, type RunningSidecar } from '../../proxy/runSidecar.ts';
+import { startEcho } from '../demo/echo.ts';
+import { startSidecar, type RunningSidecar } from '../proxy/runSidecar.ts';
 import { DEMO_NAMESPACE, ECHO_PORT, podLabels, SIDECAR_INBOUND, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
 
 export interface MeshEndpoints {

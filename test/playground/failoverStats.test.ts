@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { failoverFigures, percentile, type RequestRecord } from '../../src/devcluster/playground/failoverStats.ts';
+import { failoverFigures, percentile, type RequestRecord } from '../../src/playground/failoverStats.ts';
 
 const rec = (doneAt: number, region: string | undefined): RequestRecord => ({ sentAt: doneAt - 5, doneAt, ok: region !== undefined, ...(region ? { region } : {}) });
 
