@@ -10,7 +10,7 @@ import { apiVersionOf } from './resources.ts';
 import { Store, type StoreOptions, type WatchEvent } from './store.ts';
 import type { ApiHooks, KubeObject, ResourceInfo, TlsMaterial, UserInfo } from './types.ts';
 import { checkShape } from './validate.ts';
-import { decodeBody, readBody } from './http/body.ts';
+import { decodeBody, isEmptyBody, readBody } from './http/body.ts';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.ts';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
@@ -192,9 +192,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'patch': return patch(req, res, info, rp, q);
       case 'delete': {
         let pre: { resourceVersion?: string; uid?: string } = {};
-        const text = await readBody(req);
-        if (text.trim()) {
-          const d = decodeBody(text, 'application/json') as { preconditions?: { resourceVersion?: string; uid?: string } };
+        const raw = await readBody(req);
+        if (!isEmptyBody(raw)) { // DeleteOptions: JSON, or protobuf from typed clients (kubectl drain)
+          const d = decodeBody(raw, req.headers['content-type'] || 'application/json') as { preconditions?: { resourceVersion?: string; uid?: string } };
           pre = d?.preconditions ?? {};
         }
         const gone = store.delete(info, ns, rp.name, pre);
