@@ -6,6 +6,7 @@ import { TokenSigner } from './auth/tokens.ts';
 import { securityHooks } from './auth/hooks.ts';
 import { endpointSliceController } from './controllers/endpointslices.ts';
 import { serviceAccountController } from './controllers/serviceaccounts.ts';
+import { deploymentController } from './controllers/deployments.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
 import type { Store } from './store.ts';
 import { openapiProtobuf } from './openapi.ts';
@@ -17,7 +18,7 @@ export interface SecureServer extends ApiServer { signer: TokenSigner }
 export async function startSecureApiServer(opts: ApiServerOptions & { extraControllers?: Controller[] }): Promise<SecureServer> {
   const adminToken = opts.adminToken ?? `admin-${opts.name}-${randomBytes(18).toString('base64url')}`;
   const sec = securityHooks({ cluster: opts.name, adminToken, signer: signerFor(opts.name, opts.dataDir) });
-  const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
+  const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), deploymentController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
   let store: Store | undefined;
   const toTable = (info: ResourceInfo, objs: KubeObject[]) => {
     if (store && info.group && !info.group.endsWith('.k8s.io')) {

@@ -13,6 +13,7 @@ import { checkShape } from './validate.ts';
 import { decodeBody, isEmptyBody, readBody } from './http/body.ts';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.ts';
 import { parseResourcePath, verbOf, type ResourcePath } from './http/route.ts';
+import { builtinSubresource } from './http/subresources.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
 import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
 import { defaultHooks } from './defaults.ts';
@@ -135,9 +136,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const ns = rp.namespace;
     const ctx = { cluster: opts.name, store, user };
     if (rp.subresource && rp.subresource !== 'status') {
+      const ct = req.headers['content-type'] ?? '';
+      const raw = req.method === 'GET' ? undefined : await readBody(req);
+      const builtin = builtinSubresource(store, info, rp.subresource, { method: req.method ?? 'GET', namespace: ns, name: rp.name, contentType: ct, body: raw && !isEmptyBody(raw) ? decodeBody(raw, ct) : undefined });
+      if (builtin) { send(res, builtin.code, builtin.body); return; }
       const h = hooks.subresourceHandlers[`${info.plural}/${rp.subresource}`];
       if (!h) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-      const body = req.method === 'GET' ? undefined : decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+      const body = raw === undefined ? undefined : decodeBody(raw, ct);
       send(res, req.method === 'POST' ? 201 : 200, await h(ctx, { method: req.method ?? 'GET', namespace: ns, name: rp.name, body }));
       return;
     }

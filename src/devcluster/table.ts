@@ -89,6 +89,14 @@ const COLUMNS: Record<string, Col[]> = {
   clusterrolebindings: [NAME, { name: 'Role', cell: (o) => `${b(o).roleRef?.kind}/${b(o).roleRef?.name}` }, AGE,
     { name: 'Users', priority: 1, cell: subjects('User') }, { name: 'Groups', priority: 1, cell: subjects('Group') }, { name: 'ServiceAccounts', priority: 1, cell: subjects('ServiceAccount') }],
   customresourcedefinitions: [NAME, CREATED_AT],
+  deployments: [
+    NAME, { name: 'Ready', cell: (o) => `${b(o).status?.readyReplicas ?? 0}/${b(o).spec?.replicas ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => b(o).status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => b(o).status?.availableReplicas ?? 0 }, AGE,
+    { name: 'Containers', priority: 1, cell: (o) => ((b(o).spec?.template?.spec?.containers ?? []) as Any[]).map((c) => c.name).join(',') },
+    { name: 'Images', priority: 1, cell: (o) => ((b(o).spec?.template?.spec?.containers ?? []) as Any[]).map((c) => c.image).join(',') },
+    { name: 'Selector', priority: 1, cell: (o) => none(Object.entries(b(o).spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')) },
+  ],
 };
 
 /** Columns from a CRD version's additionalPrinterColumns (jsonPath of the simple `.a.b.c` form). */
@@ -101,7 +109,7 @@ export function printerColumns(cols: Array<{ name: string; type: string; jsonPat
 }
 
 export function columnsFor(info: ResourceInfo): Col[] {
-  return (info.group === '' || info.group.endsWith('.k8s.io') || info.group === 'apiextensions.k8s.io' ? COLUMNS[info.plural] : undefined) ?? [NAME, AGE];
+  return (info.group === '' || info.group === 'apps' || info.group.endsWith('.k8s.io') || info.group === 'apiextensions.k8s.io' ? COLUMNS[info.plural] : undefined) ?? [NAME, AGE];
 }
 
 export function toTable(cols: Col[], objects: KubeObject[], now = Date.now()): Table {

@@ -1,6 +1,7 @@
 // Discovery documents: /version, /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v>.
 import type { ResourceInfo } from '../types.ts';
 import type { ResourceTable } from '../resources.ts';
+import { SUBRESOURCE_KINDS } from './subresources.ts';
 
 const ADDR = [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }];
 
@@ -34,7 +35,8 @@ export function resourceList(table: ResourceTable, group: string, version: strin
   for (const i of infos) {
     resources.push(entry(i));
     for (const s of i.subresources ?? []) {
-      resources.push({ name: `${i.plural}/${s}`, singularName: '', namespaced: i.namespaced, kind: s === 'token' ? 'TokenRequest' : i.kind, verbs: s === 'token' ? ['create'] : ['get', 'patch', 'update'] });
+      const k = SUBRESOURCE_KINDS[s] ?? SUBRESOURCE_KINDS.status;
+      resources.push({ name: `${i.plural}/${s}`, singularName: '', namespaced: i.namespaced, ...(k.group !== undefined ? { group: k.group, version: k.version } : {}), kind: k.kind ?? i.kind, verbs: k.verbs });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
