@@ -29,6 +29,8 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], { categories: ['all'], subresources: ['status', 'scale'] }),
   r('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  // stored, not enforced: evictions are always allowed (the stand-in runs no pods whose availability could suffer)
+  r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], { subresources: ['status'] }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),

@@ -22,25 +22,25 @@ test('every protobuf body kubectl 1.32 sent decodes', () => {
 });
 
 test('kubectl create bodies decode to the JSON kubectl --dry-run=client -o json prints', () => {
-  assert.deepEqual(decodeProtobufBody(sent('/api/v1/namespaces')), { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'demo' }, spec: {}, status: {} });
+  assert.deepEqual(decodeProtobufBody(sent('/api/v1/namespaces')), { kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'demo', creationTimestamp: null }, spec: {}, status: {} });
   // bytes (binaryData, Secret data) come out base64, as encoding/json writes []byte
   assert.deepEqual(decodeProtobufBody(sent('/api/v1/namespaces/demo/configmaps')),
-    { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm1', namespace: 'demo' }, data: { a: '1' }, binaryData: { blob: Buffer.from('bin\0\xff\x01', 'latin1').toString('base64') } });
+    { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'cm1', namespace: 'demo', creationTimestamp: null }, data: { a: '1' }, binaryData: { blob: Buffer.from('bin\0\xff\x01', 'latin1').toString('base64') } });
   assert.deepEqual(decodeProtobufBody(sent('/api/v1/namespaces/demo/secrets')),
-    { kind: 'Secret', apiVersion: 'v1', metadata: { name: 's1', namespace: 'demo' }, data: { pw: Buffer.from('hunter2').toString('base64') } });
+    { kind: 'Secret', apiVersion: 'v1', metadata: { name: 's1', namespace: 'demo', creationTimestamp: null }, data: { pw: Buffer.from('hunter2').toString('base64') } });
   // pointer field replicas kept; non-pointer structs (resources, strategy, status) written as {} as Go does
   assert.deepEqual(decodeProtobufBody(sent('/apis/apps/v1/namespaces/demo/deployments')), {
-    kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', namespace: 'demo', labels: { app: 'web' } },
+    kind: 'Deployment', apiVersion: 'apps/v1', metadata: { name: 'web', namespace: 'demo', creationTimestamp: null, labels: { app: 'web' } },
     spec: {
       replicas: 3, selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }], resources: {} }] } },
+      template: { metadata: { creationTimestamp: null, labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27', ports: [{ containerPort: 80 }], resources: {} }] } },
       strategy: {},
     },
     status: {},
   });
   // IntOrString targetPort as a number
   assert.deepEqual(decodeProtobufBody(sent('/api/v1/namespaces/demo/services')), {
-    kind: 'Service', apiVersion: 'v1', metadata: { name: 'svc1', namespace: 'demo', labels: { app: 'svc1' } },
+    kind: 'Service', apiVersion: 'v1', metadata: { name: 'svc1', namespace: 'demo', creationTimestamp: null, labels: { app: 'svc1' } },
     spec: { ports: [{ name: '80-8080', protocol: 'TCP', port: 80, targetPort: 8080 }], selector: { app: 'svc1' }, type: 'ClusterIP' },
     status: { loadBalancer: {} },
   });
@@ -48,7 +48,7 @@ test('kubectl create bodies decode to the JSON kubectl --dry-run=client -o json 
   const tr = decodeProtobufBody(sent('/api/v1/namespaces/demo/serviceaccounts/sa1/token'));
   assert.deepEqual(tr.spec, { audiences: ['foo'], expirationSeconds: 7200 });
   assert.deepEqual(decodeProtobufBody(sent('/apis/rbac.authorization.k8s.io/v1/namespaces/demo/rolebindings')), {
-    kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'rb1', namespace: 'demo' },
+    kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', metadata: { name: 'rb1', namespace: 'demo', creationTimestamp: null },
     subjects: [{ kind: 'ServiceAccount', name: 'sa1', namespace: 'demo' }], roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r1' },
   });
   const ssar = decodeProtobufBody(sent('/apis/authorization.k8s.io/v1/selfsubjectaccessreviews'));
@@ -71,7 +71,7 @@ test('special types: Time, IntOrString as string, Quantity, pointer zero kept, z
       containers: [{ name: 'c', ports: [{ containerPort: 80 }], resources: { limits: { cpu: { string: '500m' } } }, readinessProbe: { inline1: { httpGet: { port: { type: 1, strVal: 'http' } } } } }],
     },
   }));
-  assert.deepEqual(pod.metadata, { name: 'p', deletionTimestamp: '2026-01-01T00:00:00Z' });
+  assert.deepEqual(pod.metadata, { name: 'p', creationTimestamp: null, deletionTimestamp: '2026-01-01T00:00:00Z' });
   const spec = pod.spec as Record<string, unknown>;
   assert.equal(spec.terminationGracePeriodSeconds, 0); // *int64: sent, so kept even when zero
   assert.equal('hostNetwork' in spec, false); // bool zero: omitted

@@ -273,9 +273,12 @@ function toJson(type: protobuf.Type, m: Map<number, unknown>, _path: string): Js
       continue;
     }
     if (rt instanceof protobuf.Type) { // Time, Quantity, IntOrString…
-      if (v === undefined) continue;
+      // a non-pointer metav1.Time is a struct: encoding/json writes it even when zero, as null
+      // (so template.metadata.creationTimestamp is null, as on a real server)
+      const isTime = rt.name === 'Time' || rt.name === 'MicroTime';
+      if (v === undefined) { if (isTime && !pointer) out[json] = null; continue; }
       const s = v as Special;
-      if (pointer || !s.zero) out[json] = s.json;
+      if (pointer || !s.zero || isTime) out[json] = s.json;
       continue;
     }
     if (v === undefined) {

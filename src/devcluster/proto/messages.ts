@@ -1,6 +1,6 @@
 // The Kubernetes API messages the stand-in decodes from protobuf request bodies: for each message, its fields as
 // [field number, JSON name, type, flags]. Facts of the public Kubernetes API (k8s.io/api, k8s.io/apimachinery, the
-// struct tags of types.go); derived with tools/extractSchema.ts and kept as data here.
+// struct tags of types.go); derived with tools/extractSchema.ts (from the kinds listed in its header comment) and kept as data here.
 // type: string int32 int64 bool double bytes | Time MicroTime Duration Quantity IntOrString RawExtension FieldsV1
 //       | msg:<Message> | []<type> | map<string,<type>>
 // flags: * Go pointer (kept when sent, even if zero)  ! no omitempty (zero is written)  i inlined into the parent's JSON
@@ -239,6 +239,9 @@ export const MESSAGES: Record<string, readonly FieldRow[]> = {
   'meta.OwnerReference': [[1, 'kind', 'string', '!'], [3, 'name', 'string', '!'], [4, 'uid', 'string', '!'], [5, 'apiVersion', 'string', '!'], [6, 'controller', 'bool', '*'], [7, 'blockOwnerDeletion', 'bool', '*']],
   'meta.Preconditions': [[1, 'uid', 'string', '*'], [2, 'resourceVersion', 'string', '*']],
   'policy.Eviction': [[1, 'metadata', 'msg:meta.ObjectMeta', ''], [2, 'deleteOptions', 'msg:meta.DeleteOptions', '*']],
+  'policy.PodDisruptionBudget': [[1, 'metadata', 'msg:meta.ObjectMeta', ''], [2, 'spec', 'msg:policy.PodDisruptionBudgetSpec', ''], [3, 'status', 'msg:policy.PodDisruptionBudgetStatus', '']],
+  'policy.PodDisruptionBudgetSpec': [[1, 'minAvailable', 'IntOrString', '*'], [2, 'selector', 'msg:meta.LabelSelector', '*'], [3, 'maxUnavailable', 'IntOrString', '*'], [4, 'unhealthyPodEvictionPolicy', 'string', '*']],
+  'policy.PodDisruptionBudgetStatus': [[1, 'observedGeneration', 'int64', ''], [2, 'disruptedPods', 'map<string,Time>', ''], [3, 'disruptionsAllowed', 'int32', '!'], [4, 'currentHealthy', 'int32', '!'], [5, 'desiredHealthy', 'int32', '!'], [6, 'expectedPods', 'int32', '!'], [7, 'conditions', '[]msg:meta.Condition', '']],
   'rbac.AggregationRule': [[1, 'clusterRoleSelectors', '[]msg:meta.LabelSelector', '']],
   'rbac.ClusterRole': [[1, 'metadata', 'msg:meta.ObjectMeta', ''], [2, 'rules', '[]msg:rbac.PolicyRule', '!'], [3, 'aggregationRule', 'msg:rbac.AggregationRule', '*']],
   'rbac.ClusterRoleBinding': [[1, 'metadata', 'msg:meta.ObjectMeta', ''], [2, 'subjects', '[]msg:rbac.Subject', ''], [3, 'roleRef', 'msg:rbac.RoleRef', '!']],

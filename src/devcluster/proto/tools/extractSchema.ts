@@ -1,6 +1,18 @@
 // Dev tool, not used at run time: derives the message table of ../messages.ts from the Go struct tags of
 // k8s.io/api and k8s.io/apimachinery (field number, JSON name, omitempty, pointer-ness, Go type).
-// Usage: node --import tsx src/devcluster/proto/tools/extractSchema.ts <k8s.io/api dir> <k8s.io/apimachinery dir> > messages.json
+// Usage: node --import tsx src/devcluster/proto/tools/extractSchema.ts <k8s.io/api dir> <k8s.io/apimachinery dir> <root kinds…> > messages.json
+// (then format as messages.ts). The root kinds of messages.ts (every message they reach is included):
+//   k8s.io/api/core/v1.Namespace k8s.io/api/core/v1.ConfigMap k8s.io/api/core/v1.Secret
+//   k8s.io/api/core/v1.ServiceAccount k8s.io/api/core/v1.Service k8s.io/api/core/v1.Pod k8s.io/api/core/v1.Node
+//   k8s.io/api/core/v1.Endpoints k8s.io/api/core/v1.Event k8s.io/api/core/v1.Binding k8s.io/api/apps/v1.Deployment
+//   k8s.io/api/rbac/v1.Role k8s.io/api/rbac/v1.RoleBinding k8s.io/api/rbac/v1.ClusterRole
+//   k8s.io/api/rbac/v1.ClusterRoleBinding k8s.io/api/authentication/v1.TokenRequest
+//   k8s.io/api/authentication/v1.TokenReview k8s.io/api/authentication/v1.SelfSubjectReview
+//   k8s.io/api/authorization/v1.SelfSubjectAccessReview k8s.io/api/authorization/v1.SubjectAccessReview
+//   k8s.io/api/authorization/v1.SelfSubjectRulesReview k8s.io/api/policy/v1.Eviction
+//   k8s.io/api/policy/v1.PodDisruptionBudget k8s.io/api/discovery/v1.EndpointSlice k8s.io/api/events/v1.Event
+//   k8s.io/api/coordination/v1.Lease k8s.io/api/autoscaling/v1.Scale
+//   k8s.io/apimachinery/pkg/apis/meta/v1.DeleteOptions
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
