@@ -70,8 +70,35 @@ export function openapiDefinitions(resources: ResourceInfo[]): Array<{ name: str
 }
 
 export function openapiProtobuf(resources: ResourceInfo[]): Buffer {
-  const doc = { swagger: '2.0', info: { title: 'Kubernetes (meshfed devcluster)', version: 'v1.20.2' }, paths: {}, definitions: { additional_properties: openapiDefinitions(resources) } };
+  const doc = { swagger: '2.0', info: { title: 'Kubernetes (meshfed devcluster)', version: 'v1.32.0' }, paths: {}, definitions: { additional_properties: openapiDefinitions(resources) } };
   const err = DocumentType.verify(doc);
   if (err) throw new Error(`openapi document does not fit the protobuf schema: ${err}`);
   return Buffer.from(DocumentType.encode(DocumentType.fromObject(doc)).finish());
+}
+
+type ProtoSchema = { _ref?: string; description?: string; required?: string[]; type?: { value: string[] }; properties?: { additional_properties: Array<{ name: string; value: ProtoSchema }> }; vendor_extension?: Array<{ name: string; value: { yaml: string } }> };
+
+/** One definition in swagger JSON form (what kube-apiserver serves to clients that ask for JSON). */
+function schemaJson(p: ProtoSchema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (p._ref) out.$ref = p._ref;
+  if (p.description) out.description = p.description;
+  if (p.type?.value.length) out.type = p.type.value[0];
+  if (p.required?.length) out.required = p.required;
+  if (p.properties) out.properties = Object.fromEntries(p.properties.additional_properties.map((n) => [n.name, schemaJson(n.value)]));
+  for (const v of p.vendor_extension ?? []) {
+    if (v.name === 'x-kubernetes-group-version-kind') {
+      const m = /group: (".*")\n\s+kind: (\S+)\n\s+version: (\S+)/.exec(v.value.yaml);
+      if (m) out[v.name] = [{ group: JSON.parse(m[1]) as string, kind: m[2], version: m[3] }];
+    }
+  }
+  return out;
+}
+
+/** The same document as openapiProtobuf, as swagger 2.0 JSON. */
+export function openapiJson(resources: ResourceInfo[]): Record<string, unknown> {
+  return {
+    swagger: '2.0', info: { title: 'Kubernetes (meshfed devcluster)', version: 'v1.32.0' }, paths: {},
+    definitions: Object.fromEntries(openapiDefinitions(resources).map((d) => [d.name, schemaJson(d.value as ProtoSchema)])),
+  };
 }

@@ -9,7 +9,7 @@ import { serviceAccountController } from './controllers/serviceaccounts.ts';
 import { deploymentController } from './controllers/deployments.ts';
 import { startApiServer, type ApiServer, type ApiServerOptions } from './server.ts';
 import type { Store } from './store.ts';
-import { openapiProtobuf } from './openapi.ts';
+import { openapiJson, openapiProtobuf } from './openapi.ts';
 import { builtinTable, printerColumns, toTable as renderTable } from './table.ts';
 import type { Controller, KubeObject, ResourceInfo } from './types.ts';
 
@@ -30,7 +30,7 @@ export async function startSecureApiServer(opts: ApiServerOptions & { extraContr
     }
     return builtinTable(info, objs);
   };
-  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, openapi: () => openapiProtobuf(store ? store.resources.all() : []), ...opts.hooks, ...sec.hooks, controllers } });
+  const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, openapi: (format) => (format === 'json' ? openapiJson : openapiProtobuf)(store ? store.resources.all() : []), ...opts.hooks, ...sec.hooks, controllers } });
   store = server.store;
   return Object.assign(server, { signer: sec.signer });
 }

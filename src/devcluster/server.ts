@@ -12,7 +12,7 @@ import type { ApiHooks, KubeObject, ResourceInfo, TlsMaterial, UserInfo } from '
 import { checkShape } from './validate.ts';
 import { decodeBody, isEmptyBody, readBody } from './http/body.ts';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.ts';
-import { parseResourcePath, verbOf, type ResourcePath } from './http/route.ts';
+import { parseResourcePath, queryBool, verbOf, type ResourcePath } from './http/route.ts';
 import { builtinSubresource } from './http/subresources.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
 import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
@@ -50,6 +50,15 @@ export interface ApiServer {
 const log = createLogger('devcluster');
 /** Kinds kube-apiserver lets a PUT create (AllowCreateOnUpdate); for the rest PUT on a missing object is 404. */
 const CREATE_ON_UPDATE = new Set(['endpoints', 'leases']);
+/** Whether an Accept header ranks the protobuf OpenAPI form above JSON (first listed wins; no header → JSON). */
+export function prefersProtobuf(accept: string): boolean {
+  for (const part of accept.split(',')) {
+    const media = part.split(';')[0].trim();
+    if (/protobuf/.test(media)) return true;
+    if (/json/.test(media) || media === '*/*' || media === 'application/*') return false;
+  }
+  return false;
+}
 const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -89,10 +98,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const allowed = await hooks.authorize(user, { verb: req.method?.toLowerCase() ?? 'get', apiGroup: '', resource: '', subresource: '', namespace: '', name: '', path, isResourceRequest: false });
       if (!allowed.allowed) throw forbidden(`forbidden: User "${user.username}" cannot ${req.method?.toLowerCase()} path "${path}"`);
       if (req.method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
-      const doc = nonResource(path);
-      if (Buffer.isBuffer(doc)) { // protobuf OpenAPI (what kubectl asks for); JSON-only clients get 406
-        if (!/protobuf/.test(req.headers.accept ?? '')) throw new ApiError(406, 'NotAcceptable', 'only the protobuf form of /openapi/v2 is served');
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': doc.length });
+      const doc = nonResource(path, req.headers.accept ?? '');
+      if (Buffer.isBuffer(doc)) { // protobuf OpenAPI (what kubectl asks for)
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': doc.length }); // Go's mime parser rejects the '@' of the real media type
         res.end(doc);
         return { verb: 'get' };
       }
@@ -102,7 +110,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const info = store.resources.find(rp.group, rp.version, rp.plural);
     if (!info) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`, { group: rp.group, kind: rp.plural });
     if (rp.namespace && !info.namespaced) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const watch = queryBool(q, 'watch');
     const verb = verbOf(req.method ?? 'GET', rp, watch);
     const az = await hooks.authorize(user, {
       verb, apiGroup: rp.group, resource: rp.plural, subresource: rp.subresource, namespace: rp.namespace, name: rp.name, path, isResourceRequest: true,
@@ -118,11 +126,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return { verb };
   };
 
-  function nonResource(path: string): unknown {
+  function nonResource(path: string, accept: string): unknown {
     if (path === '/version') return versionInfo();
     if (path === '/api') return coreVersions();
     if (path === '/apis') return apiGroupList(store.resources);
-    if (path === '/openapi/v2' && hooks.openapi) return hooks.openapi();
+    if (path === '/openapi/v2' && hooks.openapi) return hooks.openapi(prefersProtobuf(accept) ? 'protobuf' : 'json');
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (path === '/api/v1') return resourceList(store.resources, '', 'v1');
     if (m) {
@@ -242,7 +250,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const config = checkShape(info, decodeBody(text, 'application/yaml'));
       if (config.metadata.name && config.metadata.name !== rp.name) throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${rp.name})`);
       config.metadata.name = rp.name;
-      const force = q.get('force') === 'true';
+      const force = queryBool(q, 'force');
       const cur = exists(info, ns, rp.name) ? store.get(info, ns, rp.name) : undefined;
       const r = serverSideApply(cur, config, manager, force, apiVersionOf(info), now);
       r.object.metadata.managedFields = r.managedFields;
@@ -302,7 +310,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     const maxTimeout = 1800 + Math.floor(Math.random() * 1800);
     timers.push(setTimeout(stop, (timeout > 0 ? timeout : maxTimeout) * 1000));
-    if (q.get('allowWatchBookmarks') === 'true') {
+    if (queryBool(q, 'allowWatchBookmarks')) {
       timers.push(setInterval(() => write({ type: 'BOOKMARK', object: { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: store.currentResourceVersion() } } }), bookmarkMs));
     }
   }

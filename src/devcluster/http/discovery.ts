@@ -7,8 +7,9 @@ const ADDR = [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }];
 
 export function versionInfo() {
   return {
-    major: '1', minor: '20', gitVersion: 'v1.20.15-meshfed', gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.15.15', compiler: 'gc', platform: 'linux/amd64',
+    // the API the stand-in follows: kubectl 1.31–1.33 do not warn about version skew; 1.20 never did
+    major: '1', minor: '32', gitVersion: 'v1.32.0-meshfed', gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64',
   };
 }
 
