@@ -266,7 +266,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (ct === 'application/merge-patch+json') next = mergePatch(curJson, doc as Json);
       else if (ct === 'application/json-patch+json') next = jsonPatch(curJson, doc);
       else if (ct === 'application/strategic-merge-patch+json') {
-        if (info.group !== '' && !['discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group))
+        if (info.group !== '' && !['apps', 'policy', 'discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group))
           throw new ApiError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${info.plural}.${info.group}; use a merge patch or JSON patch`);
         next = strategicMergePatch(curJson, doc as Json);
       } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);

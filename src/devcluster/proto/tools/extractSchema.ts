@@ -38,7 +38,7 @@ const SPECIAL: Record<string, string> = {
   'k8s.io/apimachinery/pkg/runtime.RawExtension': 'RawExtension', 'k8s.io/apimachinery/pkg/types.UID': 'string',
   'k8s.io/apimachinery/pkg/types.NodeName': 'string',
 };
-interface GoField { name: string; type: string; json: string; proto?: string; embedded: boolean }
+interface GoField { name: string; type: string; json: string; proto?: string; embedded: boolean; patch: string }
 const structs = new Map<string, GoField[]>(); // qualified name
 const named = new Map<string, string>(); // qualified → underlying type expr (qualified)
 const imports = new Map<string, Map<string, string>>(); // pkg → alias → path
@@ -64,7 +64,7 @@ for (const [pkg, dir] of Object.entries(PKGS)) {
           const toks = t[1].trim().split(/\s+/);
           const json = /json:"([^"]*)"/.exec(t[2])?.[1] ?? '';
           const proto = /protobuf:"([^"]*)"/.exec(t[2])?.[1];
-          fields.push({ name: toks.length === 1 ? toks[0].replace(/^\*/, '').split('.').pop()! : toks[0], type: toks.length === 1 ? toks[0] : toks[1], json, proto, embedded: toks.length === 1 });
+          fields.push({ name: toks.length === 1 ? toks[0].replace(/^\*/, '').split('.').pop()! : toks[0], type: toks.length === 1 ? toks[0] : toks[1], json, proto, embedded: toks.length === 1, patch: [/patchStrategy:"([^"]*)"/.exec(t[2])?.[1], /patchMergeKey:"([^"]*)"/.exec(t[2])?.[1]].filter(Boolean).join(':') });
         }
         structs.set(`${pkg}.${s[1]}`, fields);
         continue;
@@ -80,7 +80,7 @@ function qualify(pkg: string, t: string): string {
   return `${pkg}.${t}`;
 }
 const BASIC = new Set(['string', 'int32', 'int64', 'bool', 'float64', 'int', 'byte', 'uint32', 'uint64']);
-const out: Record<string, Array<[number, string, string, string]>> = {};
+const out: Record<string, Array<[number, string, string, string] | [number, string, string, string, string]>> = {};
 const want: string[] = process.argv.slice(4);
 const queue = [...want];
 function typeRef(pkg: string, t: string): string {
@@ -105,7 +105,7 @@ while (queue.length) {
   if (out[short]) continue;
   const fields = structs.get(q);
   if (!fields) throw new Error(`no struct ${q}`);
-  const rows: Array<[number, string, string, string]> = [];
+  const rows: Array<[number, string, string, string] | [number, string, string, string, string]> = [];
   out[short] = rows;
   for (const f of fields) {
     if (!f.proto) continue;
@@ -117,7 +117,8 @@ while (queue.length) {
     if (!opts.includes('omitempty')) flags += '!';
     const inline = opts.includes('inline') || (f.embedded && !jname); // encoding/json inlines an unnamed embedded struct
     if (inline) flags += 'i';
-    rows.push([num, inline ? '' : jname || f.name, typeRef(pkg, f.type), flags]);
+    const row: [number, string, string, string] = [num, inline ? '' : jname || f.name, typeRef(pkg, f.type), flags];
+    rows.push(f.patch ? [...row, f.patch] : row); // patch: "<strategy>[:<mergeKey>]"
   }
   rows.sort((a, b) => a[0] - b[0]);
 }
