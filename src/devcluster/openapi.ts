@@ -16,7 +16,14 @@ const PROTO = `syntax = "proto3";
 package openapi.v2;
 message Document { string swagger = 1; Info info = 2; Paths paths = 8; Definitions definitions = 9; }
 message Info { string title = 1; string version = 2; }
-message Paths { }
+message Paths { repeated NamedPathItem path = 2; }
+message NamedPathItem { string name = 1; PathItem value = 2; }
+message PathItem { Operation patch = 8; }
+message Operation { string operation_id = 5; repeated ParametersItem parameters = 8; repeated NamedAny vendor_extension = 13; }
+message ParametersItem { oneof oneof { Parameter parameter = 1; } }
+message Parameter { oneof oneof { NonBodyParameter non_body_parameter = 2; } }
+message NonBodyParameter { oneof oneof { QueryParameterSubSchema query_parameter_sub_schema = 3; } }
+message QueryParameterSubSchema { string in = 2; string description = 3; string name = 4; string type = 6; }
 message Definitions { repeated NamedSchema additional_properties = 1; }
 message NamedSchema { string name = 1; Schema value = 2; }
 message Properties { repeated NamedSchema additional_properties = 1; }
@@ -173,9 +180,28 @@ function toProto(s: Schema): Record<string, unknown> {
 
 const INFO = { title: 'Kubernetes (meshfed devcluster)', version: 'v1.32.0' };
 
+/** The PATCH operation of each patchable resource, with the query parameters the stand-in honours: kubectl 1.20
+ *  looks there for "dryRun" before `kubectl diff` / `apply --dry-run=server`. */
+function patchPaths(resources: ResourceInfo[]): Array<{ path: string; gvk: { group: string; kind: string; version: string }; id: string }> {
+  return resources.filter((r) => r.verbs.includes('patch')).map((r) => ({
+    path: `${r.group ? `/apis/${r.group}/${r.version}` : '/api/v1'}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`,
+    gvk: { group: r.group, kind: r.kind, version: r.version },
+    id: `patch${r.kind}`,
+  }));
+}
+const QUERY_PARAMS = [
+  { name: 'dryRun', description: 'When present, indicates that modifications should not be persisted. Valid value: All' },
+  { name: 'fieldManager', description: 'the name of the actor or entity making the change' },
+  { name: 'force', description: 'Force is going to "force" Apply requests.' },
+];
+
 /** The swagger 2.0 JSON document (what kube-apiserver serves to clients that ask for JSON). */
 export function openapiJson(resources: ResourceInfo[]): Record<string, unknown> {
-  return { swagger: '2.0', info: INFO, paths: {}, definitions: openapiDefinitions(resources) };
+  const paths = Object.fromEntries(patchPaths(resources).map((p) => [p.path, { patch: {
+    operationId: p.id, 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': p.gvk,
+    parameters: QUERY_PARAMS.map((q) => ({ in: 'query', type: 'string', ...q })),
+  } }]));
+  return { swagger: '2.0', info: INFO, paths, definitions: openapiDefinitions(resources) };
 }
 
 /** Encoding the document takes ~0.2 s: keep the last one per resource table (it changes only with CRDs). */
@@ -194,7 +220,15 @@ export function openapiProtobuf(resources: ResourceInfo[]): Buffer {
 
 function encodeDocument(resources: ResourceInfo[]): Buffer {
   const defs = openapiDefinitions(resources);
-  const doc = { swagger: '2.0', info: INFO, paths: {}, definitions: { additional_properties: Object.entries(defs).map(([name, s]) => ({ name, value: toProto(s) })) } };
+  const paths = { path: patchPaths(resources).map((p) => ({ name: p.path, value: { patch: {
+    operation_id: p.id,
+    parameters: QUERY_PARAMS.map((q) => ({ parameter: { non_body_parameter: { query_parameter_sub_schema: { in: 'query', type: 'string', ...q } } } })),
+    vendor_extension: [
+      { name: 'x-kubernetes-action', value: { yaml: 'patch\n' } },
+      { name: 'x-kubernetes-group-version-kind', value: { yaml: `group: ${yamlScalar(p.gvk.group)}\nkind: ${p.gvk.kind}\nversion: ${p.gvk.version}\n` } },
+    ],
+  } } })) };
+  const doc = { swagger: '2.0', info: INFO, paths, definitions: { additional_properties: Object.entries(defs).map(([name, s]) => ({ name, value: toProto(s) })) } };
   const err = DocumentType.verify(doc);
   if (err) throw new Error(`openapi document does not fit the protobuf schema: ${err}`);
   return Buffer.from(DocumentType.encode(DocumentType.fromObject(doc)).finish());
