@@ -37,7 +37,9 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
   r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds'], { subresources: ['status'] }),
   r('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false, [], { verbs: create, virtual: true }),
+  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false, [], { verbs: create, virtual: true }),
   r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, [], { verbs: create, virtual: true }),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, [], { verbs: create, virtual: true }),
   r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false, [], { verbs: create, virtual: true }),
 ];
 
