@@ -1,6 +1,7 @@
-// A stand-in cluster with the full setup: admin token, SA tokens, RBAC, default ServiceAccounts, EndpointSlices.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// A stand-in cluster with the full setup: admin token, SA tokens, RBAC, default ServiceAccounts, EndpointSlices,
+// Deployment status. With a data dir its identity (serving CA and certificate, admin token, SA signing key) survives restarts.
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenSigner } from './auth/tokens.ts';
 import { securityHooks } from './auth/hooks.ts';
@@ -11,12 +12,14 @@ import { startApiServer, type ApiServer, type ApiServerOptions } from './server.
 import type { Store } from './store.ts';
 import { openapiJson, openapiProtobuf } from './openapi.ts';
 import { builtinTable, printerColumns, toTable as renderTable } from './table.ts';
-import type { Controller, KubeObject, ResourceInfo } from './types.ts';
+import type { Controller, KubeObject, ResourceInfo, TlsMaterial } from './types.ts';
+import { selfSignedTls } from './selfsigned.ts';
 
 export interface SecureServer extends ApiServer { signer: TokenSigner }
 
 export async function startSecureApiServer(opts: ApiServerOptions & { extraControllers?: Controller[] }): Promise<SecureServer> {
-  const adminToken = opts.adminToken ?? `admin-${opts.name}-${randomBytes(18).toString('base64url')}`;
+  const adminToken = opts.adminToken ?? persisted(opts.dataDir, `${opts.name}.admin-token`, () => `admin-${opts.name}-${randomBytes(18).toString('base64url')}`, (t) => /^\S+$/.test(t));
+  opts = { ...opts, tls: opts.tls ?? tlsFor(opts.name, opts.dataDir) };
   const sec = securityHooks({ cluster: opts.name, adminToken, signer: signerFor(opts.name, opts.dataDir) });
   const controllers = [...(sec.hooks.controllers ?? []), serviceAccountController(), endpointSliceController(), deploymentController(), ...(opts.extraControllers ?? []), ...(opts.hooks?.controllers ?? [])];
   let store: Store | undefined;
@@ -33,6 +36,35 @@ export async function startSecureApiServer(opts: ApiServerOptions & { extraContr
   const server = await startApiServer({ ...opts, adminToken, hooks: { toTable, openapi: (format) => (format === 'json' ? openapiJson : openapiProtobuf)(store ? store.resources.all() : []), ...opts.hooks, ...sec.hooks, controllers } });
   store = server.store;
   return Object.assign(server, { signer: sec.signer });
+}
+
+/** With a data dir, a value kept in one file (mode 0600) across restarts; without, a new one each time. */
+function persisted(dataDir: string | undefined, file: string, make: () => string, valid: (text: string) => boolean): string {
+  if (!dataDir) return make();
+  const path = join(dataDir, file);
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8').trim();
+    if (valid(text)) return text;
+    throw new Error(`${path} is not usable (remove it to start with a new one)`);
+  }
+  const v = make();
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(path, v + '\n', { mode: 0o600 });
+  return v;
+}
+
+/** With a data dir, the serving CA and certificate survive restarts, so an existing kubeconfig keeps working;
+ *  a certificate that expires within a day is replaced (clients then need the new kubeconfig). */
+function tlsFor(cluster: string, dataDir: string | undefined): TlsMaterial {
+  const usable = (text: string) => {
+    try {
+      const t = JSON.parse(text) as TlsMaterial;
+      return Date.parse(new X509Certificate(t.cert).validTo) > Date.now() + 86_400_000 && !!t.key && !!t.ca;
+    } catch { return false; }
+  };
+  const file = dataDir ? join(dataDir, `${cluster}.tls.json`) : '';
+  if (file && existsSync(file) && !usable(readFileSync(file, 'utf8'))) rmSync(file);
+  return JSON.parse(persisted(dataDir, `${cluster}.tls.json`, () => JSON.stringify(selfSignedTls(cluster)), usable)) as TlsMaterial;
 }
 
 /** With a data dir, the ServiceAccount signing key survives restarts (tokens issued before stay valid). */
