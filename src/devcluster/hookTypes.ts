@@ -32,6 +32,7 @@ export interface ApiHooks {
   /** keyed by `<group>/<plural>`, e.g. `authentication.k8s.io/tokenreviews` */
   virtualCreate: Record<string, VirtualCreate>;
   toTable?(info: ResourceInfo, objects: KubeObject[]): Table;
-  openapi?(): object;
+  /** /openapi/v2: a Buffer is the protobuf form, served to clients that accept protobuf; `json` asks for the JSON form */
+  openapi?(format?: 'json' | 'protobuf'): object;
   controllers: Controller[];
 }

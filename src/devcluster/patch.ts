@@ -79,7 +79,11 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
 
 /** Merge key of a list field, as the built-in kinds' patchMergeKey tags declare. */
 export function mergeKeyFor(field: string, sample: Json | undefined): string | undefined {
-  if (['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'volumeMounts', 'imagePullSecrets', 'rules_'].includes(field)) return 'name';
+  if (['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'imagePullSecrets', 'resourceClaims', 'rules_'].includes(field)) return 'name';
+  if (field === 'volumeMounts') return 'mountPath';
+  if (field === 'volumeDevices') return 'devicePath';
+  if (field === 'hostAliases') return 'ip';
+  if (field === 'topologySpreadConstraints') return 'topologyKey';
   if (field === 'ports' && isObj(sample)) return 'containerPort' in sample ? 'containerPort' : 'port';
   if (field === 'conditions') return 'type';
   if (field === 'finalizers' || field === 'ownerReferences') return field === 'ownerReferences' ? 'uid' : undefined;
@@ -118,6 +122,8 @@ export function strategicMergePatch(target: Json | undefined, patch: Json): Json
 }
 
 // ---- server-side apply ----
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Leaf paths of an applied configuration, in FieldsV1 notation (`f:spec`, `k:{"name":"x"}`). */
 export function fieldPaths(v: Json, prefix: string[] = [], field = ''): string[][] {
@@ -174,6 +180,13 @@ export interface ApplyResult { object: KubeObject; managedFields: ManagedFieldsE
  */
 export function serverSideApply(current: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, apiVersion: string, now: string): ApplyResult {
   const applied = fieldPaths(config as unknown as Json).filter(isManagedPath);
+  // kube-apiserver's lastAppliedManager: when `kubectl apply --server-side` (manager "kubectl") follows a client-side
+  // apply, conflicts on fields of the last-applied-configuration annotation are forced: kubectl takes them over.
+  const takeOver = new Set<string>();
+  const lastApplied = current?.metadata.annotations?.[LAST_APPLIED];
+  if (manager === 'kubectl' && lastApplied) {
+    try { for (const p of fieldPaths(JSON.parse(lastApplied) as Json)) takeOver.add(p.join('\u0000')); } catch { /* not JSON: nothing to take over */ }
+  }
   const managed = structuredClone(current?.metadata.managedFields ?? []);
   const conflicts: string[] = [];
   for (const m of managed) {
@@ -182,7 +195,7 @@ export function serverSideApply(current: KubeObject | undefined, config: KubeObj
     for (const p of applied) {
       if (!owned.has(p.join('\u0000'))) continue;
       if (JSON.stringify(valueAt(current as unknown as Json, p)) === JSON.stringify(valueAt(config as unknown as Json, p))) continue;
-      if (force) {
+      if (force || takeOver.has(p.join('\u0000'))) {
         owned.delete(p.join('\u0000'));
         m.fieldsV1 = pathsToFieldsV1([...owned].map((s) => s.split('\u0000')));
       } else conflicts.push(`conflict with "${m.manager}"${m.operation === 'Update' ? ' using ' + m.apiVersion : ''}: .${p.map((s) => (s.startsWith('f:') ? s.slice(2) : `[${s.slice(2)}]`)).join('.').replace(/\.\[/g, '[')}`);

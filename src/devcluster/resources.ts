@@ -18,7 +18,7 @@ const create = ['create'];
 export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'namespaces', 'Namespace', false, ['ns'], { verbs: RW.filter((v) => v !== 'deletecollection'), subresources: ['status'] }),
   r('', 'v1', 'services', 'Service', true, ['svc'], { categories: ['all'], subresources: ['status'] }),
-  r('', 'v1', 'pods', 'Pod', true, ['po'], { categories: ['all'], subresources: ['status'] }),
+  r('', 'v1', 'pods', 'Pod', true, ['po'], { categories: ['all'], subresources: ['status', 'eviction', 'log', 'exec', 'attach', 'portforward'] }),
   r('', 'v1', 'nodes', 'Node', false, ['no'], { subresources: ['status'] }),
   r('', 'v1', 'secrets', 'Secret', true),
   r('', 'v1', 'configmaps', 'ConfigMap', true, ['cm']),
@@ -26,16 +26,20 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'endpoints', 'Endpoints', true, ['ep']),
   r('', 'v1', 'events', 'Event', true, ['ev']),
   r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
-  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], { categories: ['all'], subresources: ['status'] }),
+  r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], { categories: ['all'], subresources: ['status', 'scale'] }),
   r('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  // stored, not enforced: evictions are always allowed (the stand-in runs no pods whose availability could suffer)
+  r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], { subresources: ['status'] }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
   r('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false, ['crd', 'crds'], { subresources: ['status'] }),
   r('authentication.k8s.io', 'v1', 'tokenreviews', 'TokenReview', false, [], { verbs: create, virtual: true }),
+  r('authentication.k8s.io', 'v1', 'selfsubjectreviews', 'SelfSubjectReview', false, [], { verbs: create, virtual: true }),
   r('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, [], { verbs: create, virtual: true }),
+  r('authorization.k8s.io', 'v1', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview', false, [], { verbs: create, virtual: true }),
   r('authorization.k8s.io', 'v1', 'subjectaccessreviews', 'SubjectAccessReview', false, [], { verbs: create, virtual: true }),
 ];
 

@@ -47,7 +47,13 @@ export function matches(reqs: Requirement[], fields: Record<string, string | und
   });
 }
 
-const SUPPORTED_FIELDS = new Set(['metadata.name', 'metadata.namespace', 'spec.nodeName', 'status.phase', 'type', 'involvedObject.name']);
+const OBJECT_REF = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
+/** The field selectors kube-apiserver offers (pods, nodes, secrets, and Events: core/v1 involvedObject.*, events.k8s.io regarding.*). */
+const SUPPORTED_FIELDS = new Set([
+  'metadata.name', 'metadata.namespace', 'spec.nodeName', 'spec.serviceAccountName', 'spec.unschedulable', 'status.phase', 'status.podIP', 'type',
+  ...OBJECT_REF.map((f) => `involvedObject.${f}`), ...OBJECT_REF.map((f) => `regarding.${f}`),
+  'reason', 'source', 'reportingComponent', 'reportingController',
+]);
 
 export function parseFieldSelector(sel: string | undefined | null): Requirement[] {
   const reqs = parseSelector(sel);
@@ -61,13 +67,25 @@ export function parseFieldSelector(sel: string | undefined | null): Requirement[
 export function fieldsOf(obj: { metadata: { name?: string; namespace?: string }; [k: string]: unknown }): Record<string, string | undefined> {
   const spec = (obj.spec ?? {}) as Record<string, unknown>;
   const status = (obj.status ?? {}) as Record<string, unknown>;
-  const involved = (obj.involvedObject ?? {}) as Record<string, unknown>;
+  // a core/v1 Event names its object in involvedObject, an events.k8s.io/v1 Event in regarding: either answers both
+  const involved = (obj.involvedObject ?? obj.regarding ?? {}) as Record<string, unknown>;
+  const regarding = (obj.regarding ?? obj.involvedObject ?? {}) as Record<string, unknown>;
+  const source = (obj.source ?? obj.deprecatedSource ?? {}) as Record<string, unknown>;
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
   return {
     'metadata.name': obj.metadata.name,
     'metadata.namespace': obj.metadata.namespace ?? '',
     'spec.nodeName': typeof spec.nodeName === 'string' ? spec.nodeName : '',
     'status.phase': typeof status.phase === 'string' ? status.phase : '',
     type: typeof obj.type === 'string' ? obj.type : '',
-    'involvedObject.name': typeof involved.name === 'string' ? involved.name : '',
+    'spec.serviceAccountName': str(spec.serviceAccountName),
+    'spec.unschedulable': spec.unschedulable === true ? 'true' : 'false',
+    'status.podIP': str(status.podIP),
+    ...Object.fromEntries(OBJECT_REF.map((f) => [`involvedObject.${f}`, str(involved[f])])),
+    ...Object.fromEntries(OBJECT_REF.map((f) => [`regarding.${f}`, str(regarding[f])])),
+    reason: str(obj.reason),
+    source: str(source.component) || str(obj.reportingController) || str(obj.reportingComponent),
+    reportingComponent: str(obj.reportingComponent) || str(obj.reportingController),
+    reportingController: str(obj.reportingController) || str(obj.reportingComponent),
   };
 }

@@ -10,9 +10,10 @@ import { Store, type StoreOptions, type WatchEvent } from './store.ts';
 import type { KubeObject, ResourceInfo, StandinLog, TlsMaterial, UserInfo } from './types.ts';
 import type { ApiHooks } from './hookTypes.ts';
 import { checkShape } from './validate.ts';
-import { decodeBody, readBody } from './http/body.ts';
+import { decodeBody, isEmptyBody, readBody } from './http/body.ts';
 import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from './http/discovery.ts';
-import { parseResourcePath, verbOf, type ResourcePath } from './http/route.ts';
+import { parseResourcePath, queryBool, verbOf, type ResourcePath } from './http/route.ts';
+import { builtinSubresource } from './http/subresources.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
 import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
 import { defaultHooks, silentLog } from './defaults.ts';
@@ -50,6 +51,15 @@ export interface ApiServer {
 
 /** Kinds kube-apiserver lets a PUT create (AllowCreateOnUpdate); for the rest PUT on a missing object is 404. */
 const CREATE_ON_UPDATE = new Set(['endpoints', 'leases']);
+/** Whether an Accept header ranks the protobuf OpenAPI form above JSON (first listed wins; no header → JSON). */
+export function prefersProtobuf(accept: string): boolean {
+  for (const part of accept.split(',')) {
+    const media = part.split(';')[0].trim();
+    if (/protobuf/.test(media)) return true;
+    if (/json/.test(media) || media === '*/*' || media === 'application/*') return false;
+  }
+  return false;
+}
 const nowStamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -91,10 +101,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const allowed = await hooks.authorize(user, { verb: req.method?.toLowerCase() ?? 'get', apiGroup: '', resource: '', subresource: '', namespace: '', name: '', path, isResourceRequest: false });
       if (!allowed.allowed) throw forbidden(`forbidden: User "${user.username}" cannot ${req.method?.toLowerCase()} path "${path}"`);
       if (req.method !== 'GET') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
-      const doc = nonResource(path);
-      if (Buffer.isBuffer(doc)) { // protobuf OpenAPI (what kubectl asks for); JSON-only clients get 406
-        if (!/protobuf/.test(req.headers.accept ?? '')) throw new ApiError(406, 'NotAcceptable', 'only the protobuf form of /openapi/v2 is served');
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': doc.length });
+      const doc = nonResource(path, req.headers.accept ?? '');
+      if (Buffer.isBuffer(doc)) { // protobuf OpenAPI (what kubectl asks for)
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': doc.length }); // Go's mime parser rejects the '@' of the real media type
         res.end(doc);
         return { verb: 'get' };
       }
@@ -104,7 +113,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const info = store.resources.find(rp.group, rp.version, rp.plural);
     if (!info) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`, { group: rp.group, kind: rp.plural });
     if (rp.namespace && !info.namespaced) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const watch = queryBool(q, 'watch');
     const verb = verbOf(req.method ?? 'GET', rp, watch);
     const az = await hooks.authorize(user, {
       verb, apiGroup: rp.group, resource: rp.plural, subresource: rp.subresource, namespace: rp.namespace, name: rp.name, path, isResourceRequest: true,
@@ -120,11 +129,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return { verb };
   };
 
-  function nonResource(path: string): unknown {
+  function nonResource(path: string, accept: string): unknown {
     if (path === '/version') return versionInfo();
     if (path === '/api') return coreVersions();
     if (path === '/apis') return apiGroupList(store.resources);
-    if (path === '/openapi/v2' && hooks.openapi) return hooks.openapi();
+    if (path === '/openapi/v2' && hooks.openapi) return hooks.openapi(prefersProtobuf(accept) ? 'protobuf' : 'json');
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
     if (path === '/api/v1') return resourceList(store.resources, '', 'v1');
     if (m) {
@@ -138,9 +147,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const ns = rp.namespace;
     const ctx = { cluster: opts.name, store, user };
     if (rp.subresource && rp.subresource !== 'status') {
+      const ct = req.headers['content-type'] ?? '';
+      const raw = req.method === 'GET' ? undefined : await readBody(req);
+      const builtin = builtinSubresource(store, info, rp.subresource, { method: req.method ?? 'GET', namespace: ns, name: rp.name, contentType: ct, body: raw && !isEmptyBody(raw) ? decodeBody(raw, ct) : undefined });
+      if (builtin) { send(res, builtin.code, builtin.body); return; }
       const h = hooks.subresourceHandlers[`${info.plural}/${rp.subresource}`];
       if (!h) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-      const body = req.method === 'GET' ? undefined : decodeBody(await readBody(req), req.headers['content-type'] ?? '');
+      const body = raw === undefined ? undefined : decodeBody(raw, ct);
       send(res, req.method === 'POST' ? 201 : 200, await h(ctx, { method: req.method ?? 'GET', namespace: ns, name: rp.name, body }));
       return;
     }
@@ -195,9 +208,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       case 'patch': return patch(req, res, info, rp, q);
       case 'delete': {
         let pre: { resourceVersion?: string; uid?: string } = {};
-        const text = await readBody(req);
-        if (text.trim()) {
-          const d = decodeBody(text, 'application/json') as { preconditions?: { resourceVersion?: string; uid?: string } };
+        const raw = await readBody(req);
+        if (!isEmptyBody(raw)) { // DeleteOptions: JSON, or protobuf from typed clients (kubectl drain)
+          const d = decodeBody(raw, req.headers['content-type'] || 'application/json') as { preconditions?: { resourceVersion?: string; uid?: string } };
           pre = d?.preconditions ?? {};
         }
         const gone = store.delete(info, ns, rp.name, pre);
@@ -240,7 +253,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       const config = checkShape(info, decodeBody(text, 'application/yaml'));
       if (config.metadata.name && config.metadata.name !== rp.name) throw badRequest(`the name of the object (${config.metadata.name}) does not match the name on the URL (${rp.name})`);
       config.metadata.name = rp.name;
-      const force = q.get('force') === 'true';
+      const force = queryBool(q, 'force');
       const cur = exists(info, ns, rp.name) ? store.get(info, ns, rp.name) : undefined;
       const r = serverSideApply(cur, config, manager, force, apiVersionOf(info), now);
       r.object.metadata.managedFields = r.managedFields;
@@ -256,7 +269,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (ct === 'application/merge-patch+json') next = mergePatch(curJson, doc as Json);
       else if (ct === 'application/json-patch+json') next = jsonPatch(curJson, doc);
       else if (ct === 'application/strategic-merge-patch+json') {
-        if (info.group !== '' && !['discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group))
+        if (info.group !== '' && !['apps', 'policy', 'discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group))
           throw new ApiError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${info.plural}.${info.group}; use a merge patch or JSON patch`);
         next = strategicMergePatch(curJson, doc as Json);
       } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
@@ -300,7 +313,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     const timeout = Number(q.get('timeoutSeconds') ?? 0);
     const maxTimeout = 1800 + Math.floor(Math.random() * 1800);
     timers.push(setTimeout(stop, (timeout > 0 ? timeout : maxTimeout) * 1000));
-    if (q.get('allowWatchBookmarks') === 'true') {
+    if (queryBool(q, 'allowWatchBookmarks')) {
       timers.push(setInterval(() => write({ type: 'BOOKMARK', object: { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: store.currentResourceVersion() } } }), bookmarkMs));
     }
   }

@@ -89,6 +89,26 @@ const COLUMNS: Record<string, Col[]> = {
   clusterrolebindings: [NAME, { name: 'Role', cell: (o) => `${b(o).roleRef?.kind}/${b(o).roleRef?.name}` }, AGE,
     { name: 'Users', priority: 1, cell: subjects('User') }, { name: 'Groups', priority: 1, cell: subjects('Group') }, { name: 'ServiceAccounts', priority: 1, cell: subjects('ServiceAccount') }],
   customresourcedefinitions: [NAME, CREATED_AT],
+  // kubectl get events (core/v1 and events.k8s.io/v1 field names)
+  events: [
+    { name: 'Last Seen', cell: (o, now) => age(b(o).lastTimestamp ?? b(o).deprecatedLastTimestamp ?? b(o).eventTime ?? b(o).series?.lastObservedTime ?? b(o).firstTimestamp ?? o.metadata.creationTimestamp, now) },
+    { name: 'Type', cell: (o) => b(o).type ?? '' }, { name: 'Reason', cell: (o) => b(o).reason ?? '' },
+    { name: 'Object', cell: (o) => { const r = b(o).involvedObject ?? b(o).regarding ?? {}; return `${String(r.kind ?? '').toLowerCase()}/${r.name ?? ''}`; } },
+    { name: 'Message', cell: (o) => String(b(o).message ?? b(o).note ?? '').trim() },
+    { name: 'Subobject', priority: 1, cell: (o) => (b(o).involvedObject ?? b(o).regarding ?? {}).fieldPath ?? '' },
+    { name: 'Source', priority: 1, cell: (o) => b(o).source?.component ?? b(o).reportingController ?? b(o).reportingComponent ?? '' },
+    { name: 'First Seen', priority: 1, cell: (o, now) => age(b(o).firstTimestamp ?? b(o).eventTime ?? o.metadata.creationTimestamp, now) },
+    { name: 'Count', type: 'integer', priority: 1, cell: (o) => b(o).count ?? b(o).series?.count ?? 1 },
+    { name: 'Name', priority: 1, cell: (o) => o.metadata.name },
+  ],
+  deployments: [
+    NAME, { name: 'Ready', cell: (o) => `${b(o).status?.readyReplicas ?? 0}/${b(o).spec?.replicas ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => b(o).status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => b(o).status?.availableReplicas ?? 0 }, AGE,
+    { name: 'Containers', priority: 1, cell: (o) => ((b(o).spec?.template?.spec?.containers ?? []) as Any[]).map((c) => c.name).join(',') },
+    { name: 'Images', priority: 1, cell: (o) => ((b(o).spec?.template?.spec?.containers ?? []) as Any[]).map((c) => c.image).join(',') },
+    { name: 'Selector', priority: 1, cell: (o) => none(Object.entries(b(o).spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')) },
+  ],
 };
 
 /** Columns from a CRD version's additionalPrinterColumns (jsonPath of the simple `.a.b.c` form). */
@@ -101,7 +121,7 @@ export function printerColumns(cols: Array<{ name: string; type: string; jsonPat
 }
 
 export function columnsFor(info: ResourceInfo): Col[] {
-  return (info.group === '' || info.group.endsWith('.k8s.io') || info.group === 'apiextensions.k8s.io' ? COLUMNS[info.plural] : undefined) ?? [NAME, AGE];
+  return (info.group === '' || info.group === 'apps' || info.group.endsWith('.k8s.io') || info.group === 'apiextensions.k8s.io' ? COLUMNS[info.plural] : undefined) ?? [NAME, AGE];
 }
 
 export function toTable(cols: Col[], objects: KubeObject[], now = Date.now()): Table {

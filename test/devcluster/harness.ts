@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { startApiServer, kubeconfigFor, type ApiServer, type ApiServerOptions } from '../../src/devcluster/index.ts';
 import { standinTls } from '../../src/playground/standinTls.ts';
 
-export interface Harness { server: ApiServer; kc: k8s.KubeConfig; core: k8s.CoreV1Api; raw: (method: string, path: string, body?: string | object, headers?: Record<string, string>) => Promise<{ status: number; json: any; text: string }> }
+export interface Harness { server: ApiServer; kc: k8s.KubeConfig; core: k8s.CoreV1Api; raw: (method: string, path: string, body?: string | Buffer | object, headers?: Record<string, string>) => Promise<{ status: number; json: any; text: string }> }
 
 export async function harness(opts: Partial<ApiServerOptions> = {}): Promise<Harness> {
   const server = await startApiServer({ name: 'test', ...opts, tls: opts.tls ?? standinTls(opts.name ?? 'test') });
@@ -14,8 +14,8 @@ export async function harness(opts: Partial<ApiServerOptions> = {}): Promise<Har
   const agent = new Agent({ ca: server.ca, keepAlive: false });
   const raw: Harness['raw'] = (method, path, body, headers = {}) =>
     new Promise((resolve, reject) => {
-      const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const req = request(server.url + path, { method, agent, headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json', ...headers } }, (res) => {
+      const text = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      const req = request(server.url + path, { method, agent, headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json', ...(text !== undefined ? { 'content-length': String(Buffer.byteLength(text)) } : {}), ...headers } }, (res) => {
         let t = '';
         res.on('data', (c) => (t += c));
         res.on('end', () => {

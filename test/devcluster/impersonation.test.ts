@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeKubeconfig } from '../../src/devcluster/kubeconfigFile.ts';
 import { startSecureApiServer } from '../../src/devcluster/secure.ts';
-import { kubectl } from '../helpers/kubectl.ts';
+import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
 import { standinTls } from '../../src/playground/standinTls.ts';
 
-test('kubectl --as impersonates: a ServiceAccount is judged by RBAC, not as the admin who asked', async () => {
+test('kubectl --as impersonates: a ServiceAccount is judged by RBAC, not as the admin who asked', { skip: KUBECTL_MISSING }, async () => {
   const server = await startSecureApiServer({ name: 'imp', tls: standinTls('imp') });
   const kc = join(mkdtempSync(join(tmpdir(), 'meshfed-imp-')), 'kubeconfig');
   writeKubeconfig(kc, [server]);

@@ -1,12 +1,25 @@
 // Finds the kubectl the tests drive: $MESHFED_KUBECTL, else .tools/bin/kubectl (Debian's 1.20, put there by
-// scripts/install-kubectl.sh, which .ci/run calls), else kubectl on PATH.
+// scripts/install-kubectl.sh, which .ci/run calls), else kubectl on PATH. CI runs the kubectl tests once per
+// version: MESHFED_KUBECTL=/usr/bin/kubectl (1.32) and MESHFED_KUBECTL=.tools/bin/kubectl (1.20).
+// KUBECTL_MISSING is the one-line reason to skip kubectl tests when there is none (use it as `{ skip: KUBECTL_MISSING }`).
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const local = fileURLToPath(new URL('../../.tools/bin/kubectl', import.meta.url));
 
-export const KUBECTL = process.env.MESHFED_KUBECTL ?? (existsSync(local) ? local : 'kubectl');
+export const KUBECTL = process.env.MESHFED_KUBECTL ? resolve(process.env.MESHFED_KUBECTL) : existsSync(local) ? local : 'kubectl';
+
+const executable = (f: string) => { try { accessSync(f, constants.X_OK); return true; } catch { return false; } };
+function findKubectl(): string | undefined {
+  if (isAbsolute(KUBECTL)) return executable(KUBECTL) ? KUBECTL : undefined;
+  return (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, KUBECTL)).find(executable);
+}
+/** Why kubectl tests cannot run here (a one-line skip message), or undefined when a kubectl was found. */
+export const KUBECTL_MISSING: string | undefined = findKubectl() ? undefined
+  : process.env.MESHFED_KUBECTL ? `MESHFED_KUBECTL=${process.env.MESHFED_KUBECTL} is not an executable kubectl`
+    : 'no kubectl found (set MESHFED_KUBECTL=/path/to/kubectl, run scripts/install-kubectl.sh, or put kubectl on PATH)';
 
 export interface RunResult {
   code: number;

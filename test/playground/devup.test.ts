@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kubectl } from '../helpers/kubectl.ts';
+import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
 import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
 
-test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl sees replicated services; dev call / failover / restore', { timeout: 300_000 }, async () => {
+test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl sees replicated services; dev call / failover / restore', { timeout: 300_000, skip: KUBECTL_MISSING }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-devup-'));
   const stateArgs = ['--state-dir', dir];
   const child = spawn(process.execPath, [MESHFED_BIN, 'dev', 'up', ...stateArgs, '--xds-port', '0', '--secure-port', '0', '--admin-port', '0'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });

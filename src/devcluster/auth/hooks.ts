@@ -6,7 +6,7 @@ import type { Store } from '../store.ts';
 import type { AuthnResult, KubeObject, RequestAttributes, StandinLog, UserInfo } from '../types.ts';
 import type { ApiHooks, HookContext } from '../hookTypes.ts';
 import { ADMIN_USER, bearerToken, silentLog } from '../defaults.ts';
-import { authorizeRbac, type RbacObjects } from './rbac.ts';
+import { authorizeRbac, rulesFor, type RbacObjects } from './rbac.ts';
 import { saGroups, TokenSigner } from './tokens.ts';
 
 export interface SecurityOptions { cluster: string; adminToken: string; signer?: TokenSigner; log?: StandinLog }
@@ -56,6 +56,28 @@ function attrsFrom(s: Record<string, unknown>, ns: string): RequestAttributes {
   throw badRequest('spec.resourceAttributes or spec.nonResourceAttributes is required');
 }
 
+/** What every authenticated user may ask about itself (kube-apiserver's system:basic-user and system:discovery). */
+const SELF_REVIEWS = new Set(['authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews', 'authentication.k8s.io/selfsubjectreviews']);
+const BASIC_RULES = {
+  resourceRules: [
+    { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+    { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+  ],
+  nonResourceRules: [
+    { verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'] },
+  ],
+};
+
+/** Pure: the SelfSubjectRulesReview status of a user in a namespace: its RBAC rules plus the basic ones. */
+export function rulesReviewStatus(user: UserInfo, namespace: string, p: RbacObjects): Record<string, unknown> {
+  const rules = user.groups.includes('system:masters')
+    ? [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }]
+    : rulesFor(user, namespace, p);
+  const resourceRules = rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}), ...(r.resources ? { resources: r.resources } : {}), ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) }));
+  const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
+  return { resourceRules: [...resourceRules, ...BASIC_RULES.resourceRules], nonResourceRules: [...nonResourceRules, ...BASIC_RULES.nonResourceRules], incomplete: false };
+}
+
 export function securityHooks(opts: SecurityOptions): Security {
   const signer = opts.signer ?? new TokenSigner(opts.cluster);
   const log = opts.log ?? silentLog;
@@ -80,7 +102,7 @@ export function securityHooks(opts: SecurityOptions): Security {
   const authorize = (user: UserInfo, a: RequestAttributes) => {
     if (user.groups.includes('system:masters')) return { allowed: true };
     // every authenticated user may ask about itself (kube-apiserver's system:basic-user)
-    if (a.isResourceRequest && a.verb === 'create' && (a.apiGroup === 'authorization.k8s.io' && (a.resource === 'selfsubjectaccessreviews' || a.resource === 'selfsubjectrulesreviews'))) return { allowed: true };
+    if (a.isResourceRequest && a.verb === 'create' && SELF_REVIEWS.has(`${a.apiGroup}/${a.resource}`)) return { allowed: true };
     if (!a.isResourceRequest && ['/api', '/apis', '/version', '/openapi/v2', '/healthz', '/readyz', '/livez'].some((p) => a.path === p || a.path.startsWith(p + '/'))) return { allowed: true };
     return authorizeRbac(user, a, rbacObjects(store()));
   };
@@ -128,6 +150,17 @@ export function securityHooks(opts: SecurityOptions): Security {
     };
   };
 
+  const selfSubjectReview = (ctx: HookContext): KubeObject => ({
+    kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    status: { userInfo: { username: ctx.user.username, ...(ctx.user.uid ? { uid: ctx.user.uid } : {}), groups: ctx.user.groups } },
+  });
+
+  const selfSubjectRulesReview = (ctx: HookContext, body: KubeObject): KubeObject => {
+    const s = spec(body);
+    const namespace = typeof s.namespace === 'string' ? s.namespace : '';
+    return { kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec: s, status: rulesReviewStatus(ctx.user, namespace, rbacObjects(ctx.store)) };
+  };
+
   const storeRefController = { start(s: Store) { storeRef = s; }, stop() { storeRef = undefined; } };
   return {
     signer,
@@ -138,6 +171,8 @@ export function securityHooks(opts: SecurityOptions): Security {
         'authentication.k8s.io/tokenreviews': tokenReview,
         'authorization.k8s.io/selfsubjectaccessreviews': review('SelfSubjectAccessReview', true),
         'authorization.k8s.io/subjectaccessreviews': review('SubjectAccessReview', false),
+        'authorization.k8s.io/selfsubjectrulesreviews': selfSubjectRulesReview,
+        'authentication.k8s.io/selfsubjectreviews': selfSubjectReview,
       },
       controllers: [storeRefController],
     },

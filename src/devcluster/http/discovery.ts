@@ -1,13 +1,15 @@
 // Discovery documents: /version, /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v>.
 import type { ResourceInfo } from '../types.ts';
 import type { ResourceTable } from '../resources.ts';
+import { SUBRESOURCE_KINDS } from './subresources.ts';
 
 const ADDR = [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }];
 
 export function versionInfo() {
   return {
-    major: '1', minor: '20', gitVersion: 'v1.20.15-meshfed', gitCommit: '0000000000000000000000000000000000000000',
-    gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.15.15', compiler: 'gc', platform: 'linux/amd64',
+    // the API the stand-in follows: kubectl 1.31–1.33 do not warn about version skew; 1.20 never did
+    major: '1', minor: '32', gitVersion: 'v1.32.0-meshfed', gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.23.4', compiler: 'gc', platform: 'linux/amd64',
   };
 }
 
@@ -34,7 +36,8 @@ export function resourceList(table: ResourceTable, group: string, version: strin
   for (const i of infos) {
     resources.push(entry(i));
     for (const s of i.subresources ?? []) {
-      resources.push({ name: `${i.plural}/${s}`, singularName: '', namespaced: i.namespaced, kind: s === 'token' ? 'TokenRequest' : i.kind, verbs: s === 'token' ? ['create'] : ['get', 'patch', 'update'] });
+      const k = SUBRESOURCE_KINDS[s] ?? SUBRESOURCE_KINDS.status;
+      resources.push({ name: `${i.plural}/${s}`, singularName: '', namespaced: i.namespaced, ...(k.group !== undefined ? { group: k.group, version: k.version } : {}), kind: k.kind ?? i.kind, verbs: k.verbs });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };

@@ -1,4 +1,5 @@
 // Pure parsing of kube-apiserver resource URLs.
+import { ApiError } from '../errors.ts';
 export interface ResourcePath {
   group: string;
   version: string;
@@ -34,4 +35,14 @@ export function verbOf(method: string, p: ResourcePath, watch: boolean): string 
     case 'DELETE': return p.name ? 'delete' : 'deletecollection';
     default: return method.toLowerCase();
   }
+}
+
+/** A boolean query parameter as apimachinery reads it (strconv.ParseBool): 1 t T TRUE true True / 0 f F FALSE false False;
+ *  anything else is a 400 naming the parameter. Absent or empty is false. */
+export function queryBool(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  if (v === null || v === '') return false;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new ApiError(400, 'BadRequest', `invalid value for query parameter ${name}: ${JSON.stringify(v)} is not a boolean (use true or false)`);
 }
