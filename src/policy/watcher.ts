@@ -8,22 +8,17 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
-import { ClusterPolicyWatch, POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
+import { POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
+import { installMissingCrds, PolicyWatchSet, type PolicyMembers } from './watchSet.ts';
 import type { WatchTiming } from '../kube/informer.ts';
 import { POLICY_CRDS } from './crds.ts';
-import { mergeSources, sourceKey, type PolicySource } from './merge.ts';
+import { mergeSources, sourceKey } from './merge.ts';
 import { qualifyPolicy } from './normalize.ts';
-import { fromKube, statusFor, type KubeObject } from './parse.ts';
+import { fromKube, statusFor } from './parse.ts';
 import { policyKey, type DestinationRule, type Rejection, type VirtualService } from './types.ts';
 import { reconcile, type PolicySet } from './validate.ts';
 
-/** Where the member clusters come from (the Federation is one): the current set, and a call on every change. */
-export interface PolicyMembers {
-  /** cluster name → the narrow kubeconfig to read it with */
-  memberKubeConfigs(): ReadonlyMap<string, k8s.KubeConfig>;
-  /** `cb` runs whenever a member is added, re-added with new credentials, or removed; returns an unsubscribe */
-  onMembers(cb: () => void): () => void;
-}
+export type { PolicyMembers } from './watchSet.ts';
 
 export interface PolicyWatcherOptions {
   kubeConfig: k8s.KubeConfig;
@@ -41,88 +36,38 @@ export interface PolicyWatcherOptions {
 
 export class PolicyWatcher {
   private readonly log: Logger;
-  private controlPlane?: ClusterPolicyWatch;
-  private readonly members = new Map<string, ClusterPolicyWatch>();
+  private readonly watches: PolicyWatchSet;
   private good: PolicySet = { virtualServices: [], destinationRules: [] };
   private timer?: NodeJS.Timeout;
-  private unsubscribe?: () => void;
   private stopped = false;
   /** what status each object last got, per cluster: `<generation>|<reasons>` (written only when it changes) */
   private readonly written = new Map<string, string>();
   /** shadowed copies already logged (`cluster|key|by`) */
   private readonly shadowLogged = new Set<string>();
-  private syncing: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: PolicyWatcherOptions) {
     this.log = o.log ?? createLogger('policy');
+    this.watches = new PolicyWatchSet({ what: 'traffic policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), ...(o.timing ? { timing: o.timing } : {}), changed: () => this.schedule(), log: this.log });
   }
 
   async start(): Promise<void> {
     if (this.o.installCrds !== false) {
       // without the right to create CRDs (a locked-down install) the watch still works once they exist
-      await this.installCrds().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the traffic policy CRDs; install them with "meshfed install"'));
+      await installMissingCrds(this.o.kubeConfig, POLICY_CRDS, this.log).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the traffic policy CRDs; install them with "meshfed install"'));
     }
-    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { ...(this.o.timing ? { timing: this.o.timing } : {}) });
-    await this.controlPlane.start();
-    if (this.o.members) {
-      this.unsubscribe = this.o.members.onMembers(() => { void this.syncMembers(); });
-      await this.syncMembers();
-    }
+    await this.watches.start();
     this.schedule();
   }
 
   /** Starts watches for new member clusters (or changed credentials) and stops those of departed ones. */
   syncMembers(): Promise<void> {
-    this.syncing = this.syncing.then(async () => {
-      if (this.stopped || !this.o.members) return;
-      let want: ReadonlyMap<string, k8s.KubeConfig>;
-      try { want = this.o.members.memberKubeConfigs(); } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'could not list member clusters for traffic policy; keeping the current set');
-        return;
-      }
-      let changed = false;
-      for (const [name, w] of this.members) {
-        if (want.get(name) === w.kubeConfig) continue;
-        this.members.delete(name);
-        await w.stop();
-        changed = true;
-        this.log.info({ cluster: name }, 'stopped reading traffic policy from member cluster');
-      }
-      for (const [name, kc] of want) {
-        if (this.members.has(name) || this.stopped) continue;
-        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { ...(this.o.timing ? { timing: this.o.timing } : {}) });
-        this.members.set(name, w);
-        // not awaited: a member that does not answer must not hold up the others (its informers keep retrying)
-        void w.start();
-        changed = true;
-        this.log.info({ cluster: name }, 'reading traffic policy from member cluster');
-      }
-      if (changed) this.schedule();
-    });
-    return this.syncing;
+    return this.watches.syncMembers();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    await this.syncing;
-    await this.controlPlane?.stop();
-    for (const w of this.members.values()) await w.stop();
-    this.members.clear();
-  }
-
-  private async installCrds(): Promise<void> {
-    const api = k8s.KubernetesObjectApi.makeApiClient(this.o.kubeConfig);
-    for (const crd of POLICY_CRDS) {
-      try {
-        await api.read({ apiVersion: crd.apiVersion, kind: crd.kind, metadata: { name: crd.metadata.name } });
-      } catch (e) {
-        if ((e as { code?: number }).code !== 404) throw new Error(`cannot read CRD ${crd.metadata.name}: ${(e as Error).message}`);
-        await api.create(crd as unknown as k8s.KubernetesObject);
-        this.log.info({ crd: crd.metadata.name }, 'installed CRD');
-      }
-    }
+    await this.watches.stop();
   }
 
   private schedule(): void {
@@ -130,16 +75,9 @@ export class PolicyWatcher {
     this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
   }
 
-  private sources(): PolicySource[] {
-    const out: PolicySource[] = [];
-    if (this.controlPlane) out.push({ cluster: '', objects: this.controlPlane.objects() });
-    for (const name of [...this.members.keys()].sort()) out.push({ cluster: name, objects: this.members.get(name)!.objects() });
-    return out;
-  }
-
   private async evaluate(): Promise<void> {
     if (this.stopped) return;
-    const { objects, shadowed } = mergeSources(this.sources());
+    const { objects, shadowed } = mergeSources(this.watches.sources());
     for (const s of shadowed) {
       const sig = `${s.cluster}|${s.key}|${s.by}`;
       if (!s.differs || this.shadowLogged.has(sig)) continue;
@@ -170,7 +108,7 @@ export class PolicyWatcher {
   }
 
   private kubeConfigOf(cluster: string): k8s.KubeConfig | undefined {
-    return cluster === '' ? this.o.kubeConfig : this.members.get(cluster)?.kubeConfig;
+    return this.watches.kubeConfigOf(cluster);
   }
 
   private async writeStatuses(incoming: PolicySet, rejected: readonly (Rejection & { cluster: string })[], origin: ReadonlyMap<string, string>): Promise<void> {

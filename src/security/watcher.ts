@@ -6,9 +6,8 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
-import { ClusterPolicyWatch } from '../policy/clusterWatch.ts';
-import type { PolicyMembers } from '../policy/watcher.ts';
-import { mergeSources, sourceKey, type PolicySource } from '../policy/merge.ts';
+import { installMissingCrds, PolicyWatchSet, type PolicyMembers } from '../policy/watchSet.ts';
+import { mergeSources, sourceKey } from '../policy/merge.ts';
 import type { KubeObject } from '../policy/parse.ts';
 import { SECURITY_CRDS } from './crds.ts';
 import { EGRESS_GROUP, EGRESS_PLURALS, SECURITY_GROUP, SECURITY_PLURALS, SECURITY_VERSION, egressFromKube, securityFromKube } from './parse.ts';
@@ -42,94 +41,37 @@ export function securityStatus(generation: number, rejection: SecurityRejection 
 
 export class SecurityWatcher {
   private readonly log: Logger;
-  private controlPlane?: ClusterPolicyWatch;
-  private controlPlaneEgress?: ClusterPolicyWatch;
-  private readonly members = new Map<string, ClusterPolicyWatch>();
-  private readonly membersEgress = new Map<string, ClusterPolicyWatch>();
+  private readonly watches: PolicyWatchSet;
   private good: SecuritySet = EMPTY_SECURITY;
   private goodEgress: EgressSet = EMPTY_EGRESS;
   private timer?: NodeJS.Timeout;
-  private unsubscribe?: () => void;
   private stopped = false;
   private readonly written = new Map<string, string>();
-  private syncing: Promise<void> = Promise.resolve();
-  private readonly kinds = { group: SECURITY_GROUP, version: SECURITY_VERSION, plurals: SECURITY_PLURALS };
-  private readonly egressKinds = { group: EGRESS_GROUP, version: 'v1', plurals: EGRESS_PLURALS };
 
   constructor(private readonly o: SecurityWatcherOptions) {
     this.log = o.log ?? createLogger('security');
+    this.watches = new PolicyWatchSet({
+      what: 'security policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), changed: () => this.schedule(), log: this.log,
+      kinds: [{ group: SECURITY_GROUP, version: SECURITY_VERSION, plurals: SECURITY_PLURALS }, { group: EGRESS_GROUP, version: 'v1', plurals: EGRESS_PLURALS }],
+    });
   }
 
   async start(): Promise<void> {
     if (this.o.installCrds !== false) {
-      await this.installCrds().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the security policy CRDs; install them with "meshfed install"'));
+      await installMissingCrds(this.o.kubeConfig, SECURITY_CRDS, this.log).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the security policy CRDs; install them with "meshfed install"'));
     }
-    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { kinds: this.kinds });
-    await this.controlPlane.start();
-    this.controlPlaneEgress = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { kinds: this.egressKinds });
-    await this.controlPlaneEgress.start();
-    if (this.o.members) {
-      this.unsubscribe = this.o.members.onMembers(() => { void this.syncMembers(); });
-      await this.syncMembers();
-    }
+    await this.watches.start();
     this.schedule();
   }
 
   syncMembers(): Promise<void> {
-    this.syncing = this.syncing.then(async () => {
-      if (this.stopped || !this.o.members) return;
-      let want: ReadonlyMap<string, k8s.KubeConfig>;
-      try { want = this.o.members.memberKubeConfigs(); } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'could not list member clusters for security policy; keeping the current set');
-        return;
-      }
-      let changed = false;
-      for (const [name, w] of this.members) {
-        if (want.get(name) === w.kubeConfig) continue;
-        this.members.delete(name);
-        await w.stop();
-        await this.membersEgress.get(name)?.stop();
-        this.membersEgress.delete(name);
-        changed = true;
-      }
-      for (const [name, kc] of want) {
-        if (this.members.has(name) || this.stopped) continue;
-        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { kinds: this.kinds });
-        this.members.set(name, w);
-        await w.start();
-        const e = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { kinds: this.egressKinds });
-        this.membersEgress.set(name, e);
-        await e.start();
-        changed = true;
-      }
-      if (changed) this.schedule();
-    });
-    return this.syncing;
+    return this.watches.syncMembers();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    this.unsubscribe?.();
-    await this.syncing;
-    await this.controlPlane?.stop();
-    await this.controlPlaneEgress?.stop();
-    for (const w of [...this.members.values(), ...this.membersEgress.values()]) await w.stop();
-    this.members.clear();
-    this.membersEgress.clear();
-  }
-
-  private async installCrds(): Promise<void> {
-    const api = k8s.KubernetesObjectApi.makeApiClient(this.o.kubeConfig);
-    for (const crd of SECURITY_CRDS) {
-      try {
-        await api.read({ apiVersion: crd.apiVersion, kind: crd.kind, metadata: { name: crd.metadata.name } });
-      } catch (e) {
-        if ((e as { code?: number }).code !== 404) throw new Error(`cannot read CRD ${crd.metadata.name}: ${(e as Error).message}`);
-        await api.create(crd as unknown as k8s.KubernetesObject);
-        this.log.info({ crd: crd.metadata.name }, 'installed CRD');
-      }
-    }
+    await this.watches.stop();
   }
 
   private schedule(): void {
@@ -137,16 +79,9 @@ export class SecurityWatcher {
     this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
   }
 
-  private sources(): PolicySource[] {
-    const out: PolicySource[] = [];
-    if (this.controlPlane) out.push({ cluster: '', objects: [...this.controlPlane.objects(), ...(this.controlPlaneEgress?.objects() ?? [])] });
-    for (const name of [...this.members.keys()].sort()) out.push({ cluster: name, objects: [...this.members.get(name)!.objects(), ...(this.membersEgress.get(name)?.objects() ?? [])] });
-    return out;
-  }
-
   private async evaluate(): Promise<void> {
     if (this.stopped) return;
-    const { objects } = mergeSources(this.sources());
+    const { objects } = mergeSources(this.watches.sources());
     const origin = new Map<string, string>();
     const incoming: SecuritySet = { authorizationPolicies: [], peerAuthentications: [] };
     const incomingEgress: EgressSet = { serviceEntries: [], sidecars: [] };
@@ -188,7 +123,7 @@ export class SecurityWatcher {
     for (const obj of incoming) {
       const key = securityKey(obj);
       const cluster = origin.get(key) ?? '';
-      const kc = cluster === '' ? this.o.kubeConfig : this.members.get(cluster)?.kubeConfig;
+      const kc = this.watches.kubeConfigOf(cluster);
       if (!kc || this.stopped) continue;
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
