@@ -18,6 +18,10 @@ import { controlPlaneSources } from './adminSources.ts';
 import { PolicyWatcher } from '../policy/watcher.ts';
 import { compilePolicy } from '../pilot/policy.ts';
 import { bundleTargets } from './bundleTargets.ts';
+import { Counter, Gauge, metric } from '../observe/metrics.ts';
+import { kubeLeaseLock } from '../kube/leaseClient.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector, type LeaderElectionTiming } from './leaderElection.ts';
+import { SYSTEM_NAMESPACE } from '../federation/labels.ts';
 
 const BUNDLE_RESYNC_MS = 60_000;
 
@@ -42,6 +46,12 @@ export interface ControlPlaneConfig {
   dnsNames?: string[];
   scrapeTargets?: () => readonly ScrapeTarget[];
   onProgress?: (line: string) => void;
+  /**
+   * Several replicas: one leader (a Lease in the control-plane cluster) writes to clusters (replication and its GC,
+   * policy statuses, trust bundles); every replica watches, merges, serves xDS and issues certificates.
+   * Default: on, with client-go's timing (15 s / 10 s / 2 s). false: this process writes without electing.
+   */
+  leaderElection?: false | (Partial<LeaderElectionTiming> & { identity?: string; namespace?: string; name?: string });
 }
 
 export interface ControlPlane {
@@ -52,6 +62,8 @@ export interface ControlPlane {
   roots: string[];
   ports: { xds: number; secure: number; admin: number };
   admin: AdminServer;
+  /** undefined when leader election is off */
+  elector?: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -68,7 +80,35 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
   };
   try {
     // signer and roots come checked from the loader (a multi-root bundle during rotation is split there)
+    const le = cfg.leaderElection === false ? undefined : (cfg.leaderElection ?? {});
+    const identity = le ? (le.identity ?? defaultIdentity()) : undefined;
+    const userAgent = `meshfed-control-plane${identity ? `/${identity}` : ''}`;
+    let onLeading = (): void => {};
+    const elector = le ? new LeaderElector({
+      lock: kubeLeaseLock(cfg.kubeConfig, le.namespace ?? SYSTEM_NAMESPACE, le.name ?? DEFAULT_LEASE_NAME, userAgent),
+      identity: identity!,
+      ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+      ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+      ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      onStartedLeading: () => { onLeading(); },
+      onNewLeader: (who) => events.publish('leader.changed', `control-plane leader: ${who ?? '(none)'}${who === identity ? ' (this replica)' : ''}`, { leader: who ?? '', replica: identity }),
+      log,
+    }) : undefined;
+    // every write to a cluster asks this first (and counts the refusals)
+    const writeFence = elector ? () => elector.mayWrite() : undefined;
+    if (elector) {
+      metric(registry, 'meshfed_leader', (registers) => new Gauge({
+        name: 'meshfed_leader', help: '1 when this control-plane replica holds the leader lease (and may write to clusters), else 0', labelNames: ['replica', 'lease'], registers,
+        collect() { this.reset(); this.set({ replica: elector.identity, lease: elector.status().lease }, elector.isLeader() ? 1 : 0); },
+      }));
+      metric(registry, 'meshfed_leader_fenced_writes_total', (registers) => new Counter({
+        name: 'meshfed_leader_fenced_writes_total', help: 'writes to clusters this replica did not send because it did not hold the leader lease', registers,
+        collect() { this.reset(); this.inc(elector.fencedWrites()); },
+      }));
+    }
+
     const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    if (elector && ca.source === 'dev') log.warn('leader election is on but there is no cacerts Secret: every replica signs with its own development root, so a proxy that moves to another replica will not trust it; plug in Secret meshfed-system/cacerts (meshfed ca init) before running several replicas');
     progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
 
     const federation = new Federation({
@@ -92,6 +132,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     let syncedAt = 0;
     const unsubscribe = federation.onSnapshot((s) => {
       pilot.setSnapshot(s);
+      // trust bundles are written by the leader only (it syncs them all when it becomes the leader)
+      if (elector && !elector.isLeader()) { syncedFor = ''; return; }
       const targets = bundleTargets(s);
       const key = JSON.stringify(targets);
       if (key === syncedFor && Date.now() - syncedAt < BUNDLE_RESYNC_MS) return;
@@ -103,6 +145,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
           return kc ? [{ ...t, kubeconfig: kc }] : [];
         }),
         ca.roots,
+        writeFence,
       )).then((results) => { if (results.some((r) => r.error)) syncedFor = ''; })
         .catch((e: unknown) => { syncedFor = ''; log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'); });
     });
@@ -126,6 +169,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
           events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
         }
       },
+      ...(writeFence ? { writeFence } : {}),
       log,
     });
     await policy.start();
@@ -135,6 +179,14 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     await federation.start();
     stops.push(() => federation.stop());
     progress('federation: watching registered clusters');
+
+    if (elector) {
+      // a new leader plans replication in full, writes every policy status and trust bundle that is due
+      onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); };
+      elector.start();
+      stops.push(() => elector.stop());
+      progress(`leader election: replica ${elector.identity} competes for ${elector.status().lease}; only the leader writes to clusters`);
+    }
 
     const xdsPort = await pilot.start();
     listening['xDS (plaintext)'] = true;
@@ -164,6 +216,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       xds: pilot,
       listeners: () => listening,
       registry, events,
+      ...(elector ? { leadership: () => elector.status() } : {}),
       ...(cfg.scrapeTargets ? { scrapeTargets: cfg.scrapeTargets } : {}),
     }), { host: cfg.host, port: cfg.ports.admin });
     stops.push(() => admin.close());
@@ -172,8 +225,10 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
 
     return {
       federation, pilot, caSource: ca.source, roots: ca.roots, admin,
+      ...(elector ? { elector } : {}),
       ports: { xds: xdsPort, secure: securePort, admin: admin.port },
-      stop: async () => { await stopAll(); await publishing; },
+      // stop writing and hand the lease over first, so another replica takes over at once
+      stop: async () => { await elector?.stop(); await stopAll(); await publishing; },
     };
   } catch (e) {
     await stopAll();

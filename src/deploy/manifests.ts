@@ -23,12 +23,23 @@ export interface ControlPlaneOptions {
   image?: string;
   trustDomain?: string;
   federateAll?: boolean;
+  /** replicas of the control plane (default 2: one leader writes, every replica serves xDS and the CA) */
+  replicas?: number;
 }
 
-/** The control plane: federation + CA + pilot + admin in one Deployment, with the RBAC it needs in its own cluster. */
+export const DEFAULT_CONTROL_PLANE_REPLICAS = 2;
+
+/**
+ * The control plane: federation + CA + pilot + admin in one Deployment of several replicas (one elected leader
+ * writes to clusters through a Lease; every replica serves xDS and signs), a PodDisruptionBudget keeping one
+ * replica up through node drains, replicas spread over zones, and the RBAC it needs in its own cluster.
+ */
 export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] {
   const image = o.image ?? DEFAULT_IMAGE;
+  const replicas = o.replicas ?? DEFAULT_CONTROL_PLANE_REPLICAS;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`control plane replicas must be a whole number of at least 1, got ${replicas}`);
   const labels = { app: 'meshfed-control-plane', ...managed };
+  const selector = { matchLabels: { app: 'meshfed-control-plane' } };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels } },
@@ -58,6 +69,7 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
       rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        // leader election: one Lease, meshfed-control-plane
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ],
     },
@@ -73,23 +85,40 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       kind: 'Deployment',
       metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
       spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'meshfed-control-plane' } },
+        replicas,
+        selector,
+        // a rollout starts a new replica and waits for it to be ready before stopping an old one
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
           metadata: { labels },
           spec: {
             serviceAccountName: 'meshfed-control-plane',
+            // replicas in different zones (and nodes) where the cluster has them; one zone still schedules them all
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  { weight: 100, podAffinityTerm: { labelSelector: selector, topologyKey: 'topology.kubernetes.io/zone' } },
+                  { weight: 50, podAffinityTerm: { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' } },
+                ],
+              },
+            },
+            // a stopping replica releases the lease at once (another takes over within a retry period)
+            terminationGracePeriodSeconds: 30,
             containers: [
               {
                 name: 'control-plane',
                 image,
                 command: ['node', ...CONTROL_PLANE_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
-                args: ['control-plane', '--in-cluster', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                args: ['control-plane', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                // the replica's name in the leader Lease
+                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
                 ports: [
                   { name: 'grpc-xds', containerPort: 15010 },
                   { name: 'https-xds-ca', containerPort: 15012 },
                   { name: 'http-admin', containerPort: 15014 },
                 ],
+                // ready = every member cluster synced, the snapshot served reflects them, xDS and CA listening
+                // (leader or not: every replica serves proxies)
                 readinessProbe: { httpGet: { path: '/readyz', port: 15014 }, periodSeconds: 2 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 15014 }, periodSeconds: 10 },
                 volumeMounts: [{ name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true }],
@@ -99,6 +128,13 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
           },
         },
       },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
+      // a drain or an upgrade never takes the last ready replica (with one replica, nothing blocks a drain)
+      spec: replicas > 1 ? { minAvailable: 1, selector } : { maxUnavailable: 1, selector },
     },
     {
       apiVersion: 'v1',

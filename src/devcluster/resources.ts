@@ -29,6 +29,7 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('apps', 'v1', 'deployments', 'Deployment', true, ['deploy'], { categories: ['all'], subresources: ['status'] }),
   r('events.k8s.io', 'v1', 'events', 'Event', true, ['ev']),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
+  r('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, ['pdb'], { subresources: ['status'] }),
   r('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   r('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   r('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),

@@ -140,6 +140,10 @@ export class Store {
     if (obj.metadata.name !== undefined && obj.metadata.name !== name)
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     const wantRv = obj.metadata.resourceVersion;
+    // kube-apiserver replaces most kinds unconditionally when no resourceVersion is given; a Lease never
+    // (its strategy's AllowUnconditionalUpdate is false): two leader candidates must not overwrite each other
+    if (!wantRv && !allowsUnconditionalUpdate(info))
+      throw invalid(info.kind, info.group, name, [{ field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
     if (wantRv && wantRv !== cur.metadata.resourceVersion)
       throw conflict(info.group, info.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
     let next: KubeObject;
@@ -394,6 +398,11 @@ function normalizeSecret(obj: KubeObject): void {
   }
   delete obj.stringData;
   obj.type = obj.type ?? 'Opaque';
+}
+
+/** Kinds whose update needs metadata.resourceVersion (their registry strategy's AllowUnconditionalUpdate is false). */
+function allowsUnconditionalUpdate(info: ResourceInfo): boolean {
+  return !(info.group === 'coordination.k8s.io' && info.plural === 'leases');
 }
 
 /** kube-apiserver keeps metadata.generation for custom resources and most non-core kinds, not for core/rbac/lease objects. */

@@ -27,6 +27,17 @@ function keepAliveAgent(kc: k8s.KubeConfig): https.Agent | undefined {
   return agent;
 }
 
+/** A write refused because this replica no longer leads (see src/controlplane/leaderElection.ts). */
+export class FencedError extends Error {
+  constructor(what: string) { super(`${what}: not sent, this replica no longer holds the leader lease`); }
+}
+
+export interface KubeWriterOptions {
+  /** may this replica still write? Checked when the request is about to leave (the connection is up), not before */
+  fence?: () => boolean;
+  userAgent?: string;
+}
+
 export interface KubeWriter {
   /** The object at `path`, or undefined when it does not exist. */
   get(path: string): Promise<k8s.KubernetesObject | undefined>;
@@ -41,12 +52,13 @@ export function objectPath(kind: 'Namespace' | 'Service', name: string, namespac
   return kind === 'Namespace' ? `/api/v1/namespaces/${n}` : `/api/v1/namespaces/${encodeURIComponent(namespace ?? '')}/services/${n}`;
 }
 
-export function kubeWriter(kc: k8s.KubeConfig): KubeWriter {
+export function kubeWriter(kc: k8s.KubeConfig, wo: KubeWriterOptions = {}): KubeWriter {
   const request = async (method: string, path: string, body?: string, contentType?: string): Promise<{ status: number; text: string }> => {
+    const fenced = method !== 'GET' ? wo.fence : undefined;
     const server = kc.getCurrentCluster()?.server;
     if (!server) throw new Error('the kubeconfig has no current cluster');
     const url = new URL(server.replace(/\/$/, '') + path);
-    const opts: https.RequestOptions = { method, headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}) } };
+    const opts: https.RequestOptions = { method, headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}), ...(wo.userAgent ? { 'user-agent': wo.userAgent } : {}) } };
     await kc.applyToHTTPSOptions(opts);
     const plain = url.protocol === 'http:';
     if (plain) delete opts.agent;
@@ -60,7 +72,17 @@ export function kubeWriter(kc: k8s.KubeConfig): KubeWriter {
       });
       req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url.host}${path}: no answer within ${TIMEOUT_MS / 1000} s`)));
       req.on('error', reject);
-      req.end(body);
+      if (!fenced) { req.end(body); return; }
+      // fencing: nothing (not even the headers) leaves before the connection is up and the check passes in the
+      // same tick as the write, so a replica paused while connecting does not send a stale write when it resumes
+      req.on('socket', (socket) => {
+        const go = (): void => {
+          if (fenced()) req.end(body);
+          else req.destroy(new FencedError(`${method} ${path}`));
+        };
+        if (!socket.connecting) go();
+        else socket.once(plain ? 'connect' : 'secureConnect', go);
+      });
     });
   };
   const check = (method: string, path: string, r: { status: number; text: string }): void => {

@@ -26,6 +26,8 @@ export interface PolicyWatcherOptions {
   installCrds?: boolean;
   /** `rejected[i].cluster` is where the rejected object lives ('' = control plane) */
   onPolicy: (accepted: PolicySet, rejected: readonly (Rejection & { cluster: string })[]) => void;
+  /** may this replica write statuses now (leader election)? Checked before each write; default: always */
+  writeFence?: () => boolean;
   log?: Logger;
 }
 
@@ -118,6 +120,9 @@ export class PolicyWatcher {
     }
   }
 
+  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
+  reevaluate(): void { this.schedule(); }
+
   private schedule(): void {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
@@ -176,6 +181,8 @@ export class PolicyWatcher {
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
       if (this.written.get(`${cluster}|${key}`) === sig) continue;
+      // a follower leaves statuses to the leader (it writes them all when it leads: resync)
+      if (this.o.writeFence && !this.o.writeFence()) return;
       const plural = obj.kind === 'VirtualService' ? 'virtualservices' : 'destinationrules';
       try {
         await kc.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(

@@ -5,6 +5,7 @@ import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
 import { availableParallelism } from 'node:os';
 import { untilSignal } from '../signals.ts';
 import { loadTopologyFile } from '../topologyFile.ts';
+import { LEADER_ELECTION_FLAG_HELP, leaderElectionFromFlags, type LeaderElectionFlags } from '../../controlplane/leaderElectionFlags.ts';
 
 // one signing thread pays once there is a second core: 2,818 → 4,385 certificates/s in bench/ca on 2 cores
 const defaultSigningWorkers = (): number => (availableParallelism() > 1 ? 1 : 0);
@@ -29,6 +30,7 @@ export const controlPlaneCommands: Command[] = [
       'secure-port': { type: 'string', default: '15012', help: 'PORT  CA and mTLS xDS' },
       'admin-port': { type: 'string', default: '15014', help: 'PORT  admin: /healthz /readyz /metrics /debug/* /events, dashboard' },
       'ca-signing-workers': { type: 'string', help: `N  CA: verify CSRs and sign on N worker threads, beside the gRPC/TLS thread (default: ${defaultSigningWorkers()} here — 1 on a multi-core machine, else 0)` },
+      ...Object.fromEntries(Object.entries(LEADER_ELECTION_FLAG_HELP).map(([k, v]) => [k, { type: 'string' as const, help: `${v.help}${v.default ? ` (default ${v.default})` : ''}` }])),
     },
     run: async (args, io) => {
       const kubeConfig = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'));
@@ -46,6 +48,10 @@ export const controlPlaneCommands: Command[] = [
         if (!network || !region) throw new UserError(`--cluster-name ${name} needs --network and --region`);
         local = { name, network, region };
       }
+      let leaderElection;
+      try {
+        leaderElection = leaderElectionFromFlags(Object.fromEntries(Object.keys(LEADER_ELECTION_FLAG_HELP).map((k) => [k, str(args, k)])) as LeaderElectionFlags);
+      } catch (e) { throw new UsageError((e as Error).message); }
       const signingWorkers = int(args, 'ca-signing-workers', defaultSigningWorkers());
       if (signingWorkers < 0) throw new UsageError(`--ca-signing-workers must be 0 or more, got ${signingWorkers}`);
       // loaded on use: the control plane pulls in gRPC, client-node and the CA; other commands start faster without them
@@ -59,10 +65,11 @@ export const controlPlaneCommands: Command[] = [
         ...(str(args, 'ca-dir') ? { caDir: requireStr(args, 'ca-dir') } : {}),
         host: requireStr(args, 'host'),
         caSigningWorkers: signingWorkers,
+        leaderElection,
         ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
         onProgress: (l) => io.err(l),
       }).catch((e: unknown) => { throw new UserError(`control plane failed to start: ${(e as Error).message}`); });
-      io.out(JSON.stringify({ xds: cp.ports.xds, secure: cp.ports.secure, admin: cp.ports.admin, ca: cp.caSource }));
+      io.out(JSON.stringify({ xds: cp.ports.xds, secure: cp.ports.secure, admin: cp.ports.admin, ca: cp.caSource, ...(cp.elector ? { replica: cp.elector.identity } : {}) }));
       const sig = await untilSignal();
       io.err(`${sig}: stopping the control plane…`);
       await cp.stop();
