@@ -119,6 +119,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
       ...(cfg.failover ? { failover: cfg.failover } : {}),
       registry, events,
+      ...(elector ? { writeFence: () => elector.mayWrite(), leading: () => elector.isLeader() } : {}),
+      userAgent,
     });
     const pilot = new Pilot({ port: cfg.ports.xds, host: cfg.host, registry, events });
     const listening = { 'xDS (plaintext)': false, 'CA and xDS (TLS)': false };

@@ -255,7 +255,7 @@ export class LeaderElector {
     this.transitions = spec.leaseTransitions ?? 0;
     this.validUntil = sentAt + this.t.renewDeadlineMs;
     this.setHolder(this.identity);
-    if (!this.isLeader()) return; // the answer came too late to count
+    if (!(this.now() < this.validUntil)) return; // the answer came too late to count
     if (!this.leading) {
       this.log.info({ lease: this.o.lock.description, identity: this.identity, transition }, 'became the leader: replication, status and trust-bundle writes are on');
       this.setLeading(true);

@@ -33,8 +33,10 @@ export interface FederationOptions {
   resyncMs?: number;
   /** coalescing window for snapshot rebuilds, default 5 ms */
   coalesceMs?: number;
-  /** may this replica write to member clusters now (leader election)? Checked before each pass and each write; default: always */
+  /** may this replica write to member clusters now (leader election)? Checked before each write; default: always */
   writeFence?: () => boolean;
+  /** does this replica lead (no pass is planned otherwise)? default: writeFence */
+  leading?: () => boolean;
   /** User-Agent of replication writes (names the replica in the apiservers' audit logs) */
   userAgent?: string;
   log?: Logger;
@@ -250,7 +252,8 @@ export class Federation {
   private async replicate(): Promise<void> {
     if (this.replicating) { this.replicateAgain = true; return; }
     // only the leader writes; a follower plans in full once it leads (replicateNow)
-    if (this.o.writeFence && !this.o.writeFence()) { this.forcePlan = true; return; }
+    const leading = this.o.leading ?? this.o.writeFence;
+    if (leading && !leading()) { this.forcePlan = true; return; }
     this.replicating = true;
     try {
       do {
