@@ -5,6 +5,12 @@ import { startAdminServer } from '../../src/admin/server.ts';
 import { renderLeadership } from '../../src/admin/status.ts';
 import type { Leadership } from '../../src/admin/sources.ts';
 import { MemorySources } from './fixtures.ts';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const follower: Leadership = { identity: 'cp-2', lease: 'Lease meshfed-system/meshfed-control-plane', leading: false, leader: 'cp-1', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2, transitions: 3 };
 
@@ -25,5 +31,25 @@ test('/debug/leader serves the leadership source, or {enabled:false} without one
   } finally {
     await plain.close();
     await elected.close();
+  }
+});
+
+test('dashboard: the header says which replica leads and whether it is this one', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing`, timeout: 60_000 }, async () => {
+  let now: Leadership = follower;
+  const src = Object.assign(Object.create(new MemorySources()) as MemorySources, { leadership: () => now });
+  const admin = await startAdminServer(src, { port: 0 });
+  const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'meshfed-chromium-')), {
+    executablePath: CHROMIUM, headless: true, timeout: 30_000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(admin.url + '/', { timeout: 15_000 });
+    await page.locator('#leader', { hasText: 'replica cp-2, following cp-1' }).waitFor({ timeout: 10_000 });
+    now = { ...follower, identity: 'cp-2', leading: true, leader: 'cp-2' };
+    await page.locator('#leader', { hasText: 'leader: cp-2 (this replica)' }).waitFor({ timeout: 10_000 });
+  } finally {
+    await browser.close();
+    await admin.close();
   }
 });

@@ -1,4 +1,4 @@
-// meshfed dashboard: periodic fetch of /debug/topology and /debug/traffic, live events from /events.
+// meshfed dashboard: periodic fetch of /debug/topology, /debug/traffic and /debug/leader, live events from /events.
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
@@ -36,11 +36,22 @@ function renderTraffic(t) {
   }).join('')}</table>`;
 }
 
+// which control-plane replica leads (writes to clusters), and whether it is the one serving this page
+function renderLeader(l) {
+  const el = $('leader');
+  el.style.display = l && l.identity ? '' : 'none';
+  if (!l || !l.identity) return;
+  el.textContent = l.leading ? `leader: ${l.identity} (this replica)` : `replica ${l.identity}, following ${l.leader || '(no leader)'}`;
+  el.className = `pill ${l.leading ? 'live' : l.leader ? '' : 'down'}`;
+}
+
 async function refresh() {
   try {
-    const [topo, traffic] = await Promise.all([fetch('/debug/topology').then((r) => r.json()), fetch('/debug/traffic').then((r) => r.json())]);
+    const [topo, traffic, leader] = await Promise.all([fetch('/debug/topology').then((r) => r.json()), fetch('/debug/traffic').then((r) => r.json()),
+      fetch('/debug/leader').then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined)]);
     renderTopology(topo);
     renderTraffic(traffic);
+    renderLeader(leader);
   } catch (e) {
     $('conn').textContent = 'admin server unreachable';
     $('conn').className = 'pill down';
@@ -54,7 +65,7 @@ function addEvent(ev) {
   li.innerHTML = `<time>${esc(new Date(ev.at).toLocaleTimeString())}</time><span class="kind">${esc(ev.kind)}</span>${esc(ev.message)}`;
   $('events').prepend(li);
   while ($('events').children.length > 200) $('events').lastChild.remove();
-  if (ev.kind.startsWith('cluster.') || ev.kind.startsWith('failover.') || ev.kind.startsWith('service.')) refresh();
+  if (ev.kind.startsWith('cluster.') || ev.kind.startsWith('failover.') || ev.kind.startsWith('service.') || ev.kind.startsWith('leader.')) refresh();
 }
 
 function connect() {
