@@ -2,7 +2,7 @@
 // admin server — like istiod. 15010 plaintext xDS, 15012 TLS (CA + mTLS xDS on one server), 15014 admin.
 import * as grpc from '@grpc/grpc-js';
 import { Federation } from '../federation/federation.ts';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { servingCredentials } from '../ca/serving.ts';
 import { loadSigningCa } from '../ca/files.ts';
 import { BundlePublisher } from '../ca/bundle.ts';
@@ -22,6 +22,7 @@ import { Counter, Gauge, metric } from '../observe/metrics.ts';
 import { kubeLeaseLock } from '../kube/leaseClient.ts';
 import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector, type LeaderElectionTiming } from './leaderElection.ts';
 import { SYSTEM_NAMESPACE } from '../federation/labels.ts';
+import { sharedDevCa } from './sharedDevCa.ts';
 
 const BUNDLE_RESYNC_MS = 60_000;
 
@@ -107,8 +108,15 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       }));
     }
 
-    const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
-    if (elector && ca.source === 'dev') log.warn('leader election is on but there is no cacerts Secret: every replica signs with its own development root, so a proxy that moves to another replica will not trust it; plug in Secret meshfed-system/cacerts (meshfed ca init) before running several replicas');
+    let ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    if (le && ca.source === 'dev') {
+      // several replicas: one development root for all of them, kept in a Secret
+      try {
+        ca = await sharedDevCa({ api: cfg.kubeConfig.makeApiClient(k8s.CoreV1Api), namespace: le.namespace ?? SYSTEM_NAMESPACE, mine: ca, trustDomain: cfg.trustDomain, log });
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'no shared development CA: this replica signs with its own root, so a proxy that moves to another replica will not trust it; plug in Secret meshfed-system/cacerts (meshfed ca init)');
+      }
+    }
     progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
 
     const federation = new Federation({

@@ -69,6 +69,9 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
       rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        // without a cacerts Secret the replicas share one development CA in Secret meshfed-dev-ca (first one creates it)
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['meshfed-dev-ca'], verbs: ['update'] },
         // leader election: one Lease, meshfed-control-plane
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ],

@@ -35,6 +35,11 @@ test('control-plane manifests: 2 replicas, rollout and PodDisruptionBudget keep 
   const role = objs.find((o) => o.kind === 'Role' && o.metadata.namespace === 'meshfed-system') as Any;
   const lease = (role.rules as Any[]).find((r) => r.resources.includes('leases'))!;
   assert.deepEqual([lease.apiGroups, [...lease.verbs].sort()], [['coordination.k8s.io'], ['create', 'get', 'update']]);
+  // the shared development CA (no cacerts): create any Secret there, update only that one
+  const secretRules = (role.rules as Any[]).filter((r) => r.resources.includes('secrets'));
+  assert.ok(secretRules.some((r) => r.verbs.includes('create') && !r.resourceNames));
+  assert.ok(secretRules.some((r) => r.verbs.includes('update') && JSON.stringify(r.resourceNames) === '["meshfed-dev-ca"]'));
+  assert.ok(!secretRules.some((r) => (r.verbs.includes('update') || r.verbs.includes('delete')) && !r.resourceNames));
   assert.throws(() => controlPlaneManifests({ replicas: 0 }), /replicas must be a whole number of at least 1, got 0/);
 });
 
