@@ -1,6 +1,7 @@
-// Two `meshfed control-plane` processes against API stand-ins: one leader writes, the other takes over when the
+// Three `meshfed control-plane` processes against API stand-ins: one leader writes; another takes over when the
 // leader is paused (SIGSTOP) in the middle of replicating 400 Services, and the paused one, resumed after its lease
-// ran out, sends no write at all (fencing). Every write request is seen at the stand-ins with the replica's
+// ran out, sends no write at all (fencing); then the new leader is killed (kill -9) in the middle of replicating
+// 500 more, and a third takes over and finishes, with no Service written twice and no foreign object touched. Every write request is seen at the stand-ins with the replica's
 // User-Agent, so "who wrote" is read from the API servers, not from the control planes' own accounts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,7 @@ import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SERVICES = 400;
+const SERVICES2 = 500;
 const LEASE_S = 4;
 const TIMING = ['--leader-elect-lease-duration', `${LEASE_S}s`, '--leader-elect-renew-deadline', '3s', '--leader-elect-retry-period', '500ms'];
 
@@ -42,7 +44,7 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | undefined
   }
 }
 
-test('two control-plane replicas: one writes; the other takes over from a SIGSTOPped leader, which writes nothing when resumed', { timeout: 240_000 }, async () => {
+test('three control-plane replicas: one writes; takeover from a SIGSTOPped leader (which writes nothing when resumed) and from a killed one', { timeout: 420_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-ha-'));
   const [a, b] = await Promise.all([
     startTopologyCluster({ name: 'a', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.81.0.0/16', serviceCIDR: '10.81.0.0/16' }),
@@ -78,46 +80,48 @@ test('two control-plane replicas: one writes; the other takes over from a SIGSTO
   const metricsOf = async (r: Replica): Promise<string> => (await fetch(`http://127.0.0.1:${r.admin}/metrics`)).text();
 
   try {
-    const both = await Promise.all([start('cp-1'), start('cp-2')]);
+    const all = await Promise.all([start('cp-1'), start('cp-2'), start('cp-3')]);
     const leaderId = await until('a leader', 30_000, () => holder() || undefined);
-    const first = both.find((r) => r.id === leaderId)!;
-    const second = both.find((r) => r.id !== leaderId)!;
-    // every replica serves (ready), only one leads; both say so on their admin servers and metrics
-    for (const r of [first, second]) await until(`${r.id} ready`, 60_000, async () => (await fetch(`http://127.0.0.1:${r.admin}/readyz`)).status === 200);
-    const l2 = await until('the follower to see the leader', 10_000, async () => { const l = await adminJson<{ leading: boolean; leader: string }>(second, '/debug/leader'); return l.leader === first.id ? l : undefined; });
-    assert.equal(l2.leading, false);
+    const first = all.find((r) => r.id === leaderId)!;
+    const [second, third] = all.filter((r) => r.id !== leaderId) as [Replica, Replica];
+    // every replica serves (ready), only one leads; they say so on their admin servers and metrics
+    for (const r of all) await until(`${r.id} ready`, 60_000, async () => (await fetch(`http://127.0.0.1:${r.admin}/readyz`)).status === 200);
+    for (const r of [second, third]) {
+      const l = await until(`${r.id} to see the leader`, 10_000, async () => { const x = await adminJson<{ leading: boolean; leader: string }>(r, '/debug/leader'); return x.leader === first.id ? x : undefined; });
+      assert.equal(l.leading, false);
+      assert.match(await metricsOf(r), new RegExp(`meshfed_leader\\{replica="${r.id}",lease="Lease meshfed-system/meshfed-control-plane"\\} 0`));
+    }
     assert.equal((await adminJson<{ leading: boolean }>(first, '/debug/leader')).leading, true);
     assert.match(await metricsOf(first), new RegExp(`meshfed_leader\\{replica="${first.id}",lease="Lease meshfed-system/meshfed-control-plane"\\} 1`));
-    assert.match(await metricsOf(second), new RegExp(`meshfed_leader\\{replica="${second.id}",lease="Lease meshfed-system/meshfed-control-plane"\\} 0`));
     const st = await meshfed(['status', '--admin', `127.0.0.1:${second.admin}`]);
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, new RegExp(`CONTROL PLANE\\n.*\\n${second.id}\\s+FOLLOWER\\s+${first.id}\\s`));
 
-    // 400 federated Services in b: the leader replicates them into a
     const nsInfo = b!.store.info('', 'namespaces');
     const svcInfo = b!.store.info('', 'services');
-    b!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk', labels: { 'meshfed.io/federation': 'enabled' } } });
-    for (let i = 0; i < SERVICES; i++) {
-      b!.store.create(svcInfo, 'bulk', { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec: { selector: { app: `s${i}` }, ports: [{ name: 'http', port: 80 }] } });
-    }
-    const inA = (): number => { try { return a!.store.list(svcInfo, 'bulk').items.length; } catch { return 0; } };
-    await until('the leader to be replicating', 60_000, () => inA() >= 40);
-    // pause the leader in the middle of its replication pass
+    const inA = (ns: string): number => { try { return a!.store.list(svcInfo, ns).items.length; } catch { return 0; } };
+    const addServices = (ns: string, n: number): void => {
+      b!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'meshfed.io/federation': 'enabled' } } });
+      for (let i = 0; i < n; i++) b!.store.create(svcInfo, ns, { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec: { selector: { app: `s${i}` }, ports: [{ name: 'http', port: 80 }] } });
+    };
+
+    // 1. SIGSTOP: 400 federated Services in b; the leader is paused in the middle of replicating them into a
+    addServices('bulk', SERVICES);
+    await until('the leader to be replicating', 60_000, () => inA('bulk') >= 40);
     first.child.kill('SIGSTOP');
     const stoppedAt = performance.now();
-    const replicatedAtStop = inA();
+    const replicatedAtStop = inA('bulk');
     assert.ok(replicatedAtStop < SERVICES, `replication finished before the leader was paused (${replicatedAtStop})`);
-
-    await until('the follower to take over', 30_000, () => holder() === second.id);
+    const next = await until('a follower to take over', 30_000, () => [second, third].find((r) => holder() === r.id));
     const takeoverMs = performance.now() - stoppedAt;
-    await until('the new leader to finish replicating', 60_000, () => inA() === SERVICES);
-    process.stderr.write(`# takeover ${Math.round(takeoverMs)} ms after SIGSTOP (lease ${LEASE_S}s, retry 0.5s); ${replicatedAtStop} of ${SERVICES} replicated at the pause\n`);
+    await until('the new leader to finish replicating', 60_000, () => inA('bulk') === SERVICES);
+    process.stderr.write(`# SIGSTOP: takeover ${Math.round(takeoverMs)} ms after the pause (lease ${LEASE_S}s, retry 0.5s); ${replicatedAtStop} of ${SERVICES} replicated at the pause\n`);
     assert.ok(takeoverMs <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeoverMs)} ms, more than the lease duration + 2 s`);
 
     // the old leader resumes long after its lease ran out: it must not write (its pass was cut short)
     const resumedAt = performance.now();
     first.child.kill('SIGCONT');
-    await until('the old leader to see the new one', 20_000, async () => (await adminJson<{ leader: string }>(first, '/debug/leader')).leader === second.id);
+    await until('the old leader to see the new one', 20_000, async () => (await adminJson<{ leader: string }>(first, '/debug/leader')).leader === next.id);
     const fenced = Number(/meshfed_leader_fenced_writes_total (\d+)/.exec(await metricsOf(first))?.[1] ?? 0);
     // let anything the old leader still had queued run (its retry period is 500 ms)
     await sleep(3000);
@@ -125,20 +129,47 @@ test('two control-plane replicas: one writes; the other takes over from a SIGSTO
     assert.deepEqual(late, [], 'the resumed old leader wrote');
     assert.ok(fenced > 0, 'the resumed leader had no pending write for the fence to stop: the test did not exercise fencing');
     assert.match(await metricsOf(first), new RegExp(`meshfed_leader\\{replica="${first.id}",lease="[^"]+"\\} 0`));
-    assert.equal(holder(), second.id);
-
-    // only the leader of the moment wrote: cp-2 nothing before the takeover, cp-1 nothing after the pause
+    assert.equal(holder(), next.id);
+    // only the leader of the moment wrote: the others nothing before the takeover (but their start-up create
+    // attempts on the Lease and the shared development CA), the old one nothing after the pause
+    const startup = (w: Write) => w.path.includes('/namespaces/meshfed-system/leases') || w.path.startsWith('/api/v1/namespaces/meshfed-system/secrets')
+      || (w.method === 'POST' && w.path.startsWith('/apis/apiextensions.k8s.io/v1/customresourcedefinitions'));
     const summary = JSON.stringify(Object.entries(writes.reduce<Record<string, number>>((m, w) => { const k = `${w.replica} ${w.cluster} ${w.method} ${w.path.split('?')[0]!.replace(/\/s\d+$/, '/*')}`; m[k] = (m[k] ?? 0) + 1; return m; }, {})));
     assert.ok(writes.some((w) => w.replica === first.id && w.path.includes('/services/')), summary);
-    assert.deepEqual(writes.filter((w) => w.replica === second.id && w.at < stoppedAt && !w.path.includes('/leases')), []);
-    // no duplicate work: Service writes into a at most 1.05 × the Services
-    const serviceWrites = writes.filter((w) => w.cluster === 'a' && w.method === 'PATCH' && w.path.includes('/namespaces/bulk/services/')).length;
-    assert.ok(serviceWrites <= SERVICES * 1.05, `${serviceWrites} Service writes for ${SERVICES} Services`);
-    process.stderr.write(`# ${serviceWrites} Service writes for ${SERVICES} Services; the resumed leader refused ${fenced} writes\n`);
+    assert.deepEqual(writes.filter((w) => w.replica !== first.id && w.at < stoppedAt && !startup(w)), [], summary);
+
+    // 2. kill -9: a user's own Service of the same name waits in a (never to be touched), then 500 more Services
+    // in b; the leader is killed in the middle of replicating them
+    a!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk2' } });
+    const native = a!.store.create(svcInfo, 'bulk2', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', labels: { owner: 'someone-else' } }, spec: { selector: { app: 'mine' }, ports: [{ name: 'tcp', port: 9999 }] } });
+    addServices('bulk2', SERVICES2);
+    await until('the leader to be replicating again', 60_000, () => inA('bulk2') >= 40);
+    next.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    const replicatedAtKill = inA('bulk2');
+    assert.ok(replicatedAtKill < SERVICES2, `replication finished before the leader was killed (${replicatedAtKill})`);
+    const last = await until('another replica to take over', 30_000, () => [first, second, third].find((r) => r !== next && holder() === r.id));
+    const takeover2Ms = performance.now() - killedAt;
+    await until('the last leader to finish replicating', 60_000, () => inA('bulk2') === SERVICES2);
+    process.stderr.write(`# kill -9: ${last.id} took over ${Math.round(takeover2Ms)} ms after the kill; ${replicatedAtKill} of ${SERVICES2} replicated at the kill\n`);
+    assert.ok(takeover2Ms <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeover2Ms)} ms, more than the lease duration + 2 s`);
+    assert.equal(a!.store.get(svcInfo, 'bulk2', 's7').metadata.resourceVersion, native.metadata.resourceVersion, 'the user\'s own Service was written');
+
+    // every surviving replica serves the whole mesh, written once: Service writes into a at most 1.05 × the Services
+    for (const r of [first, second, third].filter((x) => x !== next)) {
+      await until(`${r.id} to serve every Service`, 30_000, async () => (await adminJson<Array<{ key: string }>>(r, '/debug/registry')).filter((x) => x.key.includes('bulk')).length === SERVICES + SERVICES2);
+    }
+    const serviceWrites = writes.filter((w) => w.cluster === 'a' && w.method === 'PATCH' && /\/namespaces\/bulk2?\/services\//.test(w.path)).length;
+    assert.ok(serviceWrites <= (SERVICES + SERVICES2) * 1.05, `${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services`);
+    // and nothing outside what replication, the trust bundle and leader election own was written
+    const foreign = writes.filter((w) => !startup(w) && !/^\/api\/v1\/namespaces\/(bulk2?(\/services\/s\d+|\/configmaps\/meshfed-root-cert)?)?(\?|$)/.test(w.path));
+    assert.deepEqual(foreign, [], summary);
+    process.stderr.write(`# ${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services; the resumed leader refused ${fenced} writes\n`);
   } finally {
     for (const r of replicas) { r.child.kill('SIGCONT'); r.child.kill('SIGTERM'); }
-    const codes = await Promise.all(replicas.map((r) => (r.child.exitCode !== null ? r.child.exitCode : new Promise((res) => r.child.once('exit', res)))));
+    const codes = await Promise.all(replicas.map((r) => (r.child.exitCode !== null || r.child.signalCode !== null ? r.child.exitCode : new Promise((res) => r.child.once('exit', res)))));
     await Promise.all([a!.close(), b!.close()]);
-    codes.forEach((c, i) => assert.equal(c, 0, replicas[i]!.err()));
+    // the killed one has no exit code; the others stop cleanly
+    codes.forEach((c, i) => { if (replicas[i]!.child.signalCode !== 'SIGKILL') assert.equal(c, 0, replicas[i]!.err()); });
   }
 });
