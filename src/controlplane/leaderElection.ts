@@ -14,25 +14,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '../log.ts';
 import { microTime, type Lease, type LeaseLock, type LeaseSpec } from '../kube/leaseClient.ts';
+import { checkTiming, LEADER_ELECTION_DEFAULTS, type LeaderElectionTiming } from './leaderElectionTiming.ts';
 
-export const LEADER_ELECTION_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
-export const DEFAULT_LEASE_NAME = 'meshfed-control-plane';
-
-export interface LeaderElectionTiming {
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
-}
-
-/** client-go's checks (leaseDuration > renewDeadline > retryPeriod > 0), as one error naming the flags to fix. */
-export function checkTiming(t: LeaderElectionTiming): string | undefined {
-  const s = (ms: number) => `${ms / 1000}s`;
-  if (!(t.retryPeriodMs > 0)) return `the retry period must be more than 0, got ${s(t.retryPeriodMs)}`;
-  if (!(t.renewDeadlineMs > t.retryPeriodMs)) return `the renew deadline (${s(t.renewDeadlineMs)}) must be longer than the retry period (${s(t.retryPeriodMs)})`;
-  if (!(t.leaseDurationMs > t.renewDeadlineMs)) return `the lease duration (${s(t.leaseDurationMs)}) must be longer than the renew deadline (${s(t.renewDeadlineMs)}): a leader that cannot renew must stop writing before another replica may take over`;
-  if (t.leaseDurationMs % 1000 !== 0) return `the lease duration must be a whole number of seconds (a Lease stores seconds), got ${s(t.leaseDurationMs)}`;
-  return undefined;
-}
+export { checkTiming, DEFAULT_LEASE_NAME, LEADER_ELECTION_DEFAULTS, type LeaderElectionTiming } from './leaderElectionTiming.ts';
 
 /** A default identity like client-go's: the host (the pod's name in Kubernetes) and a random suffix. */
 export function defaultIdentity(): string {

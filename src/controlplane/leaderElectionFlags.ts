@@ -1,5 +1,5 @@
 // The control plane's leader-election flags (named as kube-controller-manager's), parsed and checked. Pure.
-import { checkTiming, DEFAULT_LEASE_NAME, LEADER_ELECTION_DEFAULTS, type LeaderElectionTiming } from './leaderElection.ts';
+import { checkTiming, DEFAULT_LEASE_NAME, LEADER_ELECTION_DEFAULTS, type LeaderElectionTiming } from './leaderElectionTiming.ts';
 
 export interface LeaderElectionFlags {
   'leader-elect'?: string;
