@@ -16,7 +16,7 @@ import { newRegistry } from '../src/observe/metrics.ts';
 import { percentile } from '../src/devcluster/playground/failoverStats.ts';
 import { Session } from 'node:inspector/promises';
 import { spawnSync } from 'node:child_process';
-import { CONTROL_PLANE_NODE_FLAGS } from '../src/deploy/manifests.ts';
+import { CONTROL_PLANE_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 
 // Measured with the V8 settings the control-plane container runs with (the node flags of its deploy manifest);
 // BENCH_FED_NODE_FLAGS overrides them (space-separated; '' = node's defaults). The bench re-runs itself once with them.

@@ -2,10 +2,10 @@
 // a WebSocket event stream at /events and the dashboard at /.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
+import { packagePath } from '../packagePaths.ts';
 import { Gauge, metric } from '../observe/metrics.ts';
 import type { MeshEvent } from '../observe/events.ts';
 import type { AdminSources } from './sources.ts';
@@ -13,7 +13,8 @@ import { registryView, topologyView } from './views.ts';
 import { parsePrometheusText, requestsByRegion } from './promtext.ts';
 
 const log = createLogger('admin');
-const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
+// static files, read from the package (the build bundles code only)
+const DASHBOARD_DIR = packagePath('src', 'admin', 'dashboard');
 const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',

@@ -6,7 +6,8 @@ import type { Signer } from './signer.ts';
 import type { IssueOutcome, IssueRequest } from './issue.ts';
 import type { WorkerDone, WorkerInit, WorkerJob } from './poolWorker.ts';
 
-const BOOT = new URL('./poolBoot.mjs', import.meta.url);
+// the build bundles the worker as dist/js/caWorker.js beside this code; the sources boot it through tsx
+const BOOT = import.meta.url.endsWith('.ts') ? new URL('./poolBoot.mjs', import.meta.url) : new URL('./caWorker.js', import.meta.url);
 
 interface Slot { worker?: Worker; queued: WorkerJob[]; inFlight: Map<number, (o: IssueOutcome) => void>; scheduled: boolean }
 

@@ -1,15 +1,13 @@
 // Loads the CA proto (shared by server and client; no server code here).
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-export const CA_PROTO = fileURLToPath(new URL('./proto/ca.proto', import.meta.url));
+import { readGenerated } from '../packagePaths.ts';
 
 export interface CertRequest { csr: string; validity_duration?: number | string; metadata?: unknown }
 export interface CertResponse { cert_chain: string[] }
 
 export function caServiceDefinition(): { service: grpc.ServiceDefinition; client: grpc.ServiceClientConstructor } {
-  const def = protoLoader.loadSync(CA_PROTO, { keepCase: true, longs: Number, defaults: true });
+  const def = protoLoader.fromJSON(readGenerated('ca.json'), { keepCase: true, longs: Number, defaults: true });
   const pkg = grpc.loadPackageDefinition(def) as unknown as { istio: { v1: { auth: { IstioCertificateService: grpc.ServiceClientConstructor } } } };
   const ctor = pkg.istio.v1.auth.IstioCertificateService;
   return { service: ctor.service, client: ctor };

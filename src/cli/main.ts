@@ -1,5 +1,5 @@
 // meshfed's command-line entry: finds the command by its words, parses its flags, runs it.
-import { commands } from './commands/index.ts';
+import { loadCommands } from './commands/index.ts';
 import { parseFlags, UsageError, UserError, type Command, type CommandIO } from './command.ts';
 import { commandHelp, groupHelp, topHelp } from './help.ts';
 
@@ -9,7 +9,7 @@ const stdio: CommandIO = {
 };
 
 /** Longest command path that prefixes argv. */
-export function findCommand(argv: string[], all: Command[] = commands): { cmd?: Command; rest: string[] } {
+export function findCommand(argv: string[], all: Command[]): { cmd?: Command; rest: string[] } {
   let best: Command | undefined;
   for (const c of all) {
     if (c.path.every((w, i) => argv[i] === w) && (!best || c.path.length > best.path.length)) best = c;
@@ -18,11 +18,12 @@ export function findCommand(argv: string[], all: Command[] = commands): { cmd?: 
 }
 
 export async function main(argv: string[], io: CommandIO = stdio): Promise<number> {
+  const commands = await loadCommands(argv[0]);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(topHelp(commands));
-    return argv.length === 0 ? 2 : 0;
+    return 0;
   }
-  const { cmd, rest } = findCommand(argv);
+  const { cmd, rest } = findCommand(argv, commands);
   if (!cmd) {
     const words = argv.filter((a) => !a.startsWith('-'));
     const group = commands.filter((c) => c.path[0] === words[0]);

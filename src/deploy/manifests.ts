@@ -1,21 +1,14 @@
 // Manifests for running meshfed in real clusters (pure: options in, Kubernetes objects out).
 // `meshfed install` applies them; deploy/*.yaml holds the same objects rendered with the defaults.
 
+import { CONTROL_PLANE_NODE_FLAGS, PROXY_NODE_FLAGS } from './nodeFlags.ts';
+
 export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 
 export const SYSTEM_NAMESPACE = 'meshfed-system';
 export const DEFAULT_IMAGE = 'meshfed:dev';
-/**
- * V8 settings of the control-plane container (node flags on its command line):
- * - a larger young generation: replication and watch events make short-lived garbage that the default 16 MB
- *   semi-space promotes to the old generation before it dies;
- * - a smaller old-generation growing factor (1.3 instead of V8's dynamic 1.1–4): after each major GC V8 lets the old
- *   generation grow to a multiple of what survived before collecting again, and under the replication storm the
- *   garbage promoted in between doubled the heap.
- * bench/federation-e2e, 5 × 1,000 services, peak RSS: 528–539 MB with node's defaults, 437–630 MB with the
- * semi-space alone, 449–453 MB with both (replication time unchanged, 36–38 s).
- */
-export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--heap-growing-percent=30'];
+/** idle RSS is ~60-65 MB and ~70 MB after load (bench/footprint); the limit leaves room above the 128 MB heap cap */
+const PROXY_RESOURCES = { requests: { cpu: '10m', memory: '80Mi' }, limits: { memory: '256Mi' } };
 
 const managed = { 'app.kubernetes.io/part-of': 'meshfed' };
 
@@ -184,6 +177,8 @@ export function gatewayManifests(o: GatewayOptions): K8sObject[] {
               {
                 name: 'gateway',
                 image: o.image ?? DEFAULT_IMAGE,
+                command: ['node', ...PROXY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
+                resources: PROXY_RESOURCES,
                 args: ['gateway', '--xds', o.xds ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15010`, '--network', o.network, '--region', o.region, '--listen', '0.0.0.0:15443'],
                 ports: [
                   { name: 'tls', containerPort: 15443 },
@@ -257,6 +252,8 @@ export function demoManifests(o: DemoOptions): K8sObject[] {
               {
                 name: 'meshfed-sidecar',
                 image,
+                command: ['node', ...PROXY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
+                resources: PROXY_RESOURCES,
                 args: [
                   'sidecar', '--xds', xds, '--ca', ca, '--ca-cert', '/var/run/meshfed/root-cert.pem',
                   '--token-file', '/var/run/secrets/tokens/meshfed-token', '--cluster', o.cluster, '--app-port', '8080',

@@ -42,9 +42,14 @@ function metaString(node: RawNode, key: string): string {
   return v?.string_value ?? v?.stringValue ?? '';
 }
 
-/** Role from MESHFED_ROLE, else from an Istio-style id prefix (router~ → gateway, sidecar~ → sidecar), else proxyless. */
-export function roleOf(id: string, metaRole: string): ProxyRole {
+/**
+ * Role from MESHFED_ROLE; else metadata GENERATOR=grpc means a proxyless gRPC client whatever the id says (istiod's
+ * rule: `istioctl x create-bootstrap`'s gRPC bootstrap names the node `sidecar~…`); else from an Istio-style id
+ * prefix (router~ → gateway, sidecar~ → sidecar); else proxyless.
+ */
+export function roleOf(id: string, metaRole: string, generator = ''): ProxyRole {
   if (metaRole === 'proxyless' || metaRole === 'sidecar' || metaRole === 'gateway') return metaRole;
+  if (generator === 'grpc') return 'proxyless';
   if (id.startsWith('router~')) return 'gateway';
   if (id.startsWith('sidecar~')) return 'sidecar';
   return 'proxyless';
@@ -56,7 +61,7 @@ export function parseNode(raw: RawNode | null | undefined): ProxyNode {
   const labels = metaLabels(node);
   return {
     id,
-    role: roleOf(id, metaString(node, 'MESHFED_ROLE')),
+    role: roleOf(id, metaString(node, 'MESHFED_ROLE'), metaString(node, 'GENERATOR')),
     cluster: metaString(node, 'CLUSTER_ID'),
     network: metaString(node, 'NETWORK'),
     locality: { region: node.locality?.region ?? '', zone: node.locality?.zone ?? '', subZone: node.locality?.sub_zone ?? '' },

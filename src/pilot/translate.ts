@@ -8,6 +8,7 @@ import { distributeWeights, failoverRank, withTopologyLabels } from './localityL
 import type { LocalityLbSetting } from '../policy/types.ts';
 import { failoverWithPolicy, localityLbSettingOf, NO_POLICY, subsetOf, type CompiledPolicy } from './policy.ts';
 import { clusterPolicyFields, filterBySubset, translateRoutes } from '../policy/translate.ts';
+import { oneEntryPerAddress } from './uniqueAddresses.ts';
 
 export type Resource = Record<string, unknown>;
 
@@ -230,7 +231,9 @@ export function endpointResource(
           ...(l.metadata ? { metadata: l.metadata } : {}),
         })),
     }));
-  return { cluster_name: name, endpoints: compactPriorities(endpoints) };
+  // proxyless gRPC clients reject a CLA that lists an address twice (one gateway entry per remote locality does):
+  // they get one entry per gateway, at the best priority of the localities behind it, weighted by all of them
+  return { cluster_name: name, endpoints: compactPriorities(node.role === 'proxyless' ? oneEntryPerAddress(endpoints) : endpoints) };
 }
 
 /** Priorities contiguous from 0 (gRPC clients reject gaps), keeping their order. */

@@ -1,14 +1,14 @@
-// Proxy admin HTTP: /healthz/ready (200 once configured, 503 before/while draining) and /stats/prometheus.
+// Proxy admin HTTP: /healthz/ready (200 once configured, 503 with the reason before/while draining) and /stats/prometheus.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../observe/metrics.ts';
 
-export async function startAdminServer(host: string, port: number, ready: () => boolean, registry: Registry | undefined): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startAdminServer(host: string, port: number, ready: () => boolean | string, registry: Registry | undefined): Promise<{ port: number; close: () => Promise<void> }> {
   const srv = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz/ready') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready: no xDS configuration yet or draining\n');
+      const r = ready();
+      res.writeHead(r === true ? 200 : 503, { 'content-type': 'text/plain' }).end(r === true ? 'ready\n' : `not ready: ${r || 'no xDS configuration yet or draining'}\n`);
     } else if (path === '/stats/prometheus' && registry) {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -1,6 +1,7 @@
 // Workload identity: key + CSR → CA → certificate chain; renewed at half-life; trust bundle = the chain's root.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import pRetry from 'p-retry';
 import type { Logger } from '../log.ts';
 import { requestCertificate } from '../ca/client.ts';
 import { buildCsr, newWorkloadKey } from './csr.ts';
@@ -20,7 +21,7 @@ export function credentialsFromChain(keyPem: string, chain: string[]): Credentia
   return { key: keyPem, cert: certChain, ca: root, notAfter: Date.parse(leaf.validTo) };
 }
 
-export interface IdentityOptions { caAddress: string; /** TLS name verified on the CA's certificate (default: the host of caAddress) */ caServerName?: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
+export interface IdentityOptions { /** stops the first fetch's retries */ signal?: AbortSignal; caAddress: string; /** TLS name verified on the CA's certificate (default: the host of caAddress) */ caServerName?: string; caCertFile: string; tokenFile: string; cluster: string; spiffeId: string; log: Logger }
 
 export async function fetchCredentials(o: IdentityOptions): Promise<Credentials & { notBefore: number }> {
   const k = newWorkloadKey();
@@ -31,9 +32,20 @@ export async function fetchCredentials(o: IdentityOptions): Promise<Credentials 
   return { ...c, notBefore: Date.parse(new X509Certificate(chain[0]!).validFrom) };
 }
 
-/** Fetch now, then keep renewing at half-life (retrying failures every few seconds). Returns a stop function. */
+/**
+ * Fetch until it works (the CA may come up after the sidecar: backoff with jitter, 200 ms doubling to 5 s, one log
+ * line when it starts failing and one when it recovers), then keep renewing at half-life (retrying every 5 s).
+ */
 export async function keepCredentials(o: IdentityOptions, onUpdate: (c: Credentials) => void): Promise<{ first: Credentials; stop: () => void }> {
-  const first = await fetchCredentials(o);
+  let failing = '';
+  const first = await pRetry(() => fetchCredentials(o), {
+    retries: Infinity, minTimeout: 200, maxTimeout: 5000, factor: 2, randomize: true, ...(o.signal ? { signal: o.signal } : {}),
+    onFailedAttempt: ({ error }: { error: Error }) => {
+      if (error.message !== failing) o.log.warn({ ca: o.caAddress, err: error.message }, 'cannot get a workload certificate yet; retrying with backoff');
+      failing = error.message;
+    },
+  });
+  if (failing) o.log.info({ ca: o.caAddress }, 'workload certificate issued after retries');
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = (ms: number): void => { if (!stopped) timer = setTimeout(renew, ms); };

@@ -5,7 +5,8 @@ import { spiffeId } from '../mesh/names.ts';
 import { keepCredentials } from './identity.ts';
 import { XdsClient } from './xdsClient.ts';
 import { inboundAppPorts, wireSidecarXds } from './sidecarXds.ts';
-import { startInbound } from './sidecarInbound.ts';
+import type { XdsAppPorts } from './appPorts.ts';
+import { startInbound, type Inbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
 
@@ -36,30 +37,36 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   const id = spiffeId(cfg.trustDomain, cfg.namespace, cfg.serviceAccount);
   const podIp = cfg.podIp ?? (isWildcard(cfg.inbound.host) ? undefined : cfg.inbound.host);
   let configured = false;
+  let inbound: Inbound | undefined;
+  let appPorts: XdsAppPorts | undefined;
   const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, sourceCluster: cfg.clusterId, sourceRegion: cfg.region, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
-  const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
-    outbound.setCredentials(c);
-    inbound.setCredentials(c);
-  });
-  outbound.setCredentials(identity.first);
-  const inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
-  const outPort = await outbound.listen();
+  // readiness first (503 with the reason until a certificate and the first configuration are here), then xDS and
+  // the CA in parallel, each retrying with backoff: a sidecar may start before its control plane and never exits for it
+  const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => (!inbound ? 'no workload certificate yet' : configured || 'no xDS configuration yet'), registry);
   const xds = new XdsClient(cfg.xds, { id: `sidecar~${podIp ?? cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
     // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
-    (clas) => { if (podIp) inbound.setXdsAppPorts(inboundAppPorts(clas, podIp)); });
-  const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => configured, registry);
+    (clas) => { if (podIp) { const p = inboundAppPorts(clas, podIp); appPorts = p; inbound?.setXdsAppPorts(p); } });
   const running = xds.start();
+  const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
+    outbound.setCredentials(c);
+    inbound?.setCredentials(c);
+  });
+  outbound.setCredentials(identity.first);
+  inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
+  if (appPorts) inbound.setXdsAppPorts(appPorts);
+  const outPort = await outbound.listen();
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');
+  const inb = inbound;
   return {
-    outbound: outPort, inbound: inbound.port, metrics: admin.port, spiffeId: id,
+    outbound: outPort, inbound: inb.port, metrics: admin.port, spiffeId: id,
     configured: () => configured,
     stop: async () => {
       identity.stop();
       xds.stop();
       await running;
       await outbound.close();
-      await inbound.close();
+      await inb.close();
       await admin.close();
     },
   };

@@ -27,8 +27,10 @@ export class XdsClient {
   private readonly client: grpc.Client & { StreamAggregatedResources: () => StreamLike };
   private readonly abort = new AbortController();
   private nodeSent = false;
+  /** the last stream failure while it lasts ('' when connected): one log line per change, not one per retry */
+  private failing = '';
 
-  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, credentials = grpc.credentials.createInsecure()) {
+  constructor(private readonly address: string, private readonly node: NodeInfo, private readonly log: Logger, credentials = grpc.credentials.createInsecure()) {
     const Ctor = adsService();
     this.client = new Ctor(address, credentials) as unknown as typeof this.client;
   }
@@ -44,7 +46,11 @@ export class XdsClient {
   start(): Promise<void> {
     return pRetry(() => this.runStream(), {
       retries: Infinity, minTimeout: 200, maxTimeout: 10000, factor: 2, randomize: true, signal: this.abort.signal,
-      onFailedAttempt: (ctx: { error: Error }) => { if (!this.abort.signal.aborted) this.log.warn({ err: ctx.error.message }, 'xDS stream ended; reconnecting'); },
+      onFailedAttempt: (ctx: { error: Error }) => {
+        if (this.abort.signal.aborted || ctx.error.message === this.failing) return;
+        this.failing = ctx.error.message;
+        this.log.warn({ xds: this.address, err: ctx.error.message }, 'xDS stream down; reconnecting with backoff');
+      },
     }).catch((e: unknown) => { if (!this.abort.signal.aborted) throw e; });
   }
 
@@ -87,6 +93,10 @@ export class XdsClient {
   }
 
   private onResponse(r: DiscoveryResponse): void {
+    if (this.failing) {
+      this.log.info({ xds: this.address }, 'xDS stream up again');
+      this.failing = '';
+    }
     const s = this.subs.get(r.type_url);
     if (!s) return;
     s.nonce = r.nonce;

@@ -1,16 +1,8 @@
 // xDS protocol plumbing shared by pilot (server) and the proxies (clients): the Envoy v3 protos that
 // @grpc/grpc-js-xds ships, the ADS service definition, type URLs, and Any encoding/decoding.
-import { createRequire } from 'node:module';
-import { accessSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-
-const require = createRequire(import.meta.url);
-const depsDir = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
-
-export const PROTO_INCLUDE_DIRS = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => join(depsDir, d));
+import { readGenerated } from '../packagePaths.ts';
 
 export const TYPE_URL = {
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
@@ -29,41 +21,48 @@ export type XdsTypeUrl = (typeof TYPE_URL)[keyof typeof TYPE_URL];
 /** The four resource types an ADS stream carries, in make-before-break push order. */
 export const PUSH_ORDER = [TYPE_URL.cluster, TYPE_URL.endpoint, TYPE_URL.listener, TYPE_URL.route] as const;
 
-const RESOURCE_PROTOS = [
-  'envoy/config/listener/v3/listener.proto',
-  'envoy/config/route/v3/route.proto',
-  'envoy/config/cluster/v3/cluster.proto',
-  'envoy/config/endpoint/v3/endpoint.proto',
-  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
-  'envoy/extensions/filters/http/router/v3/router.proto',
-  'envoy/extensions/filters/http/fault/v3/fault.proto',
-  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
-  'envoy/service/discovery/v3/discovery.proto',
-];
+type Descriptor = { nested?: Record<string, Descriptor>; fields?: unknown; values?: unknown };
 
-let root: protobuf.Root | undefined;
+/**
+ * One protobufjs Root that grows per message: the build writes, for each message meshfed packs or unpacks, the types
+ * it reaches (generated/xds/<name>.json, scripts/protoDescriptors.mjs); the first use of a message adds the ones the
+ * Root lacks. A gateway then builds ~155 of the ~560 Envoy types, a sidecar ~260, instead of parsing .proto files.
+ */
+class GrowingRoot {
+  readonly root = new protobuf.Root();
+  private readonly types = new Map<string, protobuf.Type>();
 
-/** protobufjs Root with every Envoy message meshfed encodes (loaded once, lazily). */
-export function resourceRoot(): protobuf.Root {
-  if (root) return root;
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) => {
-    for (const dir of PROTO_INCLUDE_DIRS) {
-      const p = join(dir, target);
-      try {
-        accessSync(p);
-        return p;
-      } catch {
-        /* next include dir */
+  type(fullName: string): protobuf.Type {
+    let t = this.types.get(fullName);
+    if (!t) {
+      this.add(readGenerated<Descriptor>(`xds/${fullName}.json`), this.root, '');
+      t = this.root.lookupType(fullName);
+      this.types.set(fullName, t);
+    }
+    return t;
+  }
+
+  private add(json: Descriptor, into: protobuf.Namespace, prefix: string): void {
+    for (const [name, d] of Object.entries(json.nested ?? {})) {
+      const full = `${prefix}.${name}`;
+      if (d.fields !== undefined || d.values !== undefined) {
+        if (!this.root.lookup(full)) into.add(d.fields !== undefined ? protobuf.Type.fromJSON(name, d as protobuf.IType) : protobuf.Enum.fromJSON(name, d as protobuf.IEnum));
+      } else {
+        const ns = (into.get(name) as protobuf.Namespace | null) ?? into.add(new protobuf.Namespace(name)).get(name) as protobuf.Namespace;
+        this.add(d, ns, full);
       }
     }
-    return target;
-  };
-  r.loadSync(RESOURCE_PROTOS, { keepCase: true });
-  r.resolveAll();
-  root = r;
-  return r;
+  }
 }
+
+const growing = new GrowingRoot();
+
+/** The protobufjs type of an Envoy message by its full name, e.g. envoy.config.cluster.v3.Cluster. */
+export function messageType(fullName: string): protobuf.Type {
+  return growing.type(fullName);
+}
+
+const typeOfUrl = (typeUrl: string): protobuf.Type => messageType(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
 
 export interface AnyMessage {
   type_url: string;
@@ -71,14 +70,8 @@ export interface AnyMessage {
 }
 
 /** Encodes a plain object (snake_case field names, as in Envoy's docs) as google.protobuf.Any. */
-const types = new Map<string, protobuf.Type>();
-
 export function packAny(typeUrl: string, message: object): AnyMessage {
-  let type = types.get(typeUrl);
-  if (!type) {
-    type = resourceRoot().lookupType(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
-    types.set(typeUrl, type);
-  }
+  const type = typeOfUrl(typeUrl);
   let msg: protobuf.Message;
   try {
     // fromObject converts and checks field types (a wrong type throws); a separate verify() pass over the
@@ -90,31 +83,34 @@ export function packAny(typeUrl: string, message: object): AnyMessage {
   return { type_url: typeUrl, value: Buffer.from(type.encode(msg).finish()) };
 }
 
+/** how decoded messages look: proto-loader's options (keepCase is the descriptors' own) */
+const DECODED: protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
+
 /** Decodes google.protobuf.Any into a plain object (enums as names, longs as strings, defaults filled). */
 export function unpackAny<T = Record<string, unknown>>(any: AnyMessage): T {
-  const type = resourceRoot().lookupType(any.type_url.slice(any.type_url.lastIndexOf('/') + 1));
-  return type.toObject(type.decode(any.value), { longs: String, enums: String, defaults: true, oneofs: true }) as T;
+  const type = typeOfUrl(any.type_url);
+  return type.toObject(type.decode(any.value), DECODED) as T;
 }
 
-let ads: grpc.GrpcObject | undefined;
-
-/** The loaded ADS package (envoy.service.discovery.v3) for grpc-js servers and clients. */
-export function adsPackage(): grpc.GrpcObject {
-  if (ads) return ads;
-  const def = protoLoader.loadSync(['envoy/service/discovery/v3/ads.proto'], {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: PROTO_INCLUDE_DIRS,
-  });
-  ads = grpc.loadPackageDefinition(def);
-  return ads;
-}
-
-/** envoy.service.discovery.v3.AggregatedDiscoveryService, ready for server.addService / new Client(). */
+/**
+ * envoy.service.discovery.v3.AggregatedDiscoveryService, ready for server.addService / new Client(). Built from the two
+ * message types it carries (proto-loader would build a package definition of every type in the descriptor).
+ */
 export function adsService(): grpc.ServiceClientConstructor {
-  const pkg = adsPackage() as unknown as { envoy: { service: { discovery: { v3: { AggregatedDiscoveryService: grpc.ServiceClientConstructor } } } } };
-  return pkg.envoy.service.discovery.v3.AggregatedDiscoveryService;
+  const req = messageType('envoy.service.discovery.v3.DiscoveryRequest');
+  const res = messageType('envoy.service.discovery.v3.DiscoveryResponse');
+  const codec = (t: protobuf.Type) => ({
+    serialize: (v: object): Buffer => Buffer.from(t.encode(t.fromObject(v)).finish()),
+    deserialize: (b: Buffer): object => t.toObject(t.decode(b), DECODED),
+  });
+  const rq = codec(req);
+  const rs = codec(res);
+  const method: grpc.MethodDefinition<object, object> = {
+    path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
+    requestStream: true, responseStream: true,
+    requestSerialize: rq.serialize, requestDeserialize: rq.deserialize,
+    responseSerialize: rs.serialize, responseDeserialize: rs.deserialize,
+    originalName: 'streamAggregatedResources',
+  };
+  return grpc.makeGenericClientConstructor({ StreamAggregatedResources: method }, 'AggregatedDiscoveryService');
 }

@@ -2,14 +2,11 @@
 // stream, and protobuf lets a field be appended after the others — so a push to N streams serializes the resources
 // once instead of N times (a 1,000-endpoint ClusterLoadAssignment is ~30 KB; 100 streams made 3 MB of garbage).
 import type * as grpc from '@grpc/grpc-js';
-import { resourceRoot, type AnyMessage } from './protos.ts';
-
-let type: ReturnType<ReturnType<typeof resourceRoot>['lookupType']> | undefined;
+import { messageType, type AnyMessage } from './protos.ts';
 
 /** version_info, resources and type_url of a DiscoveryResponse, encoded (no nonce). */
 export function encodeResponseBody(r: { version_info: string; resources: readonly AnyMessage[]; type_url: string }): Buffer {
-  type ??= resourceRoot().lookupType('envoy.service.discovery.v3.DiscoveryResponse');
-  return Buffer.from(type.encode({ version_info: r.version_info, resources: r.resources, type_url: r.type_url }).finish());
+  return Buffer.from(messageType('envoy.service.discovery.v3.DiscoveryResponse').encode({ version_info: r.version_info, resources: r.resources, type_url: r.type_url }).finish());
 }
 
 /** The body plus field 5 (nonce, a string). */

@@ -149,9 +149,52 @@ test('a gateway change reaches streams even when the services are the same objec
   c.send(TYPE_URL.endpoint, [ECHO]);
   const r1 = await c.next();
   const count = (r: typeof r1) => unpackAny<{ endpoints: { lb_endpoints: unknown[] }[] }>(r.resources[0]!).endpoints.reduce((n, l) => n + l.lb_endpoints.length, 0);
-  console.error('DBG r1', count(r1));
   assert.equal(count(r1), 1); // the net9 endpoint is dropped: no gateway yet
   c.send(TYPE_URL.endpoint, [ECHO], { version: r1.version_info, nonce: r1.nonce });
   pilot.setSnapshot({ ...base, version: 11, gateways: [{ network: 'net9', region: 'r9', address: '192.0.2.9', port: 15443 }] });
   assert.equal(count(await c.next()), 2);
+});
+
+test('a first request without node.id is refused with INVALID_ARGUMENT naming the field', async () => {
+  const c = client('');
+  c.send(TYPE_URL.cluster, [ECHO]);
+  await assert.rejects(c.next(10_000), (e: Error) => /INVALID_ARGUMENT/.test(e.message) && /node\.id/.test(e.message));
+});
+
+test('a client resuming on another replica with its last versions and nonces is not resent what it has; the next change arrives', async () => {
+  // two replicas serving the same mesh (versions are content hashes: equal on both)
+  const mesh = snap(20, [ep('10.0.0.1')], [ep('10.0.1.1')]);
+  const replicas = [new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5 }), new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5 })];
+  try {
+    for (const p of replicas) {
+      p.setSnapshot(mesh);
+      await p.start();
+    }
+    const first = new AdsClient(`127.0.0.1:${replicas[0]!.port}`, node('resumer'));
+    first.send(TYPE_URL.cluster, [ECHO, OTHER]);
+    const cds = await first.next(10_000);
+    first.send(TYPE_URL.cluster, [ECHO, OTHER], { version: cds.version_info, nonce: cds.nonce });
+    first.send(TYPE_URL.endpoint, [ECHO, OTHER]);
+    const eds = await first.next(10_000);
+    first.send(TYPE_URL.endpoint, [ECHO, OTHER], { version: eds.version_info, nonce: eds.nonce });
+    first.close(); // replica 0 goes away for this client
+
+    const again = new AdsClient(`127.0.0.1:${replicas[1]!.port}`, node('resumer'));
+    clients.push(again);
+    again.send(TYPE_URL.cluster, [ECHO, OTHER], { version: cds.version_info, nonce: cds.nonce });
+    again.send(TYPE_URL.endpoint, [ECHO, OTHER], { version: eds.version_info, nonce: eds.nonce });
+    // a new subscription on the same stream: its answer comes after any answer to the requests before it
+    again.send(TYPE_URL.listener, ['echo.demo:8080']);
+    const next = await again.next(10_000);
+    assert.equal(next.type_url, TYPE_URL.listener, 'CDS/EDS were resent although nothing changed');
+    const st = replicas[1]!.syncStatus().find((p) => p.nodeId === 'resumer')!.types;
+    assert.equal(st[TYPE_URL.endpoint]!.versionAcked, eds.version_info);
+    // a change after the resume: only the changed ClusterLoadAssignment
+    replicas[1]!.setSnapshot(snap(21, [ep('10.0.0.1'), ep('10.0.0.2')], [ep('10.0.1.1')]));
+    const upd = await again.next(10_000);
+    assert.equal(upd.type_url, TYPE_URL.endpoint);
+    assert.deepEqual(upd.resources.map((r) => unpackAny<{ cluster_name: string }>(r).cluster_name), [ECHO]);
+  } finally {
+    for (const p of replicas) await p.stop();
+  }
 });

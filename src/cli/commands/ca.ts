@@ -1,9 +1,6 @@
 // `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
 import { readFileSync } from 'node:fs';
 import { bool, requireStr, str, UsageError, UserError, type Command } from '../command.ts';
-import { CaFileError, initCa } from '../../ca/files.ts';
-import { formatSummary, summarize } from '../../ca/inspect.ts';
-import { rotateRoot } from '../../ca/rotation.ts';
 import type { KeyType } from '../../ca/x509.ts';
 
 function keyType(v: string | undefined): KeyType {
@@ -11,7 +8,9 @@ function keyType(v: string | undefined): KeyType {
   throw new UsageError(`--key-type must be ec-p256 or rsa-2048, got ${JSON.stringify(v)}`);
 }
 
-function userErrors<T>(f: () => T): T {
+/** CA file problems (CaFileError) become one UserError line; the CA modules load with the command that uses them. */
+async function userErrors<T>(f: () => T): Promise<T> {
+  const { CaFileError } = await import('../../ca/files.ts');
   try {
     return f();
   } catch (e) {
@@ -34,7 +33,8 @@ export const caCommands: Command[] = [
     },
     async run(args, io) {
       const clusters = (str(args, 'clusters') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      const files = userErrors(() => initCa({ out: requireStr(args, 'out'), trustDomain: str(args, 'trust-domain'), org: str(args, 'org'), clusters, keyType: keyType(str(args, 'key-type')), force: bool(args, 'force') }));
+      const { initCa } = await import('../../ca/files.ts');
+      const files = await userErrors(() => initCa({ out: requireStr(args, 'out'), trustDomain: str(args, 'trust-domain'), org: str(args, 'org'), clusters, keyType: keyType(str(args, 'key-type')), force: bool(args, 'force') }));
       for (const f of files) io.out(f);
       io.out('keep root-key.pem offline; plug DIR/<cluster>/ into each cluster as Secret meshfed-system/cacerts');
       return 0;
@@ -52,6 +52,7 @@ export const caCommands: Command[] = [
       let pem: string;
       try { pem = readFileSync(file, 'utf8'); } catch (e) { throw new UserError(`cannot read ${file}: ${(e as Error).message}`); }
       let lines: string[];
+      const { formatSummary, summarize } = await import('../../ca/inspect.ts');
       try { lines = formatSummary(summarize(pem)); } catch (e) { throw new UserError(`${file}: ${(e as Error).message}`); }
       for (const l of lines) io.out(l);
       return 0;
@@ -67,7 +68,8 @@ export const caCommands: Command[] = [
       'key-type': { type: 'string', default: 'ec-p256', help: 'ec-p256|rsa-2048' },
     },
     async run(args, io) {
-      const r = userErrors(() => rotateRoot(requireStr(args, 'dir'), { trustDomain: str(args, 'trust-domain'), org: str(args, 'org'), keyType: keyType(str(args, 'key-type')) }));
+      const { rotateRoot } = await import('../../ca/rotation.ts');
+      const r = await userErrors(() => rotateRoot(requireStr(args, 'dir'), { trustDomain: str(args, 'trust-domain'), org: str(args, 'org'), keyType: keyType(str(args, 'key-type')) }));
       io.out(`old root and intermediates archived in ${r.archived}`);
       io.out(`trust bundle (old + new roots): ${r.bundlePath}; clusters re-issued: ${r.clusters.join(', ') || '(none)'}`);
       io.out('next: distribute the bundle, then plug in the new cacerts; see docs/ca-rotation.md');

@@ -1,11 +1,6 @@
 // `meshfed cluster add | list | remove`: registration of member clusters with the control plane.
-import { stringify } from 'yaml';
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { bool, hostPort, requireStr, str, UserError, type Command } from '../command.ts';
-import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
-import { registerCluster, RegistrationError } from '../../federation/register.ts';
-import { unregisterCluster } from '../../federation/unregister.ts';
-import { clusterRows } from '../../federation/clusterList.ts';
 import { LABELS, SYSTEM_NAMESPACE } from '../../federation/labels.ts';
 import { getJson } from '../../admin/status.ts';
 import { table } from '../../admin/views.ts';
@@ -18,7 +13,7 @@ const controlPlaneFlags = {
 
 const asUserError = (e: unknown): never => {
   if (e instanceof UserError) throw e;
-  throw new UserError(e instanceof RegistrationError ? e.message : `${(e as Error).message}`);
+  throw new UserError((e as Error).message);
 };
 
 export const clusterCommands: Command[] = [
@@ -44,6 +39,8 @@ export const clusterCommands: Command[] = [
       output: { type: 'string', short: 'o', default: 'yaml', help: 'yaml  output format of --dry-run' },
     },
     run: async (args, io) => {
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
+      const { registerCluster } = await import('../../federation/register.ts');
       const remote = loadKubeConfigFlag(requireStr(args, 'kubeconfig'), str(args, 'context'), 'remote kubeconfig');
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
       if (str(args, 'output') !== 'yaml') throw new UserError(`-o ${str(args, 'output')}: only yaml is supported`);
@@ -56,6 +53,7 @@ export const clusterCommands: Command[] = [
       }).catch(asUserError);
       if (bool(args, 'dry-run')) {
         const { stringData, ...rest } = r.secret;
+        const { stringify } = await import('yaml');
         io.out(stringify({ ...rest, stringData }).trimEnd());
         return 0;
       }
@@ -72,6 +70,9 @@ export const clusterCommands: Command[] = [
       output: { type: 'string', short: 'o', help: 'json  machine-readable output' },
     },
     run: async (args, io) => {
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
+      const k8s = await import('@kubernetes/client-node');
+      const { clusterRows } = await import('../../federation/clusterList.ts');
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
       const { host, port } = hostPort(requireStr(args, 'admin'), 'admin');
       let live: ClusterStatus[] | undefined;
@@ -108,6 +109,8 @@ export const clusterCommands: Command[] = [
     run: async (args, io) => {
       const name = args.positionals[0];
       if (!name || args.positionals.length > 1) throw new UserError('usage: meshfed cluster remove NAME [--purge --kubeconfig FILE]');
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
+      const { unregisterCluster } = await import('../../federation/unregister.ts');
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
       let purge: k8s.KubeConfig | undefined;
       if (bool(args, 'purge')) {

@@ -1,7 +1,6 @@
 // `meshfed control-plane`: federation + CA + pilot + admin in one process.
 import { parseFailoverFlag } from '../../controlplane/failoverFlag.ts';
 import { bool, int, requireStr, str, UsageError, UserError, type Command } from '../command.ts';
-import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
 import { availableParallelism } from 'node:os';
 import { untilSignal } from '../signals.ts';
 import { loadTopologyFile } from '../topologyFile.ts';
@@ -33,6 +32,7 @@ export const controlPlaneCommands: Command[] = [
       ...Object.fromEntries(Object.entries(LEADER_ELECTION_FLAG_HELP).map(([k, v]) => [k, { type: 'string' as const, help: `${v.help}${v.default ? ` (default ${v.default})` : ''}` }])),
     },
     run: async (args, io) => {
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
       const kubeConfig = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'));
       const topology = str(args, 'topology') ? loadTopologyFile(requireStr(args, 'topology')) : undefined;
       let failover: Record<string, string[]> | undefined = topology?.failover;

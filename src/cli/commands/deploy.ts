@@ -2,10 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { loadKubeConfigFlag } from '../kubeconfigFlag.ts';
-import { applyObjects } from '../../deploy/apply.ts';
 import { kindConfigFile, kindPlan, renderPlan, type PlanStep } from '../../deploy/kind.ts';
 import { controlPlaneManifests, demoManifests, gatewayManifests, type K8sObject } from '../../deploy/manifests.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
@@ -53,6 +50,8 @@ async function runPlan(steps: PlanStep[], io: CommandIO): Promise<number> {
       });
       if (code !== 0) throw new UserError(`step ${i + 1} failed (${s.argv.join(' ')} exited ${code}); fix it and run "meshfed kind up" again — finished steps are safe to repeat`);
     } else {
+      const k8s = await import('@kubernetes/client-node');
+      const { applyObjects } = await import('../../deploy/apply.ts');
       const kc = new k8s.KubeConfig();
       kc.loadFromDefault();
       kc.setCurrentContext(s.context);
@@ -84,6 +83,8 @@ export const deployCommands: Command[] = [
         io.out(objects.map((o) => stringify(o)).join('---\n'));
         return 0;
       }
+      const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
+      const { applyObjects } = await import('../../deploy/apply.ts');
       const kc = loadKubeConfigFlag(str(args, 'kubeconfig'), str(args, 'context'));
       try {
         await applyObjects(kc, objects, (r) => io.out(`${r.object} ${r.outcome}`));

@@ -1,25 +1,31 @@
 // Every meshfed command, grouped by the area that owns it (one file per area keeps changes apart).
+// Areas load lazily: `meshfed sidecar` imports the proxy area only, never the control plane or the stand-in.
 import type { Command } from '../command.ts';
-import { adminCommands } from './admin.ts';
-import { caCommands } from './ca.ts';
-import { clusterCommands } from './cluster.ts';
-import { controlPlaneCommands } from './controlPlane.ts';
-import { deployCommands } from './deploy.ts';
-import { demoCommands } from './demo.ts';
-import { devCommands } from './dev.ts';
-import { pilotCommands } from './pilot.ts';
-import { proxyCommands } from './proxy.ts';
-import { versionCommands } from './version.ts';
 
-export const commands: Command[] = [
-  ...clusterCommands,
-  ...controlPlaneCommands,
-  ...caCommands,
-  ...pilotCommands,
-  ...proxyCommands,
-  ...adminCommands,
-  ...devCommands,
-  ...deployCommands,
-  ...demoCommands,
-  ...versionCommands,
-].sort((a, b) => a.path.join(' ').localeCompare(b.path.join(' ')));
+export interface Area {
+  /** first words of the area's commands: the router loads the area when argv[0] is one of them */
+  words: string[];
+  load: () => Promise<Command[]>;
+}
+
+export const areas: Area[] = [
+  { words: ['cluster'], load: async () => (await import('./cluster.ts')).clusterCommands },
+  { words: ['control-plane'], load: async () => (await import('./controlPlane.ts')).controlPlaneCommands },
+  { words: ['ca'], load: async () => (await import('./ca.ts')).caCommands },
+  { words: ['proxy-config'], load: async () => (await import('./pilot.ts')).pilotCommands },
+  { words: ['gateway', 'sidecar'], load: async () => (await import('./proxy.ts')).proxyCommands },
+  { words: ['status'], load: async () => (await import('./admin.ts')).adminCommands },
+  { words: ['dev'], load: async () => (await import('./dev.ts')).devCommands },
+  { words: ['install', 'kind'], load: async () => (await import('./deploy.ts')).deployCommands },
+  { words: ['demo'], load: async () => (await import('./demo.ts')).demoCommands },
+  { words: ['version'], load: async () => (await import('./version.ts')).versionCommands },
+];
+
+const byPath = (a: Command, b: Command) => a.path.join(' ').localeCompare(b.path.join(' '));
+
+/** The commands of the area that owns `first`, or of every area when no area owns it (help, unknown words). */
+export async function loadCommands(first?: string, from: Area[] = areas): Promise<Command[]> {
+  const owner = from.filter((a) => first !== undefined && a.words.includes(first));
+  const lists = await Promise.all((owner.length > 0 ? owner : from).map((a) => a.load()));
+  return lists.flat().sort(byPath);
+}

@@ -1,7 +1,5 @@
 // `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
 import { hostPort, int, requireStr, str, UsageError, type Command } from '../command.ts';
-import { runGateway } from '../../proxy/runGateway.ts';
-import { runSidecar } from '../../proxy/runSidecar.ts';
 import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 
@@ -22,7 +20,7 @@ const gateway: Command = {
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus' },
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
   },
-  run: async (args, io) => runGateway({
+  run: async (args, io) => (await import('../../proxy/runGateway.ts')).runGateway({
     xds: requireStr(args, 'xds'),
     network: requireStr(args, 'network'),
     region: requireStr(args, 'region'),
@@ -60,7 +58,7 @@ const sidecar: Command = {
     'trust-domain': { type: 'string', default: 'cluster.local', help: 'TD  SPIFFE trust domain' },
     labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
-  run: async (args, io) => runSidecar({
+  run: async (args, io) => (await import('../../proxy/runSidecar.ts')).runSidecar({
     xds: requireStr(args, 'xds'), ...podIpOf(str(args, 'pod-ip')),
     ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from '../command.ts';
+import { packagePath } from '../../packagePaths.ts';
 
 export const versionCommands: Command[] = [
   {
@@ -7,7 +8,7 @@ export const versionCommands: Command[] = [
     summary: 'print the meshfed version',
     flags: {},
     run: async (_args, io) => {
-      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
       io.out(`meshfed ${pkg.version} (node ${process.version})`);
       return 0;
     },
