@@ -2,6 +2,7 @@
 // a WebSocket event stream at /events and the dashboard at /.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
@@ -113,7 +114,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     }
     const file = STATIC[url.pathname];
     if (file) {
-      const body = await readFile(DASHBOARD_DIR + file);
+      const body = await readFile(join(DASHBOARD_DIR, file));
       res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
       return;
