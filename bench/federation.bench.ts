@@ -3,7 +3,7 @@
 // (re-merge reusing unchanged services from the previous snapshot), and peak RSS. Baseline in the same run: a structured clone of all the input objects
 // (the cost of merely touching every object once).
 import type * as k8s from '@kubernetes/client-node';
-import { mergeClusters, type ClusterView } from '../src/federation/merge.ts';
+import { MergeCache, mergeClusters, type ClusterView } from '../src/federation/merge.ts';
 import { planReplication } from '../src/federation/replicationPlan.ts';
 
 const CLUSTERS = 5;
@@ -51,7 +51,9 @@ const baselineMs = performance.now() - t;
 log(`baseline structuredClone: ${baselineMs.toFixed(1)} ms`);
 
 t = performance.now();
-const snap = mergeClusters(views, { version: 1, now: new Date() });
+// one cache for the run, as a Federation owns one
+const cache = new MergeCache();
+const snap = mergeClusters(views, { version: 1, now: new Date(), cache });
 const mergeMs = performance.now() - t;
 const endpoints = [...snap.services.values()].reduce((n, s) => n + s.endpoints.length, 0);
 log(`merge: ${mergeMs.toFixed(1)} ms, ${snap.services.size} services, ${endpoints} endpoints`);
@@ -76,7 +78,7 @@ function changes(dirtyKeys: boolean): number[] {
     views[i % CLUSTERS] = { ...v, endpointSlices: slices };
     const key = `ns${idx % 10}/svc-${i % CLUSTERS}-${idx}`;
     const t0 = performance.now();
-    const next = mergeClusters(views, { version: 2 + i, now: new Date(), previous: prev, ...(dirtyKeys ? { dirty: new Set([key]) } : {}) });
+    const next = mergeClusters(views, { version: 2 + i, now: new Date(), previous: prev, ...(dirtyKeys ? { dirty: new Set([key]) } : {}), cache });
     const addr = old.endpoints[0]!.addresses[0];
     if (next.services.get(key)!.endpoints.find((e) => e.address === addr)!.ready !== ready) throw new Error('change not in snapshot');
     prev = next;

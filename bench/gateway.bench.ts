@@ -181,6 +181,58 @@ const viaRelay = await measure(relayPort, relay.pid);
 result.nodeRelayFloor = withAdded(viaRelay, direct);
 relay.kill('SIGTERM');
 
+// New connections under concurrency: CONC clients each opening TLS connections (ClientHello → routed → one byte back),
+// against `meshfed gateway --workers 2` and HAProxy with nbthread 2, in this run (the client and the backend share the
+// machine's cores with the proxy, as they do everywhere in this bench).
+const CONC = Number(process.env.BENCH_CONC ?? 64);
+const STORM_N = Number(process.env.BENCH_STORM_N ?? 3000);
+async function storm(port: number): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: CONC }, async () => {
+    while (next < STORM_N) {
+      next++;
+      const t = process.hrtime.bigint();
+      try {
+        const s = await connect(port);
+        await new Promise<void>((r) => { s.once('data', () => r()); s.write('x'); });
+        s.destroy();
+        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
+      } catch { failed++; }
+    }
+  }));
+  return { connPerSec: +(STORM_N / ((Date.now() - t0) / 1000)).toFixed(1), p50ms: +pct(lat, 50).toFixed(2), p99ms: +pct(lat, 99).toFixed(2), failed };
+}
+const gw2 = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--workers', '2', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
+const ports2 = await firstJsonLine<{ listen: number; health: number }>(gw2, 'meshfed gateway --workers 2');
+for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${ports2.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+const hport2 = await freePort();
+writeFileSync(join(hapDir, 'h2.cfg'), readFileSync(join(hapDir, 'h.cfg'), 'utf8').replace('global\n', 'global\n  nbthread 2\n').replace(`bind 127.0.0.1:${hport}`, `bind 127.0.0.1:${hport2}`));
+let hap2: ChildProcess | undefined;
+try { hap2 = spawn('haproxy', ['-db', '-f', join(hapDir, 'h2.cfg')], { stdio: 'ignore' }); hap2.on('error', () => { hap2 = undefined; }); await new Promise((r) => setTimeout(r, 500)); } catch { hap2 = undefined; }
+const concurrent: Record<string, unknown> = { concurrency: CONC, connections: STORM_N };
+log(`concurrency ${CONC}: direct…`);
+await storm(bport);
+concurrent.direct = await storm(bport);
+log(`concurrency ${CONC}: meshfed gateway (1 process)…`);
+await storm(ports.listen);
+concurrent.meshfedGateway = await storm(ports.listen);
+log(`concurrency ${CONC}: meshfed gateway --workers 2…`);
+await storm(ports2.listen);
+concurrent.meshfedGatewayWorkers2 = await storm(ports2.listen);
+if (hap2 && hap2.exitCode === null) {
+  log(`concurrency ${CONC}: haproxy nbthread 2…`);
+  await storm(hport2);
+  concurrent.haproxyNbthread2 = await storm(hport2);
+  const w2 = concurrent.meshfedGatewayWorkers2 as { connPerSec: number };
+  concurrent.workers2VsHaproxy = +(w2.connPerSec / (concurrent.haproxyNbthread2 as { connPerSec: number }).connPerSec).toFixed(2);
+}
+result.concurrent = concurrent;
+gw2.kill('SIGTERM');
+hap2?.kill('SIGTERM');
+
 const gwExited = new Promise((r) => gw.once('exit', r));
 gw.kill('SIGTERM');
 hap?.kill('SIGTERM');

@@ -28,6 +28,7 @@ export const XDS_PROTOS = [
   'envoy/extensions/filters/http/fault/v3/fault.proto',
   'envoy/extensions/filters/http/rbac/v3/rbac.proto',
   'envoy/extensions/filters/network/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
   'envoy/extensions/transport_sockets/tls/v3/tls.proto',
 ];
 
@@ -61,6 +62,7 @@ export const XDS_MESSAGES = [
   'envoy.extensions.filters.http.fault.v3.HTTPFault',
   'envoy.extensions.filters.http.rbac.v3.RBAC',
   'envoy.extensions.filters.network.rbac.v3.RBAC',
+  'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
   'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
 ];

@@ -2,7 +2,8 @@
 // a WebSocket event stream at /events and the dashboard at /.
 import http from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
@@ -11,17 +12,35 @@ import { Gauge, metric } from '../observe/metrics.ts';
 import type { MeshEvent } from '../observe/events.ts';
 import type { AdminSources } from './sources.ts';
 import { registryView, topologyView } from './views.ts';
-import { parsePrometheusText, requestsByRegion } from './promtext.ts';
+import { TrafficCollector, type CollectorOptions } from './collector.ts';
+import { SeriesStore } from './series.ts';
+import { buildGraph, type GraphModel } from './graphModel.ts';
 
 const log = createLogger('admin');
 // static files, read from the package (the build bundles code only)
-const DASHBOARD_DIR = packagePath('src', 'admin', 'dashboard');
+const dashboardFile = (name: string): string => packagePath('src', 'admin', 'dashboard', name);
 const STATIC: Record<string, string> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/app.js': 'app.js',
+  '/graph.js': 'graph.js',
   '/style.css': 'style.css',
 };
+/** the dashboard's own files, read once (they ship with the build) */
+const pageCache = new Map<string, Buffer>();
+/**
+ * The graph library, served from the installed packages (no CDN: the control plane may have no internet); resolved
+ * from this module, which finds the package's node_modules from src/admin and from the bundle in dist/js alike.
+ */
+const vendorRequire = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = {
+  '/vendor/cytoscape.min.js': 'cytoscape/dist/cytoscape.min.js',
+  '/vendor/layout-base.js': 'layout-base/layout-base.js',
+  '/vendor/cose-base.js': 'cose-base/cose-base.js',
+  '/vendor/cytoscape-fcose.js': 'cytoscape-fcose/cytoscape-fcose.js',
+};
+/** read and gzipped once (cytoscape.min.js: 443 KB, 139 KB gzipped) */
+const vendorCache = new Map<string, { raw: Buffer; gz: Buffer }>();
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 export interface AdminServerOptions {
@@ -29,6 +48,9 @@ export interface AdminServerOptions {
   host?: string;
   /** a WebSocket client whose unsent data exceeds this is closed (slow consumer) */
   maxClientBuffer?: number;
+  /** how often the graph is rebuilt and pushed to /feed clients (ms, default 1000) */
+  feedIntervalMs?: number;
+  collector?: CollectorOptions;
 }
 
 export interface AdminServer {
@@ -55,28 +77,41 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     res.end(body.endsWith('\n') ? body : body + '\n');
   };
 
+  // edge figures: the proxies are scraped in bounded rounds (src/admin/collector.ts), never once per HTTP request
+  const targets = (): readonly { name: string; url: string }[] => sources.scrapeTargets?.() ?? [];
+  const collector = new TrafficCollector(targets, opts.collector);
+  const series = new SeriesStore();
+
   async function traffic(): Promise<unknown> {
-    const targets = sources.scrapeTargets?.() ?? [];
-    if (targets.length === 0) return { available: false, reason: 'no proxy metrics endpoints configured', byRegion: {} };
-    const byRegion: Record<string, number> = {};
-    const errors: string[] = [];
-    await Promise.all(targets.map(async (t) => {
-      try {
-        const r = await fetch(t.url, { signal: AbortSignal.timeout(2000) });
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        for (const [k, v] of Object.entries(requestsByRegion(parsePrometheusText(await r.text())))) byRegion[k] = (byRegion[k] ?? 0) + v;
-      } catch (e) {
-        errors.push(`${t.name} (${t.url}): ${(e as Error).message}`);
-      }
-    }));
+    if (targets().length === 0) return { available: false, reason: 'no proxy metrics endpoints configured', byRegion: {} };
+    await collector.fresh(collector.periodMs() + 1000); // the feed loop keeps it fresh: a request does not add rounds
+    const byRegion = collector.byRegion();
     const available = Object.keys(byRegion).length > 0;
-    return { available, at: new Date().toISOString(), byRegion, errors, ...(available ? {} : { reason: 'no istio_requests_total with source_region/destination_region labels in proxy metrics' }) };
+    return { available, at: new Date(collector.stats.lastAt ?? Date.now()).toISOString(), byRegion, errors: collector.stats.errors, ...(available ? {} : { reason: 'no istio_requests_total with source_region/destination_region labels in proxy metrics' }) };
+  }
+
+  function graph(now = Date.now()): GraphModel & { metrics: unknown } {
+    const w = collector.window(now);
+    const model = buildGraph({
+      snapshot: sources.snapshot(), clusters: sources.clusters(), proxies: sources.proxies(),
+      flows: w.flows, windowSeconds: w.seconds, ejected: collector.ejected(), now,
+    });
+    const n = targets().length;
+    return {
+      ...model,
+      metrics: n === 0
+        ? { available: false, reason: 'no proxy metrics endpoints configured' }
+        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, lastRoundCpuMs: collector.stats.lastRoundCpuMs, rounds: collector.stats.rounds, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
+    };
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET is supported');
     switch (url.pathname) {
+      case '/favicon.ico':
+        res.writeHead(204).end();
+        return;
       case '/healthz':
         return text(res, 200, 'ok');
       case '/readyz': {
@@ -104,6 +139,13 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
         return json(res, 200, topologyView(sources.snapshot(), sources.clusters()));
       case '/debug/traffic':
         return json(res, 200, await traffic());
+      case '/debug/graph':
+        return json(res, 200, graph());
+      case '/debug/series': {
+        const id = url.searchParams.get('id');
+        if (!id) return text(res, 400, 'missing ?id=<graph node or edge id>; see /debug/graph for ids');
+        return json(res, 200, { id, points: series.get(id, Date.now()) });
+      }
       case '/debug/config_dump': {
         const node = url.searchParams.get('node');
         if (!node) return text(res, 400, 'missing ?node=<proxy node id>; see /debug/syncz for connected nodes');
@@ -112,14 +154,24 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
         return json(res, 200, dump);
       }
     }
+    const vendor = VENDOR[url.pathname];
+    if (vendor) {
+      let body = vendorCache.get(vendor);
+      if (!body) { const raw = await readFile(vendorRequire.resolve(vendor)); vendorCache.set(vendor, (body = { raw, gz: gzipSync(raw) })); }
+      const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      res.writeHead(200, { 'content-type': TYPES.js!, 'cache-control': 'max-age=3600', vary: 'accept-encoding', ...(gz ? { 'content-encoding': 'gzip' } : {}) });
+      res.end(gz ? body.gz : body.raw);
+      return;
+    }
     const file = STATIC[url.pathname];
     if (file) {
-      const body = await readFile(join(DASHBOARD_DIR, file));
+      let body = pageCache.get(file);
+      if (!body) pageCache.set(file, (body = await readFile(dashboardFile(file))));
       res.writeHead(200, { 'content-type': TYPES[file.split('.').pop()!] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
       res.end(body);
       return;
     }
-    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/leader /debug/config_dump?node=… /events`);
+    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/leader /debug/config_dump?node=… /debug/traffic /debug/graph /debug/series?id=… /events /feed`);
   }
 
   const server = http.createServer((req, res) => {
@@ -140,8 +192,57 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     }
     ws.send(JSON.stringify(ev));
   };
+  // /feed: the graph model (nodes, edges with rates) pushed every feedIntervalMs
+  const feedClients = new Set<WebSocket>();
+  const sendFeed = (ws: WebSocket, msg: string): void => {
+    if (ws.bufferedAmount > maxBuffer) { log.warn({ buffered: ws.bufferedAmount }, 'closing slow /feed client'); ws.terminate(); return; }
+    ws.send(msg);
+  };
+  let stopped = false;
+  let feedTimer: NodeJS.Timeout | undefined;
+  const every = opts.feedIntervalMs ?? 1000;
+  let lastRound = 0;
+  const feedTick = async (): Promise<void> => {
+    const started = Date.now();
+    try {
+      // a small mesh's round ends within half a tick and its figures show at once; a large one's is not waited for
+      if (targets().length > 0) await Promise.race([collector.maybeRound(), new Promise((r) => setTimeout(r, every / 2).unref())]);
+      if (stopped) return;
+      // figures change with a round, states at any time: with nobody watching, the graph is built once per round
+      const newRound = collector.stats.rounds !== lastRound;
+      if (!newRound && feedClients.size === 0) return;
+      const now = Date.now();
+      const g = graph(now);
+      if (newRound) {
+        lastRound = collector.stats.rounds;
+        series.prune(now);
+        for (const e of g.edges) if (e.kind === 'traffic') series.add(e.id, now, e.rps, e.errorRps);
+        for (const n of g.nodes) if (n.kind === 'service') series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
+      }
+      if (feedClients.size > 0) {
+        const msg = JSON.stringify({ type: 'graph', graph: g });
+        for (const ws of feedClients) sendFeed(ws, msg);
+      }
+    } catch (e) {
+      log.warn({ err: e }, 'dashboard graph update failed');
+    } finally {
+      // a steady beat: the next tick one interval after this one started
+      if (!stopped) { feedTimer = setTimeout(() => void feedTick(), Math.max(50, every - (Date.now() - started))); feedTimer.unref(); }
+    }
+  };
+
   server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://admin').pathname !== '/events') {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    if (path === '/feed') {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        feedClients.add(ws);
+        sendFeed(ws, JSON.stringify({ type: 'graph', graph: graph() }));
+        ws.on('close', () => feedClients.delete(ws));
+        ws.on('error', () => ws.terminate());
+      });
+      return;
+    }
+    if (path !== '/events') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
@@ -159,6 +260,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     server.once('error', reject);
     server.listen(opts.port ?? 15014, opts.host ?? '127.0.0.1', () => resolve());
   });
+  void feedTick();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   log.info({ port }, 'admin server listening');
@@ -167,7 +269,11 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: async () => {
       unsubscribe();
+      stopped = true;
+      clearTimeout(feedTimer);
+      collector.close();
       for (const ws of clients) ws.terminate();
+      for (const ws of feedClients) ws.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

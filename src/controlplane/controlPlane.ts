@@ -17,6 +17,8 @@ import { createLogger } from '../log.ts';
 import { controlPlaneSources } from './adminSources.ts';
 import { PolicyWatcher } from '../policy/watcher.ts';
 import { compilePolicy } from '../pilot/policy.ts';
+import { SecurityWatcher } from '../security/watcher.ts';
+import { compileSecurity } from '../security/pilotResources.ts';
 import { bundleTargets } from './bundleTargets.ts';
 import { Counter, Gauge, metric } from '../observe/metrics.ts';
 import { kubeLeaseLock } from '../kube/leaseClient.ts';
@@ -40,6 +42,8 @@ export interface ControlPlaneConfig {
   /** Istio plug-in CA directory; else the `cacerts` Secret; else a dev root */
   caDir?: string;
   host: string;
+  /** the admin server's address (no authentication: /debug, /metrics, the dashboard); default: `host` */
+  adminHost?: string;
   ports: { xds: number; secure: number; admin: number };
   /** CSR verification + signing on this many worker threads (0: on the gRPC thread); see CaServerOptions */
   caSigningWorkers?: number;
@@ -165,11 +169,9 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     const policy = new PolicyWatcher({
       kubeConfig: cfg.kubeConfig,
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
-      // member clusters' VirtualServices/DestinationRules too, through the federation's narrow credentials
-      kubeConfigs: () => new Map(federation.clusters().flatMap((c) => {
-        const kc = federation.kubeConfigFor(c.name);
-        return kc ? [[c.name, kc] as const] : [];
-      })),
+      // member clusters' VirtualServices/DestinationRules too, through the federation's narrow credentials; the
+      // federation says when a member joins or leaves
+      members: federation,
       onPolicy: (set, rejected) => {
         pilot.setPolicy(compilePolicy(set));
         for (const r of rejected) {
@@ -186,13 +188,32 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     stops.push(() => policy.stop());
     progress('traffic policy: watching VirtualServices and DestinationRules');
 
+    const security = new SecurityWatcher({
+      kubeConfig: cfg.kubeConfig,
+      members: federation,
+      ...(writeFence ? { writeFence } : {}),
+      onSecurity: (set, rejected, egress) => {
+        pilot.setSecurity(compileSecurity(set, undefined, egress));
+        for (const r of rejected) {
+          const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
+          if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
+          announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
+          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
+        }
+      },
+      log,
+    });
+    await security.start();
+    stops.push(() => security.stop());
+    progress('security policy: watching AuthorizationPolicies and PeerAuthentications');
+
     await federation.start();
     stops.push(() => federation.stop());
     progress('federation: watching registered clusters');
 
     if (elector) {
       // a new leader plans replication in full, writes every policy status and trust bundle that is due
-      onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); };
+      onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); security.reevaluate(); };
       elector.start();
       stops.push(() => elector.stop());
       progress(`leader election: replica ${elector.identity} competes for ${elector.status().lease}; only the leader writes to clusters`);
@@ -228,7 +249,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       registry, events,
       ...(elector ? { leadership: () => elector.status() } : {}),
       ...(cfg.scrapeTargets ? { scrapeTargets: cfg.scrapeTargets } : {}),
-    }), { host: cfg.host, port: cfg.ports.admin });
+    }), { host: cfg.adminHost ?? cfg.host, port: cfg.ports.admin });
     stops.push(() => admin.close());
     progress(`xDS on ${cfg.host}:${xdsPort} (plaintext), CA + xDS on ${cfg.host}:${securePort} (TLS), admin on ${admin.url}`);
     log.info({ xds: xdsPort, secure: securePort, admin: admin.port, ca: ca.source }, 'control plane started');

@@ -64,7 +64,9 @@ export function kindPlan(t: KindTopology, opts: { configDir: string; workDir: st
     steps.push({ kind: 'run', say: `create kind cluster ${c.name} (${c.region}, ${c.network})`, argv: ['kind', 'create', 'cluster', '--name', c.name, '--config', `${opts.configDir}/${c.name}.yaml`] });
     steps.push({ kind: 'run', say: `load ${image} into ${c.name}`, argv: ['kind', 'load', 'docker-image', image, '--name', c.name] });
   }
-  steps.push({ kind: 'apply', say: `install the control plane in ${cp.name}`, context: kindContext(cp.name), objects: controlPlaneManifests({ image }) });
+  // kind's clusters share one docker network on this host (a trusted network), and the proxies speak plaintext xDS
+  // only: publish 15010 on the control plane's node for the remote clusters' gateways and sidecars
+  steps.push({ kind: 'apply', say: `install the control plane in ${cp.name}`, context: kindContext(cp.name), objects: controlPlaneManifests({ image, exposePlaintextXds: true }) });
   steps.push({ kind: 'run', say: `write ${cp.name}'s kubeconfig`, argv: ['kind', 'get', 'kubeconfig', '--name', cp.name], stdoutTo: cpKubeconfig });
   for (const c of t.clusters) {
     const internal = `${opts.workDir}/${c.name}.internal.kubeconfig`;

@@ -1,6 +1,7 @@
 // Manifests for running meshfed in real clusters (pure: options in, Kubernetes objects out).
 // `meshfed install` applies them; deploy/*.yaml holds the same objects rendered with the defaults.
 
+import { SECURITY_CRDS } from '../security/crds.ts';
 import { CONTROL_PLANE_NODE_FLAGS, PROXY_NODE_FLAGS } from './nodeFlags.ts';
 
 export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
@@ -18,6 +19,11 @@ export interface ControlPlaneOptions {
   federateAll?: boolean;
   /** replicas of the control plane (default 2: one leader writes, every replica serves xDS and the CA) */
   replicas?: number;
+  /**
+   * Also publish plaintext xDS (15010) on the nodes (nodePort 31010), for remote clusters' proxies on a trusted
+   * network (kind's docker network): plaintext xDS has no authentication. Default: 15010 stays cluster-internal.
+   */
+  exposePlaintextXds?: boolean;
 }
 
 export const DEFAULT_CONTROL_PLANE_REPLICAS = 2;
@@ -35,6 +41,8 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
   const selector = { matchLabels: { app: 'meshfed-control-plane' } };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
+    // Istio's security kinds (AuthorizationPolicy, PeerAuthentication): meshfed enforces them at the sidecars
+    ...SECURITY_CRDS.map((c) => ({ ...c, metadata: { ...c.metadata, labels: managed } }) as unknown as K8sObject),
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -46,6 +54,10 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
         { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies', 'peerauthentications'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies/status', 'peerauthentications/status'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['networking.istio.io'], resources: ['serviceentries/status', 'sidecars/status'], verbs: ['get', 'update', 'patch'] },
       ],
     },
     {
@@ -105,7 +117,8 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
                 name: 'control-plane',
                 image,
                 command: ['node', ...CONTROL_PLANE_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
-                args: ['control-plane', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                // the admin server on the pod IP, for kubelet probes and scrapes; the Service keeps it cluster-internal
+                args: ['control-plane', '--admin-address', '0.0.0.0', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
                 // the replica's name in the leader Lease
                 env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
                 ports: [
@@ -137,13 +150,28 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       kind: 'Service',
       metadata: { name: 'meshfed', namespace: SYSTEM_NAMESPACE, labels },
       spec: {
-        // NodePort so that gateways and sidecars of remote clusters reach xDS and the CA through a node address
+        // cluster-internal: plaintext xDS and the admin server have no authentication (as istiod's 15010, 15014)
+        type: 'ClusterIP',
+        selector: { app: 'meshfed-control-plane' },
+        ports: [
+          { name: 'grpc-xds', port: 15010, targetPort: 15010 },
+          { name: 'https-xds-ca', port: 15012, targetPort: 15012 },
+          { name: 'http-admin', port: 15014, targetPort: 15014 },
+        ],
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'meshfed-remote', namespace: SYSTEM_NAMESPACE, labels },
+      spec: {
+        // what remote clusters reach through a node address: the CA and mTLS xDS (TLS; tokens and certificates
+        // checked), and plaintext xDS only when asked for (trusted networks only)
         type: 'NodePort',
         selector: { app: 'meshfed-control-plane' },
         ports: [
-          { name: 'grpc-xds', port: 15010, targetPort: 15010, nodePort: 31010 },
+          ...(o.exposePlaintextXds ? [{ name: 'grpc-xds', port: 15010, targetPort: 15010, nodePort: 31010 }] : []),
           { name: 'https-xds-ca', port: 15012, targetPort: 15012, nodePort: 31012 },
-          { name: 'http-admin', port: 15014, targetPort: 15014, nodePort: 31014 },
         ],
       },
     },

@@ -11,7 +11,7 @@ function yamlOf(objects: K8sObject[]): string {
 
 export function renderedDeployFiles(): Record<string, string> {
   return {
-    'control-plane.yaml': header('meshfed control plane: federation + CA + pilot + admin (15010 xDS, 15012 xDS/CA over TLS, 15014 admin)') + yamlOf(controlPlaneManifests()),
+    'control-plane.yaml': header('meshfed control plane: federation + CA + pilot + admin (15010 plaintext xDS and 15014 admin: cluster-internal; 15012 CA + mTLS xDS: also node port 31012 for remote clusters; see docs/admin.md)') + yamlOf(controlPlaneManifests()),
     'eastwest-gateway.yaml': header('east-west gateway for network net-east in region us-east (edit network/region or use `meshfed install --component gateway`)') + yamlOf(gatewayManifests({ network: 'net-east', region: 'us-east' })),
     'demo.yaml': header('echo demo with the meshfed sidecar, for member cluster east-1 (`meshfed install --component demo --cluster NAME`)') + yamlOf(demoManifests({ cluster: 'east-1' })),
   };

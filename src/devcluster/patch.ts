@@ -193,15 +193,29 @@ export function serverSideApply(current: KubeObject | undefined, config: KubeObj
       causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: c.split(': ')[0], field: c.split(': ')[1] })),
     });
   }
-  // Fields this manager applied before but no longer applies, and nobody else owns, are removed.
+  // Fields this manager applied before but no longer applies, and nobody else owns, are removed; so are list items
+  // (`k:` keys, e.g. a Service port) it applied before, no longer applies, and nobody else owns anything in, as
+  // structured-merge-diff's prune does.
   let base: Json = structuredClone((current ?? { apiVersion: config.apiVersion, kind: config.kind, metadata: {} }) as unknown as Json);
   const mine = managed.find((m) => m.manager === manager && m.operation === 'Apply');
   if (mine && current) {
     const appliedNow = new Set(applied.map((p) => p.join('\u0000')));
-    const others = new Set(managed.filter((m) => m !== mine).flatMap((m) => fieldsV1ToPaths(m.fieldsV1)).map((p) => p.join('\u0000')));
+    const otherPaths = managed.filter((m) => m !== mine).flatMap((m) => fieldsV1ToPaths(m.fieldsV1));
+    const others = new Set(otherPaths.map((p) => p.join('\u0000')));
+    const claimed = (item: string[]) => [...applied, ...otherPaths].some((p) => p.length >= item.length && item.every((s, i) => p[i] === s));
+    const itemsGone = new Set<string>();
     for (const p of fieldsV1ToPaths(mine.fieldsV1)) {
       const k = p.join('\u0000');
-      if (appliedNow.has(k) || others.has(k) || !p.every((s) => s.startsWith('f:'))) continue;
+      const firstItem = p.findIndex((s) => s.startsWith('k:'));
+      if (firstItem >= 0) {
+        const item = p.slice(0, firstItem + 1);
+        const ik = item.join('\u0000');
+        if (itemsGone.has(ik) || claimed(item)) continue;
+        itemsGone.add(ik);
+        base = removeItem(base, item);
+        continue;
+      }
+      if (appliedNow.has(k) || others.has(k)) continue;
       base = removePath(base, p.map((s) => s.slice(2)));
     }
   }
@@ -210,7 +224,23 @@ export function serverSideApply(current: KubeObject | undefined, config: KubeObj
   merged.metadata = strategicMergePatch(merged.metadata as unknown as Json, { ...cmeta, managedFields: null } as unknown as Json) as KubeObject['metadata'];
   const entry: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: pathsToFieldsV1(applied) };
   const rest = managed.filter((m) => !(m.manager === manager && m.operation === 'Apply') && Object.keys(m.fieldsV1).length > 0);
-  return { object: merged, managedFields: [...rest, entry] };
+  // a manager left owning nothing has no entry (structured-merge-diff deletes empty managers)
+  return { object: merged, managedFields: Object.keys(entry.fieldsV1).length ? [...rest, entry] : rest };
+}
+
+/** `doc` without the list item at `path` (object fields `f:…`, ending in the item's key `k:{…}`). */
+function removeItem(doc: Json, path: string[]): Json {
+  const [h, ...t] = path;
+  if (h === undefined) return doc;
+  if (h.startsWith('k:')) {
+    if (!Array.isArray(doc)) return doc;
+    const want = JSON.parse(h.slice(2)) as Obj;
+    const match = (i: Json) => isObj(i) && Object.entries(want).every(([k, v]) => i[k] === v);
+    return t.length ? doc.map((i) => (match(i) ? removeItem(i, t) : i)) : doc.filter((i) => !match(i));
+  }
+  const f = h.slice(2);
+  if (!isObj(doc) || !(f in doc)) return doc;
+  return { ...doc, [f]: removeItem(doc[f], t) };
 }
 
 function removePath(doc: Json, path: string[]): Json {

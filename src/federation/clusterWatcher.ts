@@ -1,68 +1,70 @@
-// One member cluster seen through @kubernetes/client-node informers (namespaces, services, endpointslices, pods,
-// nodes). Keeps the last-known objects when the cluster goes away; restarts failed informers with p-retry backoff
-// (410 Gone relists inside the informer). Reports state changes; never throws at its caller.
-import * as k8s from '@kubernetes/client-node';
-import pRetry from 'p-retry';
+// One member cluster seen through src/kube informers (namespaces, services, endpointslices, pods, nodes). Keeps
+// the last-known objects when the cluster goes away (the merge marks its endpoints stale); the informers retry with
+// backoff, relist on 410 and notice a hung API server. Reports state changes; logs one line per change (and a
+// summary at most once a minute during an outage); never throws at its caller.
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { ClusterState, ClusterStatus } from '../mesh/types.ts';
 import type { ClusterView } from './merge.ts';
 import type { ClusterObjects } from './replicationPlan.ts';
-import { classifyWatchError } from './watchState.ts';
+import { Informer, type InformerEvent, type InformerHealth, type WatchTiming } from '../kube/informer.ts';
+import { Liveness } from '../kube/liveness.ts';
+import { OutageLog } from '../kube/outageLog.ts';
 import { DirtyKeys } from './dirtyKeys.ts';
 import { slim, type WatchedKind } from './slim.ts';
 
 type Kind = WatchedKind;
 const KINDS: readonly Kind[] = ['namespaces', 'services', 'endpointSlices', 'pods', 'nodes'];
+const PATHS: Record<Kind, string> = {
+  namespaces: '/api/v1/namespaces',
+  services: '/api/v1/services',
+  endpointSlices: '/apis/discovery.k8s.io/v1/endpointslices',
+  pods: '/api/v1/pods',
+  nodes: '/api/v1/nodes',
+};
 
 export interface ClusterMeta { name: string; server: string; network: string; region: string }
 
 interface Feed {
-  informer: k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>;
+  informer: Informer;
   /** cached list, rebuilt only after a change (the merge memoizes on array identity) */
   items?: readonly k8s.KubernetesObject[];
-  synced: boolean;
-  failed?: { state: 'unreachable' | 'error'; reason: string };
-  retrying: boolean;
 }
 
 export class ClusterWatcher {
   private readonly feeds = new Map<Kind, Feed>();
-  private readonly abort = new AbortController();
   private stateValue: ClusterState = 'syncing';
   private since = new Date().toISOString();
   private reason: string | undefined;
-  private lastSync: string | undefined;
   private everSynced = false;
+  private stopped = false;
   private readonly dirty = new DirtyKeys();
+  private readonly outage: OutageLog;
+  private readonly liveness: Liveness;
 
   constructor(
     readonly meta: ClusterMeta,
     readonly kubeConfig: k8s.KubeConfig,
     private readonly onChange: (what: 'objects' | 'state') => void,
     private readonly log: Logger,
+    timing?: WatchTiming,
   ) {
-    const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-    const discovery = kubeConfig.makeApiClient(k8s.DiscoveryV1Api);
-    const lists: Record<Kind, [string, () => Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>]> = {
-      namespaces: ['/api/v1/namespaces', () => core.listNamespace()],
-      services: ['/api/v1/services', () => core.listServiceForAllNamespaces()],
-      endpointSlices: ['/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces()],
-      pods: ['/api/v1/pods', () => core.listPodForAllNamespaces()],
-      nodes: ['/api/v1/nodes', () => core.listNode()],
-    };
+    this.outage = new OutageLog(`cluster ${meta.name}`, log, { cluster: meta.name });
+    // one heartbeat for the five watches of this API server
+    this.liveness = new Liveness(kubeConfig, timing?.liveness);
     for (const kind of KINDS) {
-      const [path, list] = lists[kind];
-      const informer = k8s.makeInformer(kubeConfig, path, list);
-      const feed: Feed = { informer, synced: false, retrying: false };
-      const changed = (obj: k8s.KubernetesObject | undefined, deleted: boolean): void => {
-        if (obj) { slim(kind, obj); this.track(kind, obj, deleted); } else this.dirty.all();
+      const informer = new Informer({ kubeConfig, path: PATHS[kind], liveness: this.liveness, ...(timing ? { timing } : {}) });
+      const feed: Feed = { informer };
+      const changed = (obj: k8s.KubernetesObject, deleted: boolean): void => {
+        slim(kind, obj);
+        this.track(kind, obj, deleted);
         feed.items = undefined;
         this.onChange('objects');
       };
       informer.on('add', (o) => changed(o, false));
       informer.on('update', (o) => changed(o, false));
       informer.on('delete', (o) => changed(o, true));
-      informer.on('error', (err: unknown) => this.failed(kind, feed, err));
+      informer.onHealth((e, h) => this.health(kind, e, h));
       this.feeds.set(kind, feed);
     }
   }
@@ -70,12 +72,17 @@ export class ClusterWatcher {
   get state(): ClusterState { return this.stateValue; }
   get synced(): boolean { return this.everSynced; }
 
+  /** Epoch ms of the last answer from this cluster's API server (a list, a watch event or bookmark, a liveness probe). */
+  lastContact(): number | undefined {
+    return this.liveness.lastContact();
+  }
+
+  /** The state as the merge sees it: no contact time in it (that changes without any change to merge). */
   status(): ClusterStatus {
     return {
       name: this.meta.name, server: this.meta.server, network: this.meta.network, region: this.meta.region,
       state: this.stateValue, since: this.since,
       ...(this.reason ? { reason: this.reason } : {}),
-      ...(this.lastSync ? { lastSync: this.lastSync } : {}),
       services: 0, endpoints: 0,
     };
   }
@@ -117,60 +124,37 @@ export class ClusterWatcher {
   }
 
   start(): void {
-    for (const [kind, feed] of this.feeds) void this.run(kind, feed);
+    for (const f of this.feeds.values()) void f.informer.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    for (const f of this.feeds.values()) await f.informer.stop();
+    this.stopped = true;
+    this.liveness.close();
+    await Promise.all([...this.feeds.values()].map((f) => f.informer.stop()));
   }
 
-  /** Start (or restart) one informer until it lists and watches, backing off while the cluster does not answer. */
-  private async run(kind: Kind, feed: Feed): Promise<void> {
-    if (feed.retrying || this.abort.signal.aborted) return;
-    feed.retrying = true;
-    try {
-      await pRetry(async () => {
-        feed.failed = undefined;
-        await feed.informer.start();
-        // the informer reports list/watch failures through its 'error' callback, not by rejecting
-        if (feed.failed) throw new Error((feed.failed as { reason: string }).reason);
-      }, { retries: Number.POSITIVE_INFINITY, minTimeout: 250, maxTimeout: 10_000, randomize: true, signal: this.abort.signal, onFailedAttempt: () => {} });
-      feed.synced = true;
-      // (re)listed: merge this cluster in full once
-      this.dirty.all();
-      this.settle();
-    } catch {
-      // aborted: the watcher is stopping
-    } finally {
-      feed.retrying = false;
+  private health(kind: Kind, e: InformerEvent, h: InformerHealth): void {
+    if (this.stopped) return;
+    if (e === 'failed' && h.error) {
+      this.outage.failed(h.error.state, `${kind}: ${h.error.reason}`);
+      this.setState(h.error.state, `${kind}: ${h.error.reason}`);
+      return;
     }
-  }
-
-  private failed(kind: Kind, feed: Feed, err: unknown): void {
-    if (this.abort.signal.aborted) return;
-    const c = classifyWatchError(err);
-    feed.failed = c;
-    feed.synced = false;
-    this.log.debug({ cluster: this.meta.name, kind, reason: c.reason }, 'informer failed');
-    this.setState(c.state, `${kind}: ${c.reason}`);
-    // a failure after the informer was running (dropped watch): start it again, with backoff
-    if (!feed.retrying) void this.run(kind, feed);
-  }
-
-  private settle(): void {
-    if ([...this.feeds.values()].every((f) => f.synced && !f.failed)) {
-      this.everSynced = true;
-      this.lastSync = new Date().toISOString();
-      this.setState('connected', undefined);
-    }
+    // (re)listed or watching again: merge this cluster in full once
+    this.dirty.all();
+    if (![...this.feeds.values()].every((f) => f.informer.health().synced)) return;
+    if (!this.everSynced) this.log.info({ cluster: this.meta.name }, `cluster ${this.meta.name} synced`);
+    this.everSynced = true;
+    this.outage.recovered();
+    this.setState('connected', undefined);
+    this.onChange('objects');
   }
 
   private setState(state: ClusterState, reason: string | undefined): void {
     // one reason per outage: the other informers failing the same way (or each retry) change nothing
     if (state === this.stateValue) return;
     // the first failure keeps its time: "unreachable since" is when it went away, not the last retry
-    if (state !== this.stateValue) this.since = new Date().toISOString();
+    this.since = new Date().toISOString();
     this.stateValue = state;
     this.reason = reason;
     this.dirty.all();

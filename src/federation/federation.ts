@@ -3,14 +3,16 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import { createLogger, type Logger } from '../log.ts';
-import { emptySnapshot, type ClusterStatus, type MeshSnapshot } from '../mesh/types.ts';
+import { emptySnapshot, type ClusterStatus, type MeshService, type MeshSnapshot } from '../mesh/types.ts';
 import type { EventBus, MeshEventKind } from '../observe/events.ts';
 import { Counter, Gauge, Histogram, metric } from '../observe/metrics.ts';
 import { ClusterWatcher, type ClusterMeta } from './clusterWatcher.ts';
+import { Informer, type WatchTiming } from '../kube/informer.ts';
+import { OutageLog } from '../kube/outageLog.ts';
 import { LABELS, SYSTEM_NAMESPACE } from './labels.ts';
-import { changedServices, mergeClusters } from './merge.ts';
+import { MergeCache, mergeClusters } from './merge.ts';
 import { parseRegistrationSecret } from './registrationSecret.ts';
-import { planReplication } from './replicationPlan.ts';
+import { planReplication, type ReplicationAction } from './replicationPlan.ts';
 import { Replicator } from './replicator.ts';
 import { keepAlive } from '../kube/keepAlive.ts';
 import { replicationInput, sameReplicationInput, type ReplicationInput } from './replicationInput.ts';
@@ -39,10 +41,20 @@ export interface FederationOptions {
   leading?: () => boolean;
   /** User-Agent of replication writes (names the replica in the apiservers' audit logs) */
   userAgent?: string;
+  /** informer timing (request deadlines, backoff, the liveness heartbeat) for every watch; defaults in src/kube/ */
+  timing?: WatchTiming;
   log?: Logger;
 }
 
 interface Member { watcher: ClusterWatcher; fingerprint: string }
+
+/** A member cluster joined (or its credentials changed: `added` again with the new KubeConfig) or left. */
+export type MemberChange = { added: string; kubeConfig: k8s.KubeConfig } | { removed: string };
+
+/** the longest a new replica waits for the second of its source's creation to pass */
+const MAX_HOLD_MS = 2_000;
+/** past that second by this much, for clocks a little apart (the member API servers stamp creationTimestamp) */
+const HOLD_SLACK_MS = 50;
 
 export class Federation {
   private readonly log: Logger;
@@ -50,11 +62,13 @@ export class Federation {
   /** clusters whose Secret is broken: shown as 'error', never watched */
   private readonly broken = new Map<string, ClusterStatus>();
   private readonly listeners = new Set<(s: MeshSnapshot) => void>();
+  private readonly memberListeners = new Set<(c: MemberChange) => void>();
   private current: MeshSnapshot;
   private version = 0;
   private timer?: NodeJS.Timeout;
   private resync?: NodeJS.Timeout;
-  private secrets?: k8s.Informer<k8s.V1Secret> & k8s.ObjectCache<k8s.V1Secret>;
+  private holdTimer?: NodeJS.Timeout;
+  private secrets?: Informer<k8s.V1Secret>;
   private replicating = false;
   private replicateAgain = false;
   private stopped = false;
@@ -62,6 +76,9 @@ export class Federation {
   private conflicted = 0;
   private forcePlan = true;
   private lastPlanned?: ReplicationInput;
+  /** this control plane's own merge cache and replica signatures: nothing is shared with another Federation */
+  private readonly mergeCache = new MergeCache();
+  private readonly replicaSigs = new WeakMap<MeshService, string>();
   private readonly replicator: Replicator;
   private readonly m: { state: Gauge; objects: Gauge; syncAge: Gauge; conflicts: Gauge; merge: Histogram };
 
@@ -73,7 +90,20 @@ export class Federation {
     this.m = {
       state: metric(r, 'meshfed_federation_cluster_state', (registers) => new Gauge({ name: 'meshfed_federation_cluster_state', help: 'member cluster state (1 for the current state)', labelNames: ['cluster', 'state'], registers })),
       objects: metric(r, 'meshfed_federation_objects', (registers) => new Gauge({ name: 'meshfed_federation_objects', help: 'federated services and endpoints per member cluster', labelNames: ['cluster', 'kind'], registers })),
-      syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => new Gauge({ name: 'meshfed_federation_last_sync_age_seconds', help: 'seconds since the cluster last completed a sync', labelNames: ['cluster'], registers })),
+      // computed when scraped, from the live contact times (a quiet cluster rebuilds no snapshot)
+      syncAge: metric(r, 'meshfed_federation_last_sync_age_seconds', (registers) => {
+        const g: Gauge = new Gauge({
+          name: 'meshfed_federation_last_sync_age_seconds',
+          help: 'seconds since the control plane last heard from the member cluster\'s API server (a list, a watch event or bookmark, or the heartbeat that asks a quiet server every 2.5 s): near 0 on a healthy cluster, even an idle one; it grows only while the cluster does not answer',
+          labelNames: ['cluster'], registers,
+          collect: () => {
+            g.reset();
+            const now = Date.now();
+            for (const c of this.clusters()) if (c.lastSync) g.set({ cluster: c.name }, Math.max(0, (now - Date.parse(c.lastSync)) / 1000));
+          },
+        });
+        return g;
+      }),
       conflicts: metric(r, 'meshfed_federation_port_conflicts', (registers) => new Gauge({ name: 'meshfed_federation_port_conflicts', help: 'services whose ports differ between clusters (the oldest definition wins)', registers })),
       merge: metric(r, 'meshfed_federation_merge_seconds', (registers) => new Histogram({ name: 'meshfed_federation_merge_seconds', help: 'time to rebuild the merged snapshot', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers })),
     };
@@ -87,17 +117,16 @@ export class Federation {
       const server = this.o.kubeConfig.getCurrentCluster()?.server ?? '';
       this.addMember({ ...this.o.local, server }, this.o.kubeConfig, 'local');
     }
-    const core = this.o.kubeConfig.makeApiClient(k8s.CoreV1Api);
-    const selector = `${LABELS.multicluster}=true`;
-    const informer = k8s.makeInformer(this.o.kubeConfig, `/api/v1/namespaces/${ns}/secrets`, () => core.listNamespacedSecret({ namespace: ns, labelSelector: selector }), selector);
+    const informer = new Informer<k8s.V1Secret>({ kubeConfig: this.o.kubeConfig, path: `/api/v1/namespaces/${ns}/secrets`, labelSelector: `${LABELS.multicluster}=true`, ...(this.o.timing ? { timing: this.o.timing } : {}) });
     this.secrets = informer;
+    const outage = new OutageLog(`registration Secrets in the control-plane cluster (namespace ${ns})`, this.log);
     informer.on('add', (s) => this.onSecret(s));
     informer.on('update', (s) => this.onSecret(s));
     informer.on('delete', (s) => this.onSecretGone(s));
-    informer.on('error', (err: unknown) => {
+    informer.onHealth((e, h) => {
       if (this.stopped) return;
-      this.log.warn({ err: (err as Error).message }, 'watching registration Secrets failed; retrying');
-      setTimeout(() => { if (!this.stopped) void informer.start(); }, 1000).unref();
+      if (e === 'failed' && h.error) outage.failed(h.error.state, h.error.reason);
+      else outage.recovered();
     });
     await informer.start();
     const every = this.o.resyncMs ?? 60_000;
@@ -110,10 +139,12 @@ export class Federation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.resync) clearInterval(this.resync);
+    if (this.holdTimer) clearTimeout(this.holdTimer);
     await this.secrets?.stop();
     await Promise.all([...this.members.values()].map((m) => m.watcher.stop()));
     this.members.clear();
     this.listeners.clear();
+    this.memberListeners.clear();
   }
 
   snapshot(): MeshSnapshot { return this.current; }
@@ -129,8 +160,24 @@ export class Federation {
     return () => this.listeners.delete(cb);
   }
 
+  /** Member clusters as the last snapshot has them, with `lastSync` live: the last answer from each one's API server. */
   clusters(): readonly ClusterStatus[] {
-    return [...this.current.clusters, ...this.broken.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const live = this.current.clusters.map((c) => {
+      const t = this.members.get(c.name)?.watcher.lastContact();
+      return t === undefined ? c : { ...c, lastSync: new Date(t).toISOString() };
+    });
+    return [...live, ...this.broken.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The member clusters watched now, with the narrow credentials federation reads them with. */
+  memberKubeConfigs(): ReadonlyMap<string, k8s.KubeConfig> {
+    return new Map([...this.members].map(([name, m]) => [name, m.watcher.kubeConfig]));
+  }
+
+  /** Told when a member cluster is added (or re-added with new credentials) or removed; returns an unsubscribe. */
+  onMembers(cb: (change: MemberChange) => void): () => void {
+    this.memberListeners.add(cb);
+    return () => this.memberListeners.delete(cb);
   }
 
   kubeConfigFor(cluster: string): k8s.KubeConfig | undefined {
@@ -189,18 +236,19 @@ export class Federation {
   private addMember(meta: ClusterMeta, kc: k8s.KubeConfig, fingerprint: string): void {
     if (this.members.has(meta.name)) return;
     let last = 'syncing';
+    // the watcher logs its own state changes (one line each, quiet during an outage)
     const watcher = new ClusterWatcher(meta, kc, (what) => {
       if (what === 'state' && watcher.state !== last) {
         last = watcher.state;
         const st = watcher.status();
         this.emit(`cluster.${st.state}` as MeshEventKind, `cluster ${meta.name} ${st.state}${st.reason ? `: ${st.reason}` : ''}`, { cluster: meta.name, ...(st.reason ? { reason: st.reason } : {}) });
-        this.log.info({ cluster: meta.name, state: st.state, reason: st.reason }, 'cluster state');
       }
       this.schedule();
-    }, this.log);
+    }, this.log, this.o.timing);
     this.members.set(meta.name, { watcher, fingerprint });
     this.emit('cluster.syncing', `cluster ${meta.name} added: syncing`, { cluster: meta.name });
     watcher.start();
+    this.announce({ added: meta.name, kubeConfig: kc });
   }
 
   private removeMember(name: string, announce: boolean): void {
@@ -209,6 +257,13 @@ export class Federation {
     this.members.delete(name);
     void m.watcher.stop();
     if (announce) this.emit('cluster.removed', `cluster ${name} removed from the federation`, { cluster: name });
+    this.announce({ removed: name });
+  }
+
+  private announce(change: MemberChange): void {
+    for (const l of this.memberListeners) {
+      try { l(change); } catch (e) { this.log.error({ err: (e as Error).message }, 'member listener failed'); }
+    }
   }
 
   /** Coalesce bursts of informer events into one rebuild. */
@@ -234,13 +289,13 @@ export class Federation {
       version: ++this.version, now: new Date(),
       trustDomain: this.o.trustDomain ?? 'cluster.local', domainSuffix: this.o.domainSuffix ?? 'cluster.local',
       federateAll: this.o.federateAll ?? false, failover: this.o.failover ?? {}, previous: this.current,
-      ...(dirty ? { dirty } : {}),
+      ...(dirty ? { dirty } : {}), cache: this.mergeCache,
     });
     this.lastMergeMs = performance.now() - t0;
     this.m.merge.observe(this.lastMergeMs / 1000);
     const prev = this.current;
     this.current = next;
-    const changed = changedServices(prev, next);
+    const changed = this.mergeCache.changedServices(prev, next);
     this.updateMetrics(prev, next, changed);
     for (const e of snapshotEvents(prev, next, changed)) this.emit(e.kind, e.message, e.data);
     for (const l of this.listeners) {
@@ -265,12 +320,13 @@ export class Federation {
         // planning walks every service of every cluster: skip it when nothing it reads changed (endpoint-only
         // changes, the most frequent kind); the periodic resync plans anyway, to repair drift
         const input = replicationInput(this.current, objects);
-        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input)) continue;
+        if (!this.forcePlan && sameReplicationInput(this.lastPlanned, input, this.replicaSigs)) continue;
         this.forcePlan = false;
         this.lastPlanned = input;
         let actions = planReplication(this.current, objects);
         // until every member has synced once, a missing source may just not be listed yet: no deletions
         if (!watchers.every((w) => w.synced)) actions = actions.filter((a) => !a.op.startsWith('delete'));
+        actions = this.holdBack(actions);
         if (actions.length) {
           const t0 = performance.now();
           const r = await this.replicator.apply(actions);
@@ -290,15 +346,31 @@ export class Federation {
     }
   }
 
+  /**
+   * Replicas whose source was created this very second wait for the next one (see ReplicationAction.notBefore); a
+   * re-plan is scheduled for then. A source stamped more than MAX_HOLD_MS ahead is a skewed clock: not waited for.
+   */
+  private holdBack(actions: ReplicationAction[]): ReplicationAction[] {
+    const now = Date.now();
+    const waiting = (a: ReplicationAction) => a.op === 'apply-service' && a.notBefore !== undefined && a.notBefore + HOLD_SLACK_MS > now && a.notBefore - now <= MAX_HOLD_MS;
+    const held = actions.filter(waiting);
+    if (!held.length) return actions;
+    const at = Math.min(...held.map((a) => (a as { notBefore: number }).notBefore));
+    this.forcePlan = true;
+    if (!this.holdTimer) {
+      this.holdTimer = setTimeout(() => { this.holdTimer = undefined; this.schedule(); }, at - now + HOLD_SLACK_MS);
+      this.holdTimer.unref();
+    }
+    return actions.filter((a) => !waiting(a));
+  }
+
   private updateMetrics(prev: MeshSnapshot, s: MeshSnapshot, changed: ReadonlySet<string> | undefined): void {
     this.m.state.reset();
     this.m.objects.reset();
-    this.m.syncAge.reset();
     for (const c of [...s.clusters, ...this.broken.values()]) {
       this.m.state.set({ cluster: c.name, state: c.state }, 1);
       this.m.objects.set({ cluster: c.name, kind: 'services' }, c.services);
       this.m.objects.set({ cluster: c.name, kind: 'endpoints' }, c.endpoints);
-      if (c.lastSync) this.m.syncAge.set({ cluster: c.name }, (Date.now() - Date.parse(c.lastSync)) / 1000);
     }
     // services with port conflicts: counted in full, or adjusted by the few services a dirty-key merge changed
     if (changed) {

@@ -10,21 +10,25 @@ import type * as k8s from '@kubernetes/client-node';
 
 const TIMEOUT_MS = 30_000;
 
-// One keep-alive agent per KubeConfig. client-node's applyToHTTPSOptions builds a new https.Agent (without
-// keep-alive) on every call, so each write paid a TLS handshake on a new connection: 40,000 handshakes for 20,000
-// replicas, and their buffers promoted to the old heap while they waited. The TLS material (CA, client
-// certificate) still comes with each request's options, which is also what the agent keys its sockets by, and the
-// credentials (token headers) are fresh per request. A cluster behind a proxy keeps client-node's proxy agent.
-const agents = new WeakMap<k8s.KubeConfig, https.Agent>();
-function keepAliveAgent(kc: k8s.KubeConfig): https.Agent | undefined {
-  if (kc.getCurrentCluster()?.proxyUrl) return undefined;
-  let agent = agents.get(kc);
-  if (!agent) {
-    // idle connections are closed after a while (the apiserver would close them anyway)
-    agent = new https.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 60_000 });
-    agents.set(kc, agent);
+// One keep-alive agent per KubeConfig, owned by the caller (the Replicator keeps them in a KubeWriterAgents).
+// client-node's applyToHTTPSOptions builds a new https.Agent (without keep-alive) on every call, so each write paid
+// a TLS handshake on a new connection: 40,000 handshakes for 20,000 replicas, and their buffers promoted to the old
+// heap while they waited. The TLS material (CA, client certificate) still comes with each request's options, which
+// is also what the agent keys its sockets by, and the credentials (token headers) are fresh per request. A cluster
+// behind a proxy keeps client-node's proxy agent.
+export class KubeWriterAgents {
+  private readonly agents = new WeakMap<k8s.KubeConfig, https.Agent>();
+
+  for(kc: k8s.KubeConfig): https.Agent | undefined {
+    if (kc.getCurrentCluster()?.proxyUrl) return undefined;
+    let agent = this.agents.get(kc);
+    if (!agent) {
+      // idle connections are closed after a while (the apiserver would close them anyway)
+      agent = new https.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 16, timeout: 60_000 });
+      this.agents.set(kc, agent);
+    }
+    return agent;
   }
-  return agent;
 }
 
 /** A write refused because this replica no longer leads (see src/controlplane/leaderElection.ts). */
@@ -52,7 +56,8 @@ export function objectPath(kind: 'Namespace' | 'Service', name: string, namespac
   return kind === 'Namespace' ? `/api/v1/namespaces/${n}` : `/api/v1/namespaces/${encodeURIComponent(namespace ?? '')}/services/${n}`;
 }
 
-export function kubeWriter(kc: k8s.KubeConfig, wo: KubeWriterOptions = {}): KubeWriter {
+/** A writer for `kc`'s cluster; `agents` keeps one keep-alive agent per KubeConfig across writers. */
+export function kubeWriter(kc: k8s.KubeConfig, agents: KubeWriterAgents = new KubeWriterAgents(), wo: KubeWriterOptions = {}): KubeWriter {
   const request = async (method: string, path: string, body?: string, contentType?: string): Promise<{ status: number; text: string }> => {
     const fenced = method !== 'GET' ? wo.fence : undefined;
     const server = kc.getCurrentCluster()?.server;
@@ -62,7 +67,7 @@ export function kubeWriter(kc: k8s.KubeConfig, wo: KubeWriterOptions = {}): Kube
     await kc.applyToHTTPSOptions(opts);
     const plain = url.protocol === 'http:';
     if (plain) delete opts.agent;
-    else opts.agent = keepAliveAgent(kc) ?? opts.agent;
+    else opts.agent = agents.for(kc) ?? opts.agent;
     return new Promise((resolve, reject) => {
       const req = (plain ? http : https).request(url, opts, (res) => {
         const chunks: Buffer[] = [];

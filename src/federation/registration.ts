@@ -23,6 +23,10 @@ export function readerClusterRole(): k8s.V1ClusterRole {
       // traffic policy (VirtualService/DestinationRule) is read from members too; status tells the author what was rejected
       { apiGroups: ['networking.istio.io'], resources: ['virtualservices', 'destinationrules'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['networking.istio.io'], resources: ['virtualservices/status', 'destinationrules/status'], verbs: ['patch'] },
+      { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies', 'peerauthentications'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['security.istio.io'], resources: ['authorizationpolicies/status', 'peerauthentications/status'], verbs: ['patch'] },
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'sidecars'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries/status', 'sidecars/status'], verbs: ['patch'] },
     ],
   };
 }

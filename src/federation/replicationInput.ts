@@ -14,10 +14,8 @@ export function replicationInput(s: MeshSnapshot, clusters: readonly ClusterObje
   return { services: s.services, lists: clusters.map((c) => [c.cluster, c.namespaces, c.services]) };
 }
 
-const sigs = new WeakMap<MeshService, string>();
-
-/** What a replica is made of: its source clusters and ports (not its endpoints). */
-function replicaSignature(svc: MeshService): string {
+/** What a replica is made of: its source clusters and ports (not its endpoints). `sigs` memoizes it (the caller's). */
+function replicaSignature(svc: MeshService, sigs: WeakMap<MeshService, string>): string {
   let sig = sigs.get(svc);
   if (sig === undefined) {
     sig = `${svc.clusters.join(',')}|${svc.ports.map((p) => `${p.name}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).join(',')}`;
@@ -26,7 +24,7 @@ function replicaSignature(svc: MeshService): string {
   return sig;
 }
 
-export function sameReplicationInput(a: ReplicationInput | undefined, b: ReplicationInput): boolean {
+export function sameReplicationInput(a: ReplicationInput | undefined, b: ReplicationInput, sigs = new WeakMap<MeshService, string>()): boolean {
   if (!a || a.lists.length !== b.lists.length) return false;
   if (!a.lists.every(([c, ns, svc], i) => b.lists[i]![0] === c && b.lists[i]![1] === ns && b.lists[i]![2] === svc)) return false;
   if (a.services === b.services) return true;
@@ -34,7 +32,7 @@ export function sameReplicationInput(a: ReplicationInput | undefined, b: Replica
   // a dirty-key merge shares every unchanged MeshService with the previous snapshot: mostly identity checks
   for (const [key, svc] of b.services) {
     const old = a.services.get(key);
-    if (old !== svc && (old === undefined || replicaSignature(old) !== replicaSignature(svc))) return false;
+    if (old !== svc && (old === undefined || replicaSignature(old, sigs) !== replicaSignature(svc, sigs))) return false;
   }
   return true;
 }

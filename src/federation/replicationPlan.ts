@@ -2,7 +2,8 @@
 // every federated Service) compared with what it holds → apply/delete actions. Never touches objects without
 // meshfed's managed-by label (and a Service taken over by a user's apply is released, not updated). No I/O.
 import type * as k8s from '@kubernetes/client-node';
-import type { MeshSnapshot, ServicePort } from '../mesh/types.ts';
+import type { MeshService, MeshSnapshot, ServicePort } from '../mesh/types.ts';
+import { createdSecond } from './definitions.ts';
 import { ANNOTATIONS, LABELS, MANAGED_BY, isManagedByMeshfed, isReplicaService, isSystemNamespace, isTakenOverReplica } from './labels.ts';
 
 export interface ClusterObjects {
@@ -15,7 +16,13 @@ export interface ClusterObjects {
 
 export type ReplicationAction =
   | { op: 'apply-namespace'; cluster: string; name: string; body: k8s.V1Namespace }
-  | { op: 'apply-service'; cluster: string; namespace: string; name: string; body: k8s.V1Service }
+  /**
+   * `notBefore` (epoch ms), on the creation of a replica only: the end of the second its newest source Service was
+   * created in. A replica created in that same second would tie with its source on creationTimestamp (Kubernetes
+   * keeps whole seconds), and so would a Service someone later applies over the replica: the merge would then pick
+   * the winner by cluster name, not by age. Created after it, the replica is strictly younger than what it copies.
+   */
+  | { op: 'apply-service'; cluster: string; namespace: string; name: string; body: k8s.V1Service; notBefore?: number }
   | { op: 'delete-service'; cluster: string; namespace: string; name: string }
   /** drop meshfed's fields (label, annotation, ports only meshfed applied) from a replica someone took over */
   | { op: 'release-service'; cluster: string; namespace: string; name: string }
@@ -57,11 +64,23 @@ export function replicaUpToDate(have: k8s.V1Service, want: k8s.V1Service): boole
     && portsKey(have.spec?.ports) === portsKey(want.spec?.ports);
 }
 
+/** When a new replica of `ms` may be created: after the second its newest source (among `byCluster`) was created in. */
+function replicaNotBefore(ms: MeshService, key: string, byCluster: ReadonlyMap<string, ReadonlyMap<string, k8s.V1Service>>): number | undefined {
+  let newest: number | undefined;
+  for (const source of ms.clusters) {
+    const svc = byCluster.get(source)?.get(key);
+    const sec = svc && createdSecond(svc);
+    if (sec !== undefined && sec !== Number.MAX_SAFE_INTEGER && (newest === undefined || sec > newest)) newest = sec;
+  }
+  return newest === undefined ? undefined : (newest + 1) * 1000;
+}
+
 export function planReplication(snapshot: MeshSnapshot, clusters: readonly ClusterObjects[]): ReplicationAction[] {
   const actions: ReplicationAction[] = [];
+  const byCluster = new Map(clusters.map((c) => [c.cluster, new Map(c.services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s]))]));
   for (const c of clusters) {
     const nsByName = new Map(c.namespaces.map((n) => [n.metadata?.name ?? '', n]));
-    const svcByKey = new Map(c.services.map((s) => [`${s.metadata?.namespace}/${s.metadata?.name}`, s]));
+    const svcByKey = byCluster.get(c.cluster)!;
     const wantedNs = new Set<string>();
     const wantedSvc = new Set<string>();
     for (const [key, ms] of snapshot.services) {
@@ -75,7 +94,8 @@ export function planReplication(snapshot: MeshSnapshot, clusters: readonly Clust
       const have = svcByKey.get(key);
       if (have && !isReplicaService(have)) continue; // a native Service (or a replica someone took over): left alone
       if (have && replicaUpToDate(have, want)) continue;
-      actions.push({ op: 'apply-service', cluster: c.cluster, namespace: ms.namespace, name: ms.name, body: want });
+      const notBefore = have ? undefined : replicaNotBefore(ms, key, byCluster);
+      actions.push({ op: 'apply-service', cluster: c.cluster, namespace: ms.namespace, name: ms.name, body: want, ...(notBefore === undefined ? {} : { notBefore }) });
     }
     // GC: replicas whose last source is gone
     const remaining = new Map<string, number>();

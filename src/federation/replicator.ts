@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { FIELD_MANAGER, isReplicaService } from './labels.ts';
-import { FencedError, kubeWriter, objectPath, type KubeWriter } from './kubeWriter.ts';
+import { FencedError, KubeWriterAgents, kubeWriter, objectPath, type KubeWriter } from './kubeWriter.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
@@ -25,6 +25,7 @@ function actionSignature(a: ReplicationAction): string {
 
 export class Replicator {
   private readonly recent = new Map<string, { sig: string; at: number }>();
+  private readonly agents = new KubeWriterAgents();
 
   constructor(
     private readonly kubeConfigFor: (cluster: string) => k8s.KubeConfig | undefined,
@@ -51,7 +52,7 @@ export class Replicator {
     await Promise.all([...byCluster].map(async ([cluster, list]) => {
       const kc = this.kubeConfigFor(cluster);
       if (!kc) return;
-      const api = kubeWriter(kc, this.opts);
+      const api = kubeWriter(kc, this.agents, this.opts);
       // Namespaces before the Services that live in them; then a few writes in flight per cluster
       const lanes = [list.filter((a) => a.op === 'apply-namespace'), list.filter((a) => a.op !== 'apply-namespace' && a.op !== 'delete-namespace'), list.filter((a) => a.op === 'delete-namespace')];
       for (const lane of lanes) {

@@ -75,7 +75,8 @@ export interface ClusterStatus {
   since: string;
   /** human reason when unreachable/error */
   reason?: string;
-  /** ISO time of the last completed sync (all informers synced), if any */
+  /** ISO time of the last answer from the cluster's API server (a list, a watch event or bookmark, or the probe of a
+   *  quiet watch): recent on a healthy cluster even when nothing changes; old only while it does not answer */
   lastSync?: string;
   services: number;
   endpoints: number;

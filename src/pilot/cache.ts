@@ -10,11 +10,12 @@ import { packAny, TYPE_URL, type AnyMessage } from '../xds/protos.ts';
 import type { AdsCache, Resolved, ResolvedResource } from './ads.ts';
 import type { ProxyNode } from './node.ts';
 import { NO_POLICY, type CompiledPolicy } from './policy.ts';
-import { allClusterNames, allListenerNames, serviceForName, translate } from './translate.ts';
+import { NO_SECURITY, securityClassKey, securityResource, type CompiledSecurity } from '../security/pilotResources.ts';
+import { allClusterNames, allListenerNames, serviceForName, translate, type Resource } from './translate.ts';
 
 export interface SnapshotCacheOptions {
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
-  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+  override?: (typeUrl: string, name: string, resource: Resource) => Resource;
 }
 
 interface Entry {
@@ -30,7 +31,8 @@ export function nodeClass(node: ProxyNode, typeUrl: string, labelled: boolean): 
   // a DestinationRule failoverPriority can rank EDS endpoints by the client's labels and cluster: only then do they
   // split the class (sharing resources between nodes is what keeps a push to many streams cheap)
   const extra = labelled && typeUrl === TYPE_URL.endpoint ? `${node.cluster}|${JSON.stringify(Object.entries(node.labels ?? {}).sort())}` : '';
-  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${typeUrl}|${extra}`;
+  // a sidecar's inbound listener (authorization) depends on its namespace and labels
+  return `${node.role}|${node.network}|${node.locality.region}|${node.locality.zone}|${node.locality.subZone}|${typeUrl}|${extra}|${securityClassKey(node, typeUrl)}`;
 }
 
 /** Some DestinationRule ranks endpoints by the client's labels (failoverPriority): EDS then depends on them. */
@@ -43,6 +45,8 @@ export class SnapshotCache implements AdsCache {
   private readonly log = createLogger('pilot');
   private snap: MeshSnapshot = emptySnapshot();
   private pol: CompiledPolicy = NO_POLICY;
+  /** AuthorizationPolicy/PeerAuthentication → the sidecars' inbound listener (src/security/) */
+  private sec: CompiledSecurity = NO_SECURITY;
   private labelled = false;
   /** node class + type + name → entry; valid while its service object (and the global part) is unchanged */
   private entries = new Map<string, Entry>();
@@ -69,6 +73,13 @@ export class SnapshotCache implements AdsCache {
     return true;
   }
 
+  /** Replace the security policy. Returns false when it is the version already in use (nothing to push). */
+  setSecurity(security: CompiledSecurity): boolean {
+    if (security.version === this.sec.version) return false;
+    this.sec = security;
+    return true;
+  }
+
   batch<T>(fn: () => T): T {
     const outer = this.memo;
     this.memo ??= new Map();
@@ -91,7 +102,7 @@ export class SnapshotCache implements AdsCache {
   private build(node: ProxyNode, cls: string, typeUrl: string, names: readonly string[], wildcard: boolean): Resolved {
     const snap = this.snap;
     // gateways/failover/domain affect every resource: compare by content (snapshots are rebuilt, not mutated)
-    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.pol.version]);
+    const global = JSON.stringify([snap.gateways, snap.failover, snap.domainSuffix, this.pol.version, this.sec.version]);
     if (this.entriesFor !== global) {
       this.entries = new Map();
       this.entriesFor = global;
@@ -103,9 +114,10 @@ export class SnapshotCache implements AdsCache {
       const svc = serviceForName(snap, node, typeUrl, name, this.pol);
       let e = this.entries.get(cls + name);
       if (!e || e.svc !== svc) {
-        const t = translate(snap, node, typeUrl, [name], false, this.pol);
-        for (const w of t.warnings) this.log.debug({ node: node.id, type: typeUrl }, w);
-        const gen = t.resources.get(name);
+        const sec = securityResource(typeUrl, name, node, this.sec);
+        const t = sec ? undefined : translate(snap, node, typeUrl, [name], false, this.pol);
+        for (const w of t?.warnings ?? []) this.log.debug({ node: node.id, type: typeUrl }, w);
+        const gen = sec ?? t?.resources.get(name);
         const r = gen && this.opts.override ? this.opts.override(typeUrl, name, gen) : gen;
         const any = r ? packAny(typeUrl, r) : undefined;
         e = { cls, svc, any, hash: any ? createHash('sha256').update(any.value).digest('hex') : '' };

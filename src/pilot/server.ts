@@ -2,6 +2,7 @@
 // the snapshot cache (cache.ts: what each node class gets, versions, sweep), the ADS protocol server (ads.ts:
 // streams, nonces, ACK/NACK, wildcard, resume), the push scheduler (pushScheduler.ts: debounced batches) and the
 // metrics (metrics.ts). This file owns the listening socket and wires the parts together.
+import type { Resource } from './translate.ts';
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import { createLogger } from '../log.ts';
@@ -11,6 +12,7 @@ import type { EventBus } from '../observe/events.ts';
 import type { AnyMessage } from '../xds/protos.ts';
 import { AdsServer, type ProxyStatus } from './ads.ts';
 import { SnapshotCache } from './cache.ts';
+import type { CompiledSecurity } from '../security/pilotResources.ts';
 import { pilotMetrics, type PilotMetrics } from './metrics.ts';
 import type { CompiledPolicy } from './policy.ts';
 import { PushScheduler } from './pushScheduler.ts';
@@ -26,7 +28,7 @@ export interface PilotOptions {
   debounceMs?: number;
   maxDelayMs?: number;
   /** operator hook: adjust a generated resource (plain object) before it is encoded and sent */
-  override?: (typeUrl: string, name: string, resource: Record<string, unknown>) => Record<string, unknown>;
+  override?: (typeUrl: string, name: string, resource: Resource) => Resource;
 }
 
 export class Pilot {
@@ -80,6 +82,11 @@ export class Pilot {
   /** Replace the traffic policy (accepted VirtualServices/DestinationRules, FQDN hosts); pushed like a snapshot change. */
   setPolicy(policy: CompiledPolicy): void {
     if (this.cache.setPolicy(policy)) this.scheduler.changed();
+  }
+
+  /** Replace the security policy (AuthorizationPolicy/PeerAuthentication → sidecar inbound listeners); pushed like a snapshot change. */
+  setSecurity(security: CompiledSecurity): void {
+    if (this.cache.setSecurity(security)) this.scheduler.changed();
   }
 
   /** Replace the mesh; pushes are debounced (window debounceMs, at most maxDelayMs after the first change). */

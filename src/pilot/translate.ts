@@ -3,6 +3,7 @@ import type { Endpoint, Gateway, Locality, MeshService, MeshSnapshot, ServicePor
 import { gatewaySni, outboundClusterName, parseGatewaySni, parseOutboundClusterName, PORTS } from '../mesh/names.ts';
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import type { ProxyNode } from './node.ts';
+import type { Cluster, ClusterLoadAssignment, ConfigSource, Listener, Metadata, RouteConfiguration, Struct } from '../xds/types.ts';
 import { localityKey, localityPriorities } from './priority.ts';
 import { distributeWeights, failoverRank, withTopologyLabels } from './localityLb.ts';
 import type { LocalityLbSetting } from '../policy/types.ts';
@@ -10,7 +11,8 @@ import { failoverWithPolicy, localityLbSettingOf, NO_POLICY, subsetOf, type Comp
 import { clusterPolicyFields, filterBySubset, translateRoutes } from '../policy/translate.ts';
 import { oneEntryPerAddress } from './uniqueAddresses.ts';
 
-export type Resource = Record<string, unknown>;
+/** an xDS resource as pilot builds it: the compiler checks its fields against Envoy's protos (src/xds/types.ts) */
+export type Resource = Cluster | ClusterLoadAssignment | Listener | RouteConfiguration;
 
 export interface Translation {
   resources: Map<string, Resource>;
@@ -59,9 +61,9 @@ export function allClusterNames(snapshot: MeshSnapshot, node: ProxyNode, policy:
   return out.sort();
 }
 
-const ADS_SOURCE = { ads: {}, resource_api_version: 'V3' };
+const ADS_SOURCE: ConfigSource = { ads: {}, resource_api_version: 'V3' };
 
-export function listenerResource(name: string, withFault = false): Resource {
+export function listenerResource(name: string, withFault = false): Listener {
   const router = { name: 'envoy.filters.http.router', typed_config: packAny(TYPE_URL.router, {}) };
   // the fault filter must be in the chain for a route's fault config (VirtualService fault) to apply
   const fault = { name: 'envoy.filters.http.fault', typed_config: packAny(TYPE_URL.fault, {}) };
@@ -72,7 +74,7 @@ export function listenerResource(name: string, withFault = false): Resource {
   return { name, api_listener: { api_listener: hcm } };
 }
 
-export function routeResource(name: string, host: string, port: number, policy: CompiledPolicy = NO_POLICY): Resource {
+export function routeResource(name: string, host: string, port: number, policy: CompiledPolicy = NO_POLICY): RouteConfiguration {
   const vs = policy.virtualServices.get(host);
   const hashHeaders = new Map<string, string>();
   for (const [h, dr] of policy.destinationRules) {
@@ -87,7 +89,7 @@ function hasFault(policy: CompiledPolicy, host: string): boolean {
   return (policy.virtualServices.get(host)?.spec.http ?? []).some((r) => r.fault);
 }
 
-export function clusterResource(name: string): Resource {
+export function clusterResource(name: string): Cluster {
   return {
     name,
     type: 'EDS',
@@ -106,12 +108,13 @@ export function clusterResource(name: string): Resource {
   };
 }
 
-function struct(obj: Record<string, string | boolean>): Resource {
+function struct(obj: Record<string, string | boolean>): Struct {
   const fields: Record<string, unknown> = {};
   // google.protobuf.Struct is encoded with protobufjs' camelCase field names (stringValue): with only string_value
   // the values were silently dropped on the wire. Both spellings keep plain-object readers working.
   for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { bool_value: v, boolValue: v } : { string_value: v, stringValue: v };
-  return { fields };
+  // the camelCase twins are not in the generated (keepCase) type: the cast is the one place that knows both
+  return { fields } as Struct;
 }
 
 interface LbEndpoint {
@@ -121,7 +124,7 @@ interface LbEndpoint {
   weight: number;
   /** failoverPriority rank (0 without failoverPriority) */
   rank: number;
-  metadata?: Resource;
+  metadata?: Metadata;
 }
 
 /** Where a proxy of this role reaches an in-network endpoint, or undefined if it must not. */
@@ -140,7 +143,7 @@ export function endpointResource(
   sp: ServicePort,
   warnings: string[],
   lbSetting?: LocalityLbSetting,
-): Resource {
+): ClusterLoadAssignment {
   // endpoint metadata is read by sidecars (tlsMode) and Envoy; proxyless gRPC clients and the gateway ignore it, and
   // two Structs per endpoint were most of a large ClusterLoadAssignment's encoding time
   const withMeta = node.role === 'sidecar';
@@ -226,7 +229,7 @@ export function endpointResource(
         .sort((a, b) => a.address.localeCompare(b.address) || a.port - b.port)
         .map((l) => ({
           endpoint: { address: { socket_address: { address: l.address, port_value: l.port } } },
-          health_status: 'HEALTHY',
+          health_status: 'HEALTHY' as const,
           load_balancing_weight: { value: l.weight },
           ...(l.metadata ? { metadata: l.metadata } : {}),
         })),

@@ -1,5 +1,6 @@
-// Watches VirtualServices and DestinationRules in the control-plane cluster and — through `kubeConfigs()`, the
-// federation's narrow member credentials — in every member cluster (namespace sameness: demo/echo in any cluster
+// Watches VirtualServices and DestinationRules in the control-plane cluster and — through `members`, the
+// federation's narrow member credentials, re-read whenever federation announces a member joined or left — in every
+// member cluster (namespace sameness: demo/echo in any cluster
 // is the same object; the control plane wins, then members by name). Validates them (the role Galley played),
 // keeps serving the last good version of an object whose new generation is invalid, writes each object's status
 // in the cluster it came from, and hands the accepted set (FQDN hosts) to a callback —
@@ -8,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import { ClusterPolicyWatch, POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
+import type { WatchTiming } from '../kube/informer.ts';
 import { POLICY_CRDS } from './crds.ts';
 import { mergeSources, sourceKey, type PolicySource } from './merge.ts';
 import { qualifyPolicy } from './normalize.ts';
@@ -15,12 +17,20 @@ import { fromKube, statusFor, type KubeObject } from './parse.ts';
 import { policyKey, type DestinationRule, type Rejection, type VirtualService } from './types.ts';
 import { reconcile, type PolicySet } from './validate.ts';
 
+/** Where the member clusters come from (the Federation is one): the current set, and a call on every change. */
+export interface PolicyMembers {
+  /** cluster name → the narrow kubeconfig to read it with */
+  memberKubeConfigs(): ReadonlyMap<string, k8s.KubeConfig>;
+  /** `cb` runs whenever a member is added, re-added with new credentials, or removed; returns an unsubscribe */
+  onMembers(cb: () => void): () => void;
+}
+
 export interface PolicyWatcherOptions {
   kubeConfig: k8s.KubeConfig;
-  /** member clusters to read policy from (cluster name → narrow kubeconfig); re-read every `memberResyncMs` */
-  kubeConfigs?: () => ReadonlyMap<string, k8s.KubeConfig>;
-  /** how often the member list is re-read (default 5000 ms) */
-  memberResyncMs?: number;
+  /** member clusters to read policy from */
+  members?: PolicyMembers;
+  /** informer timing for every cluster's watch (defaults in src/kube/informer.ts) */
+  timing?: WatchTiming;
   domainSuffix?: string;
   /** install the CRDs when they are missing (default true; control-plane cluster only) */
   installCrds?: boolean;
@@ -37,7 +47,7 @@ export class PolicyWatcher {
   private readonly members = new Map<string, ClusterPolicyWatch>();
   private good: PolicySet = { virtualServices: [], destinationRules: [] };
   private timer?: NodeJS.Timeout;
-  private resync?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
   private stopped = false;
   /** what status each object last got, per cluster: `<generation>|<reasons>` (written only when it changes) */
   private readonly written = new Map<string, string>();
@@ -54,15 +64,11 @@ export class PolicyWatcher {
       // without the right to create CRDs (a locked-down install) the watch still works once they exist
       await this.installCrds().catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the traffic policy CRDs; install them with "meshfed install"'));
     }
-    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log);
+    this.controlPlane = new ClusterPolicyWatch('', this.o.kubeConfig, () => this.schedule(), this.log, { ...(this.o.timing ? { timing: this.o.timing } : {}) });
     await this.controlPlane.start();
-    if (this.o.kubeConfigs) {
+    if (this.o.members) {
+      this.unsubscribe = this.o.members.onMembers(() => { void this.syncMembers(); });
       await this.syncMembers();
-      const tick = (): void => {
-        this.resync = setTimeout(() => { void this.syncMembers().finally(() => { if (!this.stopped) tick(); }); }, this.o.memberResyncMs ?? 5000);
-        this.resync.unref();
-      };
-      tick();
     }
     this.schedule();
   }
@@ -70,9 +76,9 @@ export class PolicyWatcher {
   /** Starts watches for new member clusters (or changed credentials) and stops those of departed ones. */
   syncMembers(): Promise<void> {
     this.syncing = this.syncing.then(async () => {
-      if (this.stopped || !this.o.kubeConfigs) return;
+      if (this.stopped || !this.o.members) return;
       let want: ReadonlyMap<string, k8s.KubeConfig>;
-      try { want = this.o.kubeConfigs(); } catch (e) {
+      try { want = this.o.members.memberKubeConfigs(); } catch (e) {
         this.log.warn({ err: (e as Error).message }, 'could not list member clusters for traffic policy; keeping the current set');
         return;
       }
@@ -86,9 +92,10 @@ export class PolicyWatcher {
       }
       for (const [name, kc] of want) {
         if (this.members.has(name) || this.stopped) continue;
-        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log);
+        const w = new ClusterPolicyWatch(name, kc, () => this.schedule(), this.log, { ...(this.o.timing ? { timing: this.o.timing } : {}) });
         this.members.set(name, w);
-        await w.start();
+        // not awaited: a member that does not answer must not hold up the others (its informers keep retrying)
+        void w.start();
         changed = true;
         this.log.info({ cluster: name }, 'reading traffic policy from member cluster');
       }
@@ -100,7 +107,7 @@ export class PolicyWatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.resync) clearTimeout(this.resync);
+    this.unsubscribe?.();
     await this.syncing;
     await this.controlPlane?.stop();
     for (const w of this.members.values()) await w.stop();

@@ -1,9 +1,11 @@
 // Proxy admin HTTP: /healthz/ready (200 once configured, 503 with the reason before/while draining) and /stats/prometheus.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from '../observe/metrics.ts';
 
-export async function startAdminServer(host: string, port: number, ready: () => boolean | string, registry: Registry | undefined): Promise<{ port: number; close: () => Promise<void> }> {
+/** what /stats/prometheus serves: a registry, or the workers' metrics summed by the gateway's primary */
+export interface MetricsSource { contentType: string; metrics(): Promise<string> }
+
+export async function startAdminServer(host: string, port: number, ready: () => boolean | string, registry: MetricsSource | undefined): Promise<{ port: number; close: () => Promise<void> }> {
   const srv = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz/ready') {

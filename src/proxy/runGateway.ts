@@ -1,4 +1,5 @@
 // `meshfed gateway` process wiring: xDS → Gateway, admin/health/metrics servers, SIGTERM drain.
+import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { createLogger } from '../log.ts';
 import { newRegistry } from '../observe/metrics.ts';
@@ -6,6 +7,7 @@ import { Gateway } from './gateway.ts';
 import { XdsClient } from './xdsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
+import { reportToPrimary, runGatewayPrimary } from './gatewayWorkers.ts';
 
 export interface GatewayConfig {
   xds: string;
@@ -15,9 +17,12 @@ export interface GatewayConfig {
   clusterId: string;
   nodeId?: string;
   listen: { host: string; port: number };
-  health: { host: string; port: number };
-  metrics: { host: string; port: number };
+  /** readiness and metrics servers; a `--workers` worker has none (its primary serves them for all) */
+  health?: { host: string; port: number };
+  metrics?: { host: string; port: number };
   drainMs: number;
+  /** gateway processes accepting on `listen` (1: this process alone) */
+  workers?: number;
 }
 
 export interface RunningGateway {
@@ -38,32 +43,51 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const nodeId = cfg.nodeId ?? `router~0.0.0.0~${hostname()}.meshfed-system~meshfed-system.svc.cluster.local`;
   const xds = new XdsClient(cfg.xds, { id: nodeId, role: 'gateway', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);
   wireGatewayXds(xds, (t) => { gw.setEndpoints(t); log.info({ services: t.size }, 'gateway endpoints updated'); });
-  const health = await startAdminServer(cfg.health.host, cfg.health.port, () => gw.ready, undefined);
-  const sameAdmin = cfg.metrics.port === cfg.health.port && cfg.metrics.port !== 0;
-  const metrics = sameAdmin ? health : await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => gw.ready, registry);
+  const sameAdmin = cfg.metrics?.port === cfg.health?.port && cfg.metrics?.port !== 0;
+  const health = cfg.health ? await startAdminServer(cfg.health.host, cfg.health.port, () => gw.ready, sameAdmin ? registry : undefined) : undefined;
+  const metrics = sameAdmin ? health : cfg.metrics ? await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => gw.ready, registry) : undefined;
+  const stopReporting = cluster.isWorker ? reportToPrimary(registry, () => gw.ready) : () => {};
   const running = xds.start();
-  log.info({ listen: port, health: health.port, metrics: metrics.port, xds: cfg.xds, network: cfg.network }, 'gateway started');
+  log.info({ listen: port, health: health?.port, metrics: metrics?.port, xds: cfg.xds, network: cfg.network }, 'gateway started');
   return {
-    listen: port, health: health.port, metrics: metrics.port,
+    listen: port, health: health?.port ?? 0, metrics: metrics?.port ?? 0,
     ready: () => gw.ready,
     stop: async (drainMs = cfg.drainMs) => {
       await gw.drain(drainMs);
       xds.stop();
       await running;
-      await health.close();
-      if (!sameAdmin) await metrics.close();
+      stopReporting();
+      await health?.close();
+      if (!sameAdmin) await metrics?.close();
       log.info('gateway stopped');
     },
   };
 }
 
 export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void): Promise<number> {
+  const workers = cfg.workers ?? 1;
+  if (workers > 1 && cluster.isPrimary) {
+    return runGatewayPrimary({ workers, health: cfg.health ?? { host: '127.0.0.1', port: 0 }, metrics: cfg.metrics ?? { host: '127.0.0.1', port: 0 }, drainMs: cfg.drainMs, onListening });
+  }
+  if (cluster.isWorker) {
+    // a worker of `--workers N`: the primary serves readiness and metrics and prints the ports
+    const { health: _h, metrics: _m, ...own } = cfg;
+    const g = await startGateway(own);
+    await untilStopSignal();
+    await g.stop();
+    cluster.worker?.disconnect(); // the IPC channel to the primary would keep this process alive
+    return 0;
+  }
   const g = await startGateway(cfg);
   onListening(JSON.stringify({ listen: g.listen, health: g.health, metrics: g.metrics }));
-  await new Promise<void>((resolve) => {
+  await untilStopSignal();
+  await g.stop();
+  return 0;
+}
+
+function untilStopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  await g.stop();
-  return 0;
 }

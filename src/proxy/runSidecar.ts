@@ -9,6 +9,7 @@ import type { XdsAppPorts } from './appPorts.ts';
 import { startInbound, type Inbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
+import { wireInboundPolicy, type InboundPolicy } from './inboundPolicy.ts';
 
 export interface SidecarConfig {
   xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
@@ -39,6 +40,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   let configured = false;
   let inbound: Inbound | undefined;
   let appPorts: XdsAppPorts | undefined;
+  let inboundPolicy: InboundPolicy | undefined;
   const outbound = new Outbound({ host: cfg.outbound.host, port: cfg.outbound.port, namespace: cfg.namespace, sourceWorkload: cfg.serviceAccount, sourceCluster: cfg.clusterId, sourceRegion: cfg.region, trustDomain: cfg.trustDomain, tls: { key: '', cert: '', ca: '' }, registry, log });
   // readiness first (503 with the reason until a certificate and the first configuration are here), then xDS and
   // the CA in parallel, each retrying with backoff: a sidecar may start before its control plane and never exits for it
@@ -47,6 +49,8 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
     // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
     (clas) => { if (podIp) { const p = inboundAppPorts(clas, podIp); appPorts = p; inbound?.setXdsAppPorts(p); } });
+  // AuthorizationPolicy + PeerAuthentication (LDS virtualInbound), ServiceEntries + outboundTrafficPolicy (virtualOutbound)
+  wireInboundPolicy(xds, (p) => { inboundPolicy = p; inbound?.setPolicy(p); }, (e) => outbound.setEgress(e));
   const running = xds.start();
   const identity = await keepCredentials({ caAddress: cfg.ca, ...(cfg.caServerName ? { caServerName: cfg.caServerName } : {}), caCertFile: cfg.caCertFile, tokenFile: cfg.tokenFile, cluster: cfg.clusterId, spiffeId: id, log }, (c) => {
     outbound.setCredentials(c);
@@ -55,6 +59,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   outbound.setCredentials(identity.first);
   inbound = await startInbound({ host: cfg.inbound.host, port: cfg.inbound.port, appPort: cfg.appPort, ...(cfg.appPorts ? { appPorts: cfg.appPorts } : {}), ...(cfg.appHost ? { appHost: cfg.appHost } : {}), ownId: id, trustDomain: cfg.trustDomain, destinationService: cfg.service, cluster: cfg.clusterId, region: cfg.region, tls: identity.first, registry, log });
   if (appPorts) inbound.setXdsAppPorts(appPorts);
+  if (inboundPolicy) inbound.setPolicy(inboundPolicy);
   const outPort = await outbound.listen();
   log.info({ outbound: outPort, inbound: inbound.port, spiffeId: id }, 'sidecar started');
   const inb = inbound;

@@ -1,5 +1,9 @@
 // Sidecar inbound: terminates mTLS (client certificate required, chained to the trust bundle, SPIFFE ID of the
-// trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app.
+// trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app. The first byte
+// tells TLS from plaintext (Istio's protocol sniffing): plaintext HTTP is served only where the PeerAuthentication in
+// force (pilot's inbound listener, src/proxy/inboundPolicy.ts) is PERMISSIVE or DISABLE. Authorization (RBAC) runs per
+// HTTP request (403 "RBAC: access denied", as Envoy) and per TCP tunnel at connect; the peer identity is only ever the
+// verified client certificate's SPIFFE ID.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -14,6 +18,8 @@ import { ensureTraceHeaders } from './trace.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 import { appPortForSni, type AppPorts, type XdsAppPorts } from './appPorts.ts';
+import { DEFAULT_INBOUND, selectChain, type InboundPolicy } from './inboundPolicy.ts';
+import { authorize, authzMetrics, httpRequestAttributes } from './inboundAuthz.ts';
 
 export interface InboundOptions {
   host: string;
@@ -38,6 +44,8 @@ export interface Inbound {
   setCredentials(c: { key: string; cert: string; ca: string }): void;
   /** the workload's ports per `<host>:<service port>`, from pilot (used where --app-ports says nothing) */
   setXdsAppPorts(p: XdsAppPorts): void;
+  /** the inbound listener pilot sent (mTLS modes and authorization) */
+  setPolicy(p: InboundPolicy): void;
   close(): Promise<void>;
 }
 
@@ -46,12 +54,15 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   const refused = metric(o.registry, 'meshfed_sidecar_inbound_refused_total', (registers) => new Counter({ name: 'meshfed_sidecar_inbound_refused_total', help: 'Inbound connections refused, by reason', labelNames: ['reason'], registers }));
   const warn = rateLimitedWarn(o.log);
   let xdsAppPorts: XdsAppPorts = new Map();
+  let policy: InboundPolicy = DEFAULT_INBOUND;
+  const authz = authzMetrics(o.registry);
+  const plaintextSockets = new WeakSet<net.Socket>();
 
   // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
   // raw TCP, everything else is HTTP/1.1 handled by `web`.
   const tunnels = new Set<net.Socket>();
   const conns = new Set<net.Socket>();
-  const server = tls.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ALPNProtocols: [TCP_ALPN, 'http/1.1'] }, (sock) => {
+  const tlsServer = tls.createServer({ ...o.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', ALPNProtocols: [TCP_ALPN, 'http/1.1'] }, (sock) => {
     if (sock.alpnProtocol !== TCP_ALPN) {
       // tracked here: `web` never listens, so its closeAllConnections() does not know these sockets
       conns.add(sock);
@@ -62,6 +73,9 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
     if (!peer) { refused.inc({ reason: 'no_spiffe_id' }); sock.destroy(); return; }
     const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
+    const chain = selectChain(policy, { port: appPort, tls: true, alpn: sock.alpnProtocol });
+    const d = authorize(chain?.tcp ?? [], { principal: peer, sourceIp: sock.remoteAddress ?? '', destinationPort: appPort }, authz, warn, 'tcp');
+    if (!chain || !d.allowed) { sock.destroy(); return; }
     const app = net.connect(appPort, o.appHost ?? '127.0.0.1');
     tunnels.add(sock); tunnels.add(app);
     const end = (): void => { sock.destroy(); app.destroy(); tunnels.delete(sock); tunnels.delete(app); };
@@ -72,15 +86,32 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   const web = http.createServer((req, res) => {
     const started = Date.now();
     const sock = req.socket as TLSSocket;
-    const peer = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
-    if (!peer) {
+    const plaintext = plaintextSockets.has(sock);
+    const peer = plaintext ? undefined : peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    if (!peer && !plaintext) {
       refused.inc({ reason: 'no_spiffe_id' });
       res.writeHead(403, { 'content-type': 'text/plain' }).end(`peer certificate has no SPIFFE ID in trust domain ${o.trustDomain}\n`);
       return;
     }
-    const source = peer.split('/sa/')[1] ?? 'unknown';
-    const caller = parsePeerHeader(req.headers[PEER_HEADER]);
-    const headers: http.OutgoingHttpHeaders = { ...withoutHopByHop(req.headers), 'x-forwarded-client-cert': xfcc(o.ownId, peer) };
+    const appPort = plaintext ? o.appPort : appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
+    const chain = selectChain(policy, { port: appPort, tls: !plaintext, alpn: plaintext ? '' : sock.alpnProtocol });
+    if (!chain) {
+      // the mode changed to STRICT while this plaintext connection was open
+      refused.inc({ reason: 'plaintext' });
+      res.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('plaintext is not accepted: mTLS is STRICT for this workload\n');
+      return;
+    }
+    const d = authorize(chain.http, { ...(peer ? { principal: peer } : {}), sourceIp: sock.remoteAddress ?? '', destinationPort: appPort, ...httpRequestAttributes(req) }, authz, warn, 'http');
+    if (!d.allowed) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('RBAC: access denied');
+      return;
+    }
+    const source = peer?.split('/sa/')[1] ?? 'unknown';
+    const caller = peer ? parsePeerHeader(req.headers[PEER_HEADER]) : {};
+    const headers: http.OutgoingHttpHeaders = withoutHopByHop(req.headers);
+    // the only identity the app sees is the one this sidecar verified (a plaintext caller's XFCC is dropped)
+    if (peer) headers['x-forwarded-client-cert'] = xfcc(o.ownId, peer);
+    else delete headers['x-forwarded-client-cert'];
     delete headers[PEER_HEADER];
     ensureTraceHeaders(headers);
     let reqBytes = 0;
@@ -94,7 +125,6 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
       if (reqBytes > 0) m.requestBytes.inc(labels, reqBytes);
       if (resBytes > 0) m.responseBytes.inc(labels, resBytes);
     };
-    const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
     const up = http.request({ host: o.appHost ?? '127.0.0.1', port: appPort, method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, withoutHopByHop(ur.headers));
       ur.on('data', (c: Buffer) => { resBytes += c.length; });
@@ -108,16 +138,41 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     });
     req.pipe(up);
   });
-  server.on('tlsClientError', (e: Error & { code?: string }) => {
+  tlsServer.on('tlsClientError', (e: Error & { code?: string }) => {
     const reason = /certificate|cert/i.test(e.message) || e.code?.includes('CERT') ? 'bad_client_cert' : /wrong version|http request|unknown protocol/i.test(e.message) ? 'plaintext' : 'tls_error';
     refused.inc({ reason });
     warn(reason, { err: e.message }, 'sidecar inbound refused connection');
   });
+  // the first byte decides: 0x16 (a TLS handshake record) → mTLS; anything else is plaintext HTTP, served only where a
+  // plaintext filter chain exists for the workload port (PERMISSIVE/DISABLE), else refused as Envoy would (closed)
+  const server = net.createServer((sock) => {
+    conns.add(sock);
+    sock.once('close', () => conns.delete(sock));
+    sock.on('error', () => sock.destroy());
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.once('data', (b: Buffer) => {
+      sock.setTimeout(0);
+      sock.pause();
+      if (b[0] === 0x16) { sock.unshift(b); tlsServer.emit('connection', sock); return; }
+      if (!selectChain(policy, { port: o.appPort, tls: false })) {
+        refused.inc({ reason: 'plaintext' });
+        warn('plaintext', { peer: sock.remoteAddress }, 'sidecar inbound refused a plaintext connection (mTLS is STRICT for this workload)');
+        sock.destroy();
+        return;
+      }
+      plaintextSockets.add(sock);
+      web.emit('connection', sock);
+      // http's parser reads the socket's handle directly: hand it the byte(s) already read
+      sock.emit('data', b);
+      sock.resume();
+    });
+  });
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(o.port, o.host, () => resolve()); });
   return {
     port: (server.address() as AddressInfo).port,
-    setCredentials: (c) => server.setSecureContext({ ...c }),
+    setCredentials: (c) => tlsServer.setSecureContext({ ...c }),
     setXdsAppPorts: (p) => { xdsAppPorts = p; },
+    setPolicy: (p) => { policy = p; },
     // like a stopped process: every connection goes (a caller's pooled keep-alive connection must not outlive us)
     close: () => new Promise((r) => { for (const c of conns) c.destroy(); for (const t of tunnels) t.destroy(); server.close(() => r()); }),
   };

@@ -2,6 +2,9 @@
 // CONNECT for raw TCP. Resolves the service from xDS, applies its VirtualService route (match, weighted subset,
 // fault, retries, timeouts) and DestinationRule (lb, circuit breaker, outlier ejection), and sends each try over
 // mTLS (src/proxy/upstream.ts) to the destination's inbound or the remote network's gateway.
+import { rateLimitedWarn } from './rateLimitedLog.ts';
+import { decideEgress, type EgressDecision, type EgressPolicy } from './egressPolicy.ts';
+import { egressMetrics, forwardHttp, refusedText, tunnelTcp, type EgressMetrics } from './egressForward.ts';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
@@ -76,6 +79,9 @@ export class Outbound {
   private rr = 0;
   private readonly tunnels = new Set<net.Socket>();
   private readonly m: RequestMetrics;
+  private egress?: EgressPolicy;
+  private egressM?: EgressMetrics;
+  private egressWarn?: ReturnType<typeof rateLimitedWarn>;
 
   constructor(private readonly o: OutboundOptions) {
     this.up = new Upstream(o.trustDomain, o.tls);
@@ -98,6 +104,13 @@ export class Outbound {
   /** RDS routes by `<host>:<port>` and CDS cluster policies by SNI (src/proxy/sidecarXds.ts). */
   setPolicy(routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>): void { this.routes = routes; this.clusters = clusters; }
   setCredentials(c: OutboundOptions['tls']): void { this.up.setCredentials(c); }
+  /** ServiceEntries and outboundTrafficPolicy from pilot (LDS virtualOutbound); until then unknown hosts get 503. */
+  setEgress(p: EgressPolicy | undefined): void { this.egress = p; }
+  private egressOutcome(kind: EgressDecision['kind'], host: string, port: number): void {
+    this.egressM ??= egressMetrics(this.o.registry);
+    this.egressM.inc({ decision: kind });
+    if (kind === 'refused') (this.egressWarn ??= rateLimitedWarn(this.o.log))(`egress|${host}:${port}`, { destination: `${host}:${port}` }, 'sidecar outbound refused a destination outside the mesh registry (outboundTrafficPolicy REGISTRY_ONLY); apply a ServiceEntry to allow it');
+  }
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve, reject) => { this.server.once('error', reject); this.server.listen(this.o.port, this.o.host, () => resolve()); });
@@ -130,7 +143,15 @@ export class Outbound {
       res.writeHead(code, { 'content-type': 'text/plain', ...extra }).end(`${text}\n`);
       finish(code, svc);
     };
-    if (!host) { reply(503, t.host, `meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)`); return; }
+    if (!host) {
+      // not a mesh service: a ServiceEntry, passthrough (ALLOW_ANY) or refused (REGISTRY_ONLY), when pilot said which
+      const d = this.egress && decideEgress(this.egress, t.host, t.port, this.rr++);
+      if (!d) { reply(503, t.host, `meshfed sidecar: unknown service ${t.host}:${t.port} (not in the mesh configuration from xDS)`); return; }
+      this.egressOutcome(d.kind, t.host, t.port);
+      if (d.kind === 'refused') { reply(502, t.host, refusedText(t.host, t.port)); return; }
+      forwardHttp(req, res, d, t.path, t.host, t.port, (code) => finish(code, t.host));
+      return;
+    }
     const method = req.method ?? 'GET';
     // VirtualService routing (RDS `<host>:<port>`): no RouteConfiguration yet = the service's default cluster
     const routes = this.routes.get(`${host}:${t.port}`);
@@ -265,7 +286,14 @@ export class Outbound {
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) { fail(400, `CONNECT needs <service>:<port>, got ${JSON.stringify(req.url)}`); return; }
     const port = Number(m[2]);
     const host = candidateHosts(m[1]!.toLowerCase(), this.o.namespace).find((h) => this.table.has(gatewaySni(h, port)));
-    if (!host) { fail(503, `unknown service ${m[1]}:${port} (not in the mesh configuration from xDS)`); return; }
+    if (!host) {
+      const d = this.egress && decideEgress(this.egress, m[1]!, port, this.rr++);
+      if (!d) { fail(503, `unknown service ${m[1]}:${port} (not in the mesh configuration from xDS)`); return; }
+      this.egressOutcome(d.kind, m[1]!, port);
+      if (d.kind === 'refused') { client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${refusedText(m[1]!, port)}\n`); return; }
+      tunnelTcp(client, head, d, m[1]!, port, this.tunnels);
+      return;
+    }
     const sni = gatewaySni(host, port);
     const tried = new Set<string>();
     let lastError = 'no healthy endpoint';

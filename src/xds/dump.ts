@@ -11,10 +11,19 @@ export interface ProxyConfigDump {
 }
 
 function decode(a: AnyMessage): Record<string, unknown> {
-  const obj = unpackAny(a);
-  const api = (obj as { api_listener?: { api_listener?: AnyMessage } | null }).api_listener;
-  if (api?.api_listener?.type_url) (api as Record<string, unknown>).api_listener = unpackAny(api.api_listener);
-  return obj;
+  return unpackNested(unpackAny(a)) as Record<string, unknown>;
+}
+
+/** Any fields inside a resource (api_listener, filters' typed_config: HTTP connection manager, RBAC…) decoded too. */
+function unpackNested(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unpackNested);
+  if (!v || typeof v !== 'object' || Buffer.isBuffer(v) || v instanceof Uint8Array) return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.type_url === 'string' && (Buffer.isBuffer(o.value) || o.value instanceof Uint8Array)) {
+    try { return { '@type': o.type_url, ...(unpackNested(unpackAny(o as unknown as AnyMessage)) as object) }; } catch { return o; }
+  }
+  for (const k of Object.keys(o)) o[k] = unpackNested(o[k]);
+  return o;
 }
 
 async function ask(c: AdsClient, type: string, names: string[], timeoutMs: number): Promise<Record<string, unknown>[]> {

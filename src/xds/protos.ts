@@ -14,6 +14,10 @@ export const TYPE_URL = {
   fault: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
   upstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
   downstreamTlsContext: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+  // authorization on a sidecar's inbound listener (src/security/inboundListener.ts)
+  rbacHttp: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  rbacNetwork: 'type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC',
+  tcpProxy: 'type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy',
 } as const;
 
 export type XdsTypeUrl = (typeof TYPE_URL)[keyof typeof TYPE_URL];

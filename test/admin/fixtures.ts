@@ -67,3 +67,52 @@ export class MemorySources implements AdminSources {
     this.events.publish('failover.started', `region ${region} down: traffic fails over`, { region });
   }
 }
+
+/** A proxy's /stats/prometheus whose istio_requests_total grows at the given rates (source reporter), for graph tests. */
+export interface FakeFlow {
+  srcWorkload: string; srcCluster: string; srcRegion: string;
+  dstService: string; dstCluster: string; dstRegion: string;
+  rps: number; errorShare?: number; latencyMs?: number;
+}
+
+export function fakeProxyText(flows: readonly FakeFlow[], seconds: number): string {
+  const les = ['1', '5', '10', '25', '50', '100', '250', '500', '1000', '5000', '+Inf'];
+  const out = ['# TYPE istio_requests_total counter', '# TYPE istio_request_duration_milliseconds histogram'];
+  for (const f of flows) {
+    const base = `reporter="source",source_workload="${f.srcWorkload}",source_cluster="${f.srcCluster}",source_region="${f.srcRegion}",destination_service="${f.dstService}",destination_cluster="${f.dstCluster}",destination_region="${f.dstRegion}"`;
+    const total = Math.floor(f.rps * seconds);
+    const errors = Math.floor(total * (f.errorShare ?? 0));
+    out.push(`istio_requests_total{${base},response_code="200"} ${total - errors}`);
+    if (errors > 0) out.push(`istio_requests_total{${base},response_code="503"} ${errors}`);
+    const lat = f.latencyMs ?? 3;
+    for (const le of les) out.push(`istio_request_duration_milliseconds_bucket{${base},response_code="200",le="${le}"} ${le === '+Inf' || Number(le) >= lat ? total : 0}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Starts an HTTP server answering fakeProxyText for its flows; `flows` can be replaced while it runs. */
+export async function startFakeProxy(initial: FakeFlow[]): Promise<{ url: string; flows: FakeFlow[]; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const started = Date.now();
+  let flows = initial;
+  // each flow's counter grows at its rate from when it is first listed, and stays (counters never go down)
+  const acc = new Map<FakeFlow, { total: number; last: number }>();
+  const server = createServer((_req, res) => {
+    const now = Date.now();
+    for (const f of flows) {
+      const a = acc.get(f) ?? { total: 0, last: acc.size === 0 && f === initial[0] ? started : now };
+      a.total += (f.rps * (now - a.last)) / 1000;
+      a.last = now;
+      acc.set(f, a);
+    }
+    res.end([...acc].map(([f, a]) => fakeProxyText([{ ...f, rps: a.total }], 1)).join(''));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/stats/prometheus`,
+    get flows() { return flows; },
+    set flows(v: FakeFlow[]) { flows = v; },
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

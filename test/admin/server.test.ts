@@ -101,7 +101,24 @@ test('the dashboard page and its assets are served', async () => {
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<script src="\/app.js"/);
   assert.equal((await get('/app.js')).status, 200);
+  assert.equal((await get('/graph.js')).status, 200);
   assert.equal((await get('/nope')).status, 404);
+});
+
+test('the graph library is served from the installed npm packages (gzipped when asked), and the graph model as JSON', async () => {
+  for (const f of ['/vendor/cytoscape.min.js', '/vendor/layout-base.js', '/vendor/cose-base.js', '/vendor/cytoscape-fcose.js']) {
+    const r = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(admin.url + f, { headers: { 'accept-encoding': 'gzip' } }, resolve).on('error', reject));
+    r.resume();
+    assert.equal(r.statusCode, 200, f);
+    assert.equal(r.headers['content-encoding'], 'gzip', f);
+  }
+  assert.match(await (await get('/vendor/cytoscape.min.js')).text(), /cytoscape/);
+  const g = await (await get('/debug/graph')).json() as { nodes: { id: string }[]; edges: unknown[] };
+  assert.ok(g.nodes.some((n) => n.id === 'gateway/net-west'));
+  const missing = await get('/debug/series');
+  assert.equal(missing.status, 400);
+  assert.match(await missing.text(), /missing \?id=/);
+  assert.deepEqual(await (await get('/debug/series?id=nothing')).json(), { id: 'nothing', points: [] });
 });
 
 function collect(ws: WebSocket, n: number): Promise<{ kind: string; message: string }[]> {

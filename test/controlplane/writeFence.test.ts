@@ -34,7 +34,7 @@ test('replication: a closed fence sends nothing (checked when the connection is 
   const seen = countWrites(server);
   try {
     let open = false;
-    const w = kubeWriter(kc, { fence: () => open, userAgent: 'meshfed-control-plane/test' });
+    const w = kubeWriter(kc, undefined, { fence: () => open, userAgent: 'meshfed-control-plane/test' });
     await assert.rejects(w.apply(objectPath('Namespace', 'x'), namespaceReplica('x'), 'meshfed'), (e) => e instanceof FencedError && /no longer holds the leader lease/.test(e.message));
     assert.equal(seen.n, 0);
     // the fence is read when the request is about to leave, not when it was queued

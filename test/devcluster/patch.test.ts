@@ -80,3 +80,18 @@ test('non-apply writes record Update managers; applying over their fields confli
   assert.deepEqual(ok.data, { a: '9', b: '3' });
   assert.deepEqual(ok.metadata!.managedFields!.map((m) => m.manager).sort(), ['applier', 'creator', 'editor']);
 });
+
+test('server-side apply prunes as structured-merge-diff does: a list item (Service port) the manager no longer applies and nobody else owns goes; a manager left owning nothing has no entry', async () => {
+  const { serverSideApply } = await import('../../src/devcluster/patch.ts');
+  const t = '2026-01-01T00:00:00Z';
+  const replica = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', namespace: 'demo', labels: { 'app.kubernetes.io/managed-by': 'meshfed' } }, spec: { type: 'ClusterIP', ports: [{ port: 9999, protocol: 'TCP', targetPort: 9999 }] } };
+  const created = serverSideApply(undefined, replica as never, 'meshfed', false, 'v1', t);
+  const user = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', namespace: 'demo' }, spec: { selector: { app: 's7' }, ports: [{ name: 'user', port: 8007, protocol: 'TCP' }] } };
+  const taken = serverSideApply({ ...created.object, metadata: { ...created.object.metadata, managedFields: created.managedFields } }, user as never, 'kubectl', false, 'v1', t);
+  assert.deepEqual((taken.object.spec as { ports: Array<{ port: number }> }).ports.map((p) => p.port), [9999, 8007]);
+  const release = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', namespace: 'demo' } };
+  const released = serverSideApply({ ...taken.object, metadata: { ...taken.object.metadata, managedFields: taken.managedFields } }, release as never, 'meshfed', false, 'v1', t);
+  assert.deepEqual(released.object.spec, { selector: { app: 's7' }, ports: [{ name: 'user', port: 8007, protocol: 'TCP' }] });
+  assert.equal(released.object.metadata.labels?.['app.kubernetes.io/managed-by'], undefined);
+  assert.deepEqual(released.managedFields.map((m) => m.manager), ['kubectl']);
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import { DirtyKeys } from '../../src/federation/dirtyKeys.ts';
-import { changedServices, mergeClusters, type ClusterView } from '../../src/federation/merge.ts';
+import { MergeCache, mergeClusters, type ClusterView } from '../../src/federation/merge.ts';
 import { snapshotEvents } from '../../src/federation/snapshotEvents.ts';
 import type { MeshSnapshot } from '../../src/mesh/types.ts';
 import { node, ns, pod, svc, view } from './fixtures.ts';
@@ -113,7 +113,8 @@ for (const seed of [1, 2, 3, 4]) {
       const m: Model = { view: view(name, { namespaces: NAMESPACES.map((n) => ns(n, FED)), nodes: [node('n0', { 'topology.kubernetes.io/zone': `z${ci}` })] }), dirty: new DirtyKeys() };
       return m;
     });
-    let prev = mergeClusters(models.map((m) => m.view), { version: 0, now });
+    const cache = new MergeCache();
+    let prev = mergeClusters(models.map((m) => m.view), { version: 0, now, cache });
     for (const m of models) m.dirty.take();
     let incremental = 0;
     for (let step = 1; step <= 300; step++) {
@@ -129,11 +130,11 @@ for (const seed of [1, 2, 3, 4]) {
       }
       if (dirty) incremental++;
       const views = models.map((m) => m.view);
-      const next = mergeClusters(views, { version: step, now, previous: prev, ...(dirty ? { dirty } : {}) });
+      const next = mergeClusters(views, { version: step, now, previous: prev, ...(dirty ? { dirty } : {}), cache });
       const full = mergeClusters(views, { version: step, now });
       assert.deepEqual(content(next), content(full), `seed ${seed}, step ${step}: dirty ${dirty ? [...dirty].join(' ') : 'all'}`);
       // the keys it reports as changed are exactly those that differ, and the events computed from them are the same
-      const changed = changedServices(prev, next);
+      const changed = cache.changedServices(prev, next);
       const differ = new Set([...next.services.keys(), ...prev.services.keys()].filter((k) => next.services.get(k) !== prev.services.get(k)));
       if (changed) assert.deepEqual([...changed].sort(), [...differ].sort(), `seed ${seed}, step ${step}: changed keys`);
       else assert.equal(dirty, undefined, 'a dirty-key merge always knows what it changed');
@@ -179,11 +180,12 @@ test('a series of dirty-key merges does not keep old snapshots alive (each would
   const gc = runInNewContext('gc') as () => void;
   const services = Array.from({ length: 50 }, (_, i) => svc('a', `s${i}`, [['http', 80]]));
   let v = view('x', { namespaces: [ns('a', FED)], services });
-  let prev = mergeClusters([v], { version: 0, now });
+  const cache = new MergeCache();
+  let prev = mergeClusters([v], { version: 0, now, cache });
   let first: WeakRef<object> | undefined;
   for (let i = 1; i <= 20; i++) {
     v = { ...v, endpointSlices: [mkSlice('a', `s${i}`, 0, [{ ip: `10.0.0.${i}`, pod: 'p', node: 'n', ready: true }])] };
-    prev = mergeClusters([v], { version: i, now, previous: prev, dirty: new Set([`a/s${i - 1}`, `a/s${i}`]) });
+    prev = mergeClusters([v], { version: i, now, previous: prev, dirty: new Set([`a/s${i - 1}`, `a/s${i}`]), cache });
     if (i === 1) first = new WeakRef(prev);
     await new Promise((r) => setImmediate(r)); // a rebuild per timer tick, as in Federation
   }

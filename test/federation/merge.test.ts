@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { federatedNamespaces, mergeClusters } from '../../src/federation/merge.ts';
+import { MergeCache, federatedNamespaces, mergeClusters } from '../../src/federation/merge.ts';
 import { node, ns, pod, slice, svc, view } from './fixtures.ts';
 
 const now = new Date('2026-02-02T00:00:00Z');
@@ -103,29 +103,45 @@ test('--federate-all federates every non-system namespace', () => {
 
 test('re-merging after a change reflects it (cached endpoints are invalidated) and unchanged inputs give equal results', () => {
   const a = clusterA();
-  const first = mergeClusters([a], { version: 1, now });
-  const again = mergeClusters([a], { version: 2, now });
+  const cache = new MergeCache();
+  const first = mergeClusters([a], { version: 1, now, cache });
+  const again = mergeClusters([a], { version: 2, now, cache });
   assert.deepEqual(again.services.get('demo/echo')!.endpoints, first.services.get('demo/echo')!.endpoints);
   const pods = a.pods.map((p) => (p.metadata?.name === 'echo-2' ? { ...p, metadata: { ...p.metadata, labels: { 'security.istio.io/tlsMode': 'istio' } } } : p));
-  const changedPods = mergeClusters([{ ...a, pods }], { version: 3, now }).services.get('demo/echo')!;
+  const changedPods = mergeClusters([{ ...a, pods }], { version: 3, now, cache }).services.get('demo/echo')!;
   assert.equal(changedPods.endpoints.find((e) => e.address === '10.0.0.2')!.tlsMode, 'istio');
   const slices = a.endpointSlices.map((s) => (s.metadata?.labels?.['kubernetes.io/service-name'] === 'echo' ? { ...s, endpoints: s.endpoints.slice(0, 1) } : s));
-  const changedSlices = mergeClusters([{ ...a, endpointSlices: slices }], { version: 4, now }).services.get('demo/echo')!;
+  const changedSlices = mergeClusters([{ ...a, endpointSlices: slices }], { version: 4, now, cache }).services.get('demo/echo')!;
   assert.deepEqual(changedSlices.endpoints.map((e) => e.address), ['10.0.0.1']);
   const nodes = [{ metadata: { name: 'n1', labels: { 'topology.kubernetes.io/region': 'us' } } }];
-  const changedNodes = mergeClusters([{ ...a, nodes }], { version: 5, now }).services.get('demo/echo')!;
+  const changedNodes = mergeClusters([{ ...a, nodes }], { version: 5, now, cache }).services.get('demo/echo')!;
   assert.equal(changedNodes.endpoints[0]!.locality.region, 'us');
 });
 
 test('with the previous snapshot, unchanged services are reused and changed ones rebuilt', () => {
   const a = clusterA();
   const b = view('b', { namespaces: [ns('demo', FED)], services: [svc('demo', 'other', [['http', 80]])] });
-  const first = mergeClusters([a, b], { version: 1, now });
+  const cache = new MergeCache();
+  const first = mergeClusters([a, b], { version: 1, now, cache });
   const slices = a.endpointSlices.map((s) => (s.metadata?.labels?.['kubernetes.io/service-name'] === 'echo' ? { ...s, endpoints: s.endpoints.slice(0, 1) } : s));
-  const second = mergeClusters([{ ...a, endpointSlices: slices }, b], { version: 2, now, previous: first });
+  const second = mergeClusters([{ ...a, endpointSlices: slices }, b], { version: 2, now, previous: first, cache });
   assert.equal(second.services.get('demo/other'), first.services.get('demo/other'));
   assert.notEqual(second.services.get('demo/echo'), first.services.get('demo/echo'));
   assert.deepEqual(second.services.get('demo/echo')!.endpoints.map((e) => e.address), ['10.0.0.1']);
-  const down = mergeClusters([{ ...a, endpointSlices: slices }, { ...b, status: { ...b.status, state: 'unreachable', since: '2026-02-01T00:00:00.000Z' } }], { version: 3, now, previous: second });
+  const down = mergeClusters([{ ...a, endpointSlices: slices }, { ...b, status: { ...b.status, state: 'unreachable', since: '2026-02-01T00:00:00.000Z' } }], { version: 3, now, previous: second, cache });
   assert.equal(down.services.get('demo/echo'), second.services.get('demo/echo'));
+});
+
+test('port conflicts on a creationTimestamp tie (same second, sub-second parts ignored): the cluster whose name sorts first wins, in any input order', () => {
+  const def = (cluster: string, port: number, created: string) => view(cluster, { namespaces: [ns('demo', FED)], services: [svc('demo', 's7', [['p', port]], { created })] });
+  const east = def('east-2', 8007, '2026-01-10T00:00:00.900Z');
+  const west = def('west-1', 9999, '2026-01-10T00:00:00.100Z');
+  for (const order of [[east, west], [west, east]]) {
+    const s7 = mergeClusters(order, { version: 1, now }).services.get('demo/s7')!;
+    assert.deepEqual(s7.ports.map((p) => p.port), [8007]);
+    assert.deepEqual(s7.conflicts.map((c) => [c.cluster, c.winner]), [['west-1', 'east-2']]);
+  }
+  // a second apart, the older wins whatever the names
+  const older = mergeClusters([def('east-2', 8007, '2026-01-10T00:00:01Z'), west], { version: 1, now }).services.get('demo/s7')!;
+  assert.deepEqual(older.ports.map((p) => p.port), [9999]);
 });

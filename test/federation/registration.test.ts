@@ -19,7 +19,7 @@ test('the reader role cannot read Secrets and writes only what replication needs
   const rules = readerClusterRole().rules ?? [];
   for (const r of rules) assert.ok(!r.resources?.includes('secrets') && !r.resources?.includes('*'), JSON.stringify(r));
   const writes = rules.filter((r) => r.verbs.some((v) => ['create', 'update', 'patch', 'delete'].includes(v))).flatMap((r) => r.resources ?? []);
-  assert.deepEqual([...new Set(writes)].sort(), ['configmaps', 'destinationrules/status', 'namespaces', 'services', 'tokenreviews', 'virtualservices/status']);
+  assert.deepEqual([...new Set(writes)].sort(), ['authorizationpolicies/status', 'configmaps', 'destinationrules/status', 'namespaces', 'peerauthentications/status', 'serviceentries/status', 'services', 'sidecars/status', 'tokenreviews', 'virtualservices/status']);
 });
 
 test('cluster names must be DNS-1123 labels', () => {

@@ -83,3 +83,16 @@ test('a replica someone applied their own Service over (a selector appeared) is 
   const plan2 = planReplication(alone, [objs('a', view('a', { namespaces: a.namespaces })), objs('b', b)]);
   assert.ok(!plan2.some((x) => x.cluster === 'b' && x.op.startsWith('delete')), JSON.stringify(plan2));
 });
+
+test('a new replica is created only after the second its newest source was created in (so it is strictly younger); updates do not wait', () => {
+  const a = view('a', { namespaces: [ns('demo', { 'meshfed.io/federation': 'enabled' })], services: [svc('demo', 'echo', [['http', 8080]], { created: '2026-02-02T10:00:05Z' })] });
+  const c = view('c', { namespaces: [ns('demo')], services: [svc('demo', 'echo', [['http', 8080]], { created: '2026-02-02T10:00:07Z' })] });
+  const snap = mergeClusters([a, c, view('b')], { version: 1, now });
+  const create = planReplication(snap, [objs('a', a), objs('c', c), objs('b')]).find((x) => x.op === 'apply-service')!;
+  assert.ok(create.op === 'apply-service');
+  assert.equal(create.notBefore, Date.parse('2026-02-02T10:00:08Z'), 'the end of the newest source\'s second');
+  // an existing replica whose ports changed is updated at once (its creationTimestamp does not change)
+  const stale = svc('demo', 'echo', [['http', 1]], { labels: MANAGED, annotations: { 'meshfed.io/source-clusters': 'a,c' } });
+  const update = planReplication(snap, [objs('a', a), objs('c', c), objs('b', { namespaces: [ns('demo', MANAGED)], services: [stale] })]);
+  assert.deepEqual(update.map((x) => [x.op, x.cluster, 'notBefore' in x]), [['apply-service', 'b', false]]);
+});

@@ -85,7 +85,7 @@ test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps w
       services: new Map([['demo/echo', { namespace: 'demo', name: 'echo', hostname: 'echo.demo.svc.cluster.local', ports: [{ name: 'grpc', port: 50051, protocol: 'TCP' }], clusters: ['c1'], conflicts: [], endpoints: [{ cluster: 'c1', network: 'n1', locality: { region: 'r1', zone: 'z1', subZone: '' }, address: '127.0.0.5', ports: { grpc: e.port }, ready: true, tlsMode: 'disabled', labels: {} }] }]]),
     });
   // a client listener without api_listener: grpc-js-xds must reject it
-  const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5, override: (type, _name, r) => (broken && type.endsWith('Listener') ? { name: r.name } : r) });
+  const pilot = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5, override: (type, _name, r) => (broken && type.endsWith('Listener') ? { name: (r as { name?: string }).name } : r) });
   pilot.setSnapshot(snap());
   await pilot.start();
   const { child, lines } = startClient(pilot.port);

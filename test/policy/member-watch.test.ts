@@ -1,5 +1,5 @@
 // PolicyWatcher reading VirtualServices/DestinationRules from a member cluster (an API stand-in) through the
-// kubeConfigs() the federation passes: a member without the CRDs is tolerated until they appear, an invalid update
+// members the federation announces (no polling): a member without the CRDs is tolerated until they appear, an invalid update
 // there gets its status in that cluster and the last good stays served, the control plane's copy wins, and a
 // departed member's policy is dropped.
 import { test } from 'node:test';
@@ -24,9 +24,13 @@ test('member-cluster traffic policy: read when the CRDs appear, status written t
   const cpKc = kcOf(cp);
   const eastKc = kcOf(east);
   const members = new Map<string, k8s.KubeConfig>();
+  // what the federation gives the policy watcher: the member set, and a call when it changes (no polling)
+  const told = new Set<() => void>();
+  const source = { memberKubeConfigs: () => members, onMembers: (cb: () => void) => { told.add(cb); return () => told.delete(cb); } };
+  const announce = () => { for (const cb of told) cb(); };
   let accepted: PolicySet = { virtualServices: [], destinationRules: [] };
   let rejected: readonly (Rejection & { cluster: string })[] = [];
-  const watcher = new PolicyWatcher({ kubeConfig: cpKc, kubeConfigs: () => members, memberResyncMs: 200, onPolicy: (a, r) => { accepted = a; rejected = r; } });
+  const watcher = new PolicyWatcher({ kubeConfig: cpKc, members: source, onPolicy: (a, r) => { accepted = a; rejected = r; } });
   const servedVs = () => accepted.virtualServices.find((v) => v.metadata.name === 'echo');
   const vs = (weights: number[], host = 'echo') => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'echo', namespace: 'demo' },
     spec: { hosts: [host], http: [{ route: weights.map((w, i) => ({ destination: { host: 'echo', subset: `v${i + 1}` }, weight: w })) }] } });
@@ -37,6 +41,7 @@ test('member-cluster traffic policy: read when the CRDs appear, status written t
   try {
     await watcher.start();
     members.set('east', eastKc);
+    announce();
     await watcher.syncMembers(); // east has no CRDs yet: tolerated, retried
     const eastObjects = k8s.KubernetesObjectApi.makeApiClient(eastKc);
     for (const crd of POLICY_CRDS) await eastObjects.create(crd as unknown as k8s.KubernetesObject);
@@ -70,7 +75,7 @@ test('member-cluster traffic policy: read when the CRDs appear, status written t
 
     // the member leaves: its DestinationRule is no longer served
     members.delete('east');
-    await watcher.syncMembers();
+    announce();
     await until('the departed member\'s DestinationRule is dropped', () => accepted.destinationRules.length === 0);
     assert.ok(servedVs(), 'the control plane VirtualService stays');
   } finally {

@@ -6,6 +6,15 @@ import { untilSignal } from '../signals.ts';
 import { loadTopologyFile } from '../topologyFile.ts';
 import { LEADER_ELECTION_FLAG_HELP, leaderElectionFromFlags, type LeaderElectionFlags } from '../../controlplane/leaderElectionFlags.ts';
 
+/**
+ * Where the admin server (15014: /debug/*, /metrics, the dashboard — no authentication) listens unless told:
+ * loopback on a workstation; every address inside a pod ($KUBERNETES_SERVICE_HOST is set there), where kubelet
+ * probes and Prometheus reach it through the pod IP and the Service keeps it cluster-internal.
+ */
+export function defaultAdminAddress(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1';
+}
+
 // one signing thread pays once there is a second core: 2,818 → 4,385 certificates/s in bench/ca on 2 cores
 const defaultSigningWorkers = (): number => (availableParallelism() > 1 ? 1 : 0);
 
@@ -24,7 +33,8 @@ export const controlPlaneCommands: Command[] = [
       'federate-all': { type: 'boolean', help: 'federate every non-system namespace (default: only namespaces labelled meshfed.io/federation=enabled)' },
       'trust-domain': { type: 'string', default: 'cluster.local', help: 'TD  SPIFFE trust domain' },
       'ca-dir': { type: 'string', help: 'DIR  Istio plug-in CA files (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem); default: the cacerts Secret, else a development root' },
-      host: { type: 'string', default: '0.0.0.0', help: 'ADDR  address to listen on' },
+      host: { type: 'string', default: '0.0.0.0', help: 'ADDR  address of xDS (plaintext: trusted networks only) and of the CA + mTLS xDS' },
+      'admin-address': { type: 'string', help: `ADDR  address of the admin server, which has no authentication (default: ${defaultAdminAddress()} here — 127.0.0.1 outside a pod, 0.0.0.0 inside one, where $KUBERNETES_SERVICE_HOST is set, for probes and scrapes)` },
       'xds-port': { type: 'string', default: '15010', help: 'PORT  plaintext xDS' },
       'secure-port': { type: 'string', default: '15012', help: 'PORT  CA and mTLS xDS' },
       'admin-port': { type: 'string', default: '15014', help: 'PORT  admin: /healthz /readyz /metrics /debug/* /events, dashboard' },
@@ -64,6 +74,7 @@ export const controlPlaneCommands: Command[] = [
         trustDomain: requireStr(args, 'trust-domain'),
         ...(str(args, 'ca-dir') ? { caDir: requireStr(args, 'ca-dir') } : {}),
         host: requireStr(args, 'host'),
+        adminHost: str(args, 'admin-address') ?? defaultAdminAddress(),
         caSigningWorkers: signingWorkers,
         leaderElection,
         ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },

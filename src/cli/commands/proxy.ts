@@ -19,6 +19,7 @@ const gateway: Command = {
     health: { type: 'string', default: `:${PORTS.gatewayHealth}`, help: 'HOST:PORT  /healthz/ready' },
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus' },
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
+    workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
   },
   run: async (args, io) => (await import('../../proxy/runGateway.ts')).runGateway({
     xds: requireStr(args, 'xds'),
@@ -31,6 +32,7 @@ const gateway: Command = {
     health: addr(requireStr(args, 'health'), 'health'),
     metrics: addr(requireStr(args, 'metrics'), 'metrics'),
     drainMs: int(args, 'drain-ms', 5000),
+    workers: positiveInt(int(args, 'workers', 1), 'workers'),
   }, io.out),
 };
 
@@ -70,6 +72,11 @@ const sidecar: Command = {
     outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
   }, io.out),
 };
+
+function positiveInt(n: number, flag: string): number {
+  if (n < 1) throw new UsageError(`--${flag} must be at least 1, got ${n}`);
+  return n;
+}
 
 /** --pod-ip, else the pod's address from the environment (Istio's INSTANCE_IP, or POD_IP) */
 function podIpOf(flag: string | undefined): { podIp?: string } {

@@ -1,5 +1,5 @@
-// Pure decision of a cluster watcher: what an informer error says about the cluster.
-import { apiMessage, apiStatus } from '../kube/apiError.ts';
+// Pure: what an informer's failure says about its cluster.
+import { apiMessage, apiStatus } from './apiError.ts';
 
 /** An HTTP answer (401/403/404…) means the cluster is there but refuses us: 'error'. No answer: 'unreachable'. */
 export function classifyWatchError(err: unknown): { state: 'unreachable' | 'error'; reason: string } {
@@ -9,8 +9,8 @@ export function classifyWatchError(err: unknown): { state: 'unreachable' | 'erro
   if (status === 403) return { state: 'error', reason: `access denied (403 Forbidden): the meshfed-reader ClusterRole is missing a permission; re-run "meshfed cluster add"${bodyMessage(e)}` };
   if (status !== undefined && status < 500) return { state: 'error', reason: `API server answered ${status}${bodyMessage(e)}` };
   const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
-  const msg = e?.cause?.message ?? e?.message ?? String(err);
-  return { state: 'unreachable', reason: code ? `${code}: ${msg}` : msg };
+  const msg = (e?.cause?.message ?? e?.message) || String(err);
+  return { state: 'unreachable', reason: code && !msg.includes(code) ? `${code}: ${msg}` : msg };
 }
 
 function bodyMessage(e: unknown): string {

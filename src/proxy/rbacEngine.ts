@@ -1,0 +1,158 @@
+// Envoy's RBAC filter semantics over meshfed's request/connection attributes (sidecar side, pure). Configs are
+// compiled once per xDS update into closures (regexes built once), so a request pays only the matching.
+//   ALLOW filter: allowed iff some policy matches (no policies → nothing is allowed).
+//   DENY filter: denied iff some policy matches.  LOG filter: never decides; matches are reported as audited.
+// A policy matches when one of its permissions AND one of its principals match. Works on objects as pilot builds
+// them and as protobufjs decodes them (oneof discriminators, defaults filled in).
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import type { CidrRange, HeaderMatcher, Permission, Principal, RbacFilter, StringMatcher } from '../security/rbacTypes.ts';
+
+export interface RbacRequest {
+  /** SPIFFE URI of the verified client certificate; undefined for plaintext */
+  principal?: string;
+  /** the downstream peer address */
+  sourceIp: string;
+  destinationIp?: string;
+  /** the workload port the request is for */
+  destinationPort: number;
+  /** lower-case header names plus :method, :path, :authority; absent for TCP */
+  headers?: (name: string) => string | undefined;
+  /** path without the query (url_path) */
+  path?: string;
+}
+
+type Pred = (r: RbacRequest) => boolean;
+
+export interface CompiledRbac {
+  action: 'ALLOW' | 'DENY' | 'LOG';
+  /** policies in name order */
+  policies: { name: string; match: Pred }[];
+}
+
+export interface RbacDecision {
+  allowed: boolean;
+  /** the policy that denied (DENY) or allowed (ALLOW); '' = denied because no ALLOW policy matched */
+  policy?: string;
+  /** LOG (AUDIT) policies that matched */
+  audited: string[];
+  /** whether any filter applied at all (no filters = no authorization configured) */
+  enforced: boolean;
+}
+
+const TRUE: Pred = () => true;
+const FALSE: Pred = () => false;
+
+/** The set member of a oneof: protobufjs' discriminator when present, else the first key that is set. */
+function oneof<T extends object>(o: T, disc: string, keys: readonly string[]): string | undefined {
+  const d = (o as Record<string, unknown>)[disc];
+  if (typeof d === 'string' && keys.includes(d)) return d;
+  return keys.find((k) => { const v = (o as Record<string, unknown>)[k]; return v !== undefined && v !== null && v !== false; });
+}
+
+export function compileString(m: StringMatcher | undefined): (s: string) => boolean {
+  if (!m) return () => false;
+  const ic = m.ignore_case === true;
+  const norm = ic ? (s: string) => s.toLowerCase() : (s: string) => s;
+  switch (oneof(m, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'])) {
+    case 'exact': { const v = norm(m.exact!); return (s) => norm(s) === v; }
+    case 'prefix': { const v = norm(m.prefix!); return (s) => norm(s).startsWith(v); }
+    case 'suffix': { const v = norm(m.suffix!); return (s) => norm(s).endsWith(v); }
+    case 'contains': { const v = norm(m.contains!); return (s) => norm(s).includes(v); }
+    case 'safe_regex': { const re = new RegExp(`^(?:${m.safe_regex!.regex})$`, ic ? 'i' : ''); return (s) => re.test(s); }
+    default: return () => false;
+  }
+}
+
+function compileHeader(h: HeaderMatcher): Pred {
+  const name = h.name.toLowerCase();
+  const spec = oneof(h, 'header_match_specifier', ['string_match', 'present_match']);
+  const str = spec === 'string_match' ? compileString(h.string_match) : undefined;
+  const inv = h.invert_match === true;
+  return (r) => {
+    const v = r.headers?.(name);
+    if (v === undefined) return false; // absent: no match (even inverted), as Envoy; TCP has no headers
+    const ok = str ? str(v) : true;
+    return inv ? !ok : ok;
+  };
+}
+
+function compileCidr(c: CidrRange): (ip: string | undefined) => boolean {
+  const bl = new BlockList();
+  const fam = isIPv6(c.address_prefix) ? 'ipv6' : 'ipv4';
+  const len = c.prefix_len?.value ?? (fam === 'ipv6' ? 128 : 32);
+  bl.addSubnet(c.address_prefix, len, fam);
+  return (ip) => {
+    if (!ip) return false;
+    const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip)?.[1];
+    const a = v4mapped && fam === 'ipv4' ? v4mapped : ip;
+    return isIPv4(a) ? fam === 'ipv4' && bl.check(a, 'ipv4') : isIPv6(a) && fam === 'ipv6' && bl.check(a, 'ipv6');
+  };
+}
+
+const PERMISSION_KEYS = ['and_rules', 'or_rules', 'any', 'header', 'url_path', 'destination_ip', 'destination_port', 'not_rule'] as const;
+
+export function compilePermission(p: Permission): Pred {
+  switch (oneof(p, 'rule', PERMISSION_KEYS)) {
+    case 'any': return TRUE;
+    case 'and_rules': { const ps = (p.and_rules?.rules ?? []).map(compilePermission); return (r) => ps.every((f) => f(r)); }
+    case 'or_rules': { const ps = (p.or_rules?.rules ?? []).map(compilePermission); return (r) => ps.some((f) => f(r)); }
+    case 'not_rule': { const f = compilePermission(p.not_rule!); return (r) => !f(r); }
+    case 'header': return compileHeader(p.header!);
+    case 'url_path': { const f = compileString(p.url_path?.path); return (r) => r.path !== undefined && f(r.path); }
+    case 'destination_port': { const port = Number(p.destination_port); return (r) => r.destinationPort === port; }
+    case 'destination_ip': { const f = compileCidr(p.destination_ip!); return (r) => f(r.destinationIp); }
+    default: return FALSE; // a rule this sidecar does not know never matches (pilot sends none)
+  }
+}
+
+const PRINCIPAL_KEYS = ['and_ids', 'or_ids', 'any', 'authenticated', 'direct_remote_ip', 'remote_ip', 'header', 'not_id'] as const;
+
+export function compilePrincipal(p: Principal): Pred {
+  switch (oneof(p, 'identifier', PRINCIPAL_KEYS)) {
+    case 'any': return TRUE;
+    case 'and_ids': { const ps = (p.and_ids?.ids ?? []).map(compilePrincipal); return (r) => ps.every((f) => f(r)); }
+    case 'or_ids': { const ps = (p.or_ids?.ids ?? []).map(compilePrincipal); return (r) => ps.some((f) => f(r)); }
+    case 'not_id': { const f = compilePrincipal(p.not_id!); return (r) => !f(r); }
+    case 'authenticated': {
+      const name = p.authenticated?.principal_name;
+      // no principal_name: any authenticated peer
+      const f = name && oneof(name, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex']) ? compileString(name) : () => true;
+      return (r) => r.principal !== undefined && f(r.principal);
+    }
+    case 'direct_remote_ip': { const f = compileCidr(p.direct_remote_ip!); return (r) => f(r.sourceIp); }
+    case 'remote_ip': { const f = compileCidr(p.remote_ip!); return (r) => f(r.sourceIp); }
+    case 'header': return compileHeader(p.header!);
+    default: return FALSE;
+  }
+}
+
+export function compileRbac(f: RbacFilter): CompiledRbac {
+  const action = (f.rules?.action ?? 'ALLOW') as CompiledRbac['action'];
+  const names = Object.keys(f.rules?.policies ?? {}).sort();
+  return {
+    action,
+    policies: names.map((name) => {
+      const pol = f.rules.policies[name]!;
+      const perms = (pol.permissions ?? []).map(compilePermission);
+      const ids = (pol.principals ?? []).map(compilePrincipal);
+      return { name, match: (r: RbacRequest) => perms.some((p) => p(r)) && ids.some((i) => i(r)) };
+    }),
+  };
+}
+
+/** Runs the filters in order, as Envoy's filter chain does: the first denial stops the request. */
+export function evaluateRbac(filters: readonly CompiledRbac[], r: RbacRequest): RbacDecision {
+  const audited: string[] = [];
+  let allowedBy: string | undefined;
+  for (const f of filters) {
+    const hit = f.policies.find((p) => p.match(r))?.name;
+    if (f.action === 'LOG') {
+      if (hit !== undefined) for (const p of f.policies) if (p.match(r)) audited.push(p.name);
+      continue;
+    }
+    if (f.action === 'DENY' && hit !== undefined) return { allowed: false, policy: hit, audited, enforced: true };
+    if (f.action === 'ALLOW' && hit === undefined) return { allowed: false, policy: '', audited, enforced: true };
+    if (f.action === 'ALLOW') allowedBy = hit;
+  }
+  return { allowed: true, ...(allowedBy !== undefined ? { policy: allowedBy } : {}), audited, enforced: filters.length > 0 };
+}
