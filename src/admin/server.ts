@@ -133,6 +133,8 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
         return json(res, 200, sources.proxies());
       case '/debug/clusters':
         return json(res, 200, sources.clusters());
+      case '/debug/leader':
+        return json(res, 200, sources.leadership?.() ?? { enabled: false });
       case '/debug/topology':
         return json(res, 200, topologyView(sources.snapshot(), sources.clusters()));
       case '/debug/traffic':
@@ -169,7 +171,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       res.end(body);
       return;
     }
-    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/config_dump?node=… /debug/traffic /debug/graph /debug/series?id=… /events /feed`);
+    return text(res, 404, `no such admin endpoint ${url.pathname}; try /healthz /readyz /metrics /debug/registry /debug/syncz /debug/clusters /debug/leader /debug/config_dump?node=… /debug/traffic /debug/graph /debug/series?id=… /events /feed`);
   }
 
   const server = http.createServer((req, res) => {

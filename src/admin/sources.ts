@@ -38,6 +38,23 @@ export interface ScrapeTarget {
   url: string;
 }
 
+/** Which control-plane replica leads (writes to clusters); the shape of /debug/leader. */
+export interface Leadership {
+  /** this replica */
+  identity: string;
+  /** namespace/name of the Lease */
+  lease: string;
+  /** this replica holds the lease and may write now */
+  leading: boolean;
+  /** the lease's holder as last read ('' when nobody holds it) */
+  leader: string;
+  leadingSince?: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
+  transitions: number;
+}
+
 export interface AdminSources {
   snapshot(): MeshSnapshot;
   clusters(): readonly ClusterStatus[];
@@ -45,6 +62,8 @@ export interface AdminSources {
   /** undefined for an unknown node */
   configDump(nodeId: string): unknown | undefined;
   ready(): Readiness;
+  /** undefined: this control plane runs without leader election (it writes alone) */
+  leadership?: () => Leadership;
   registry: Registry;
   events: EventBus;
   scrapeTargets?: () => readonly ScrapeTarget[];

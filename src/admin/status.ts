@@ -1,13 +1,24 @@
 // `meshfed status`: reads the admin server's debug JSON and renders istioctl-like tables.
 import type { ClusterStatus } from '../mesh/types.ts';
-import type { ProxySync } from './sources.ts';
+import type { Leadership, ProxySync } from './sources.ts';
 import type { TopologyView } from './views.ts';
 import { ageString, proxyTypeCell, table } from './views.ts';
 
 const TYPES = ['CDS', 'LDS', 'EDS', 'RDS', 'SDS'];
 
-export function renderStatus(clusters: readonly ClusterStatus[], proxies: readonly ProxySync[], topo: TopologyView, now = Date.now()): string {
+/** The CONTROL PLANE lines: which replica leads, and whether the one we asked is it. */
+export function renderLeadership(l: Leadership | { enabled: false } | undefined): string {
+  if (!l) return '(unknown: this admin server does not report leadership)';
+  if (!('identity' in l)) return 'leader election off: this replica writes alone';
+  return table(
+    ['REPLICA', 'ROLE', 'LEADER', 'LEASE', 'TRANSITIONS'],
+    [[l.identity, l.leading ? 'LEADER' : 'FOLLOWER', l.leader || '(none)', `${l.lease} (${l.leaseDurationSeconds}s)`, String(l.transitions)]],
+  );
+}
+
+export function renderStatus(clusters: readonly ClusterStatus[], proxies: readonly ProxySync[], topo: TopologyView, now = Date.now(), leadership?: Leadership | { enabled: false }): string {
   const out: string[] = [];
+  if (leadership) out.push('CONTROL PLANE', renderLeadership(leadership), '');
   out.push('CLUSTERS');
   out.push(clusters.length === 0 ? '(none registered)' : table(
     ['NAME', 'REGION', 'NETWORK', 'STATE', 'SERVICES', 'ENDPOINTS', 'LAST SYNC', 'REASON'],
@@ -46,10 +57,12 @@ export async function getJson<T>(base: string, path: string): Promise<T> {
 
 export async function fetchStatus(host: string, port: number): Promise<string> {
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const [clusters, proxies, topo] = await Promise.all([
+  const [clusters, proxies, topo, leadership] = await Promise.all([
     getJson<ClusterStatus[]>(base, '/debug/clusters'),
     getJson<ProxySync[]>(base, '/debug/syncz'),
     getJson<TopologyView>(base, '/debug/topology'),
+    // an older admin server has no /debug/leader: leave the section out
+    getJson<Leadership | { enabled: false }>(base, '/debug/leader').catch(() => undefined),
   ]);
-  return renderStatus(clusters, proxies, topo);
+  return renderStatus(clusters, proxies, topo, Date.now(), leadership);
 }

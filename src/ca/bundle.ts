@@ -46,7 +46,8 @@ export class BundlePublisher {
     this.writes = metric(registry, 'meshfed_ca_bundle_writes_total', (registers) => new Counter({ name: 'meshfed_ca_bundle_writes_total', help: 'trust bundle ConfigMaps written', labelNames: ['cluster'], registers }));
   }
 
-  async sync(targets: { cluster: string; kubeconfig: k8s.KubeConfig; namespaces: string[] }[], rootsPem: string[]): Promise<{ cluster: string; namespace: string; wrote: boolean; error?: string }[]> {
+  /** `fence`: may this replica still write (leader election)? Checked before each write; a refused write is an error result. */
+  async sync(targets: { cluster: string; kubeconfig: k8s.KubeConfig; namespaces: string[] }[], rootsPem: string[], fence?: () => boolean): Promise<{ cluster: string; namespace: string; wrote: boolean; error?: string }[]> {
     const out: { cluster: string; namespace: string; wrote: boolean; error?: string }[] = [];
     await Promise.all(targets.map(async (t) => {
       const core = t.kubeconfig.makeApiClient(k8s.CoreV1Api);
@@ -55,6 +56,7 @@ export class BundlePublisher {
         try {
           const have = await orNotFound(core.readNamespacedConfigMap({ name: BUNDLE_CONFIGMAP, namespace: ns }));
           if (have?.data?.[BUNDLE_KEY] === want.data![BUNDLE_KEY]) { out.push({ cluster: t.cluster, namespace: ns, wrote: false }); continue; }
+          if (fence && !fence()) { out.push({ cluster: t.cluster, namespace: ns, wrote: false, error: `trust bundle ${ns}/${BUNDLE_CONFIGMAP} in cluster ${t.cluster}: not written, this replica no longer leads` }); continue; }
           const [r] = await publishBundle([{ cluster: t.cluster, kubeconfig: t.kubeconfig, namespaces: [ns] }], rootsPem);
           if (r?.error) throw new Error(r.error);
           this.writes.inc({ cluster: t.cluster });

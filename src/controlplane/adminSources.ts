@@ -1,6 +1,6 @@
 // The admin server's view of a running control plane: federation's snapshot and clusters, pilot's streams.
 import type { Registry } from 'prom-client';
-import type { AdminSources, ProxySync, Readiness, ScrapeTarget } from '../admin/sources.ts';
+import type { AdminSources, Leadership, ProxySync, Readiness, ScrapeTarget } from '../admin/sources.ts';
 import type { ClusterStatus, MeshSnapshot } from '../mesh/types.ts';
 import type { EventBus } from '../observe/events.ts';
 
@@ -28,6 +28,7 @@ export function controlPlaneSources(o: {
   listeners: () => Readonly<Record<string, boolean>>;
   registry: Registry;
   events: EventBus;
+  leadership?: () => Leadership;
   scrapeTargets?: () => readonly ScrapeTarget[];
 }): AdminSources {
   return {
@@ -38,6 +39,7 @@ export function controlPlaneSources(o: {
     ready: () => readiness(o.discovery.ready(), o.listeners()),
     registry: o.registry,
     events: o.events,
+    ...(o.leadership ? { leadership: o.leadership } : {}),
     ...(o.scrapeTargets ? { scrapeTargets: o.scrapeTargets } : {}),
   };
 }

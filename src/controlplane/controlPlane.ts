@@ -2,7 +2,7 @@
 // admin server — like istiod. 15010 plaintext xDS, 15012 TLS (CA + mTLS xDS on one server), 15014 admin.
 import * as grpc from '@grpc/grpc-js';
 import { Federation } from '../federation/federation.ts';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { servingCredentials } from '../ca/serving.ts';
 import { loadSigningCa } from '../ca/files.ts';
 import { BundlePublisher } from '../ca/bundle.ts';
@@ -20,6 +20,11 @@ import { compilePolicy } from '../pilot/policy.ts';
 import { SecurityWatcher } from '../security/watcher.ts';
 import { compileSecurity } from '../security/pilotResources.ts';
 import { bundleTargets } from './bundleTargets.ts';
+import { Counter, Gauge, metric } from '../observe/metrics.ts';
+import { kubeLeaseLock } from '../kube/leaseClient.ts';
+import { DEFAULT_LEASE_NAME, defaultIdentity, LeaderElector, type LeaderElectionTiming } from './leaderElection.ts';
+import { SYSTEM_NAMESPACE } from '../federation/labels.ts';
+import { sharedDevCa } from './sharedDevCa.ts';
 
 const BUNDLE_RESYNC_MS = 60_000;
 
@@ -46,6 +51,12 @@ export interface ControlPlaneConfig {
   dnsNames?: string[];
   scrapeTargets?: () => readonly ScrapeTarget[];
   onProgress?: (line: string) => void;
+  /**
+   * Several replicas: one leader (a Lease in the control-plane cluster) writes to clusters (replication and its GC,
+   * policy statuses, trust bundles); every replica watches, merges, serves xDS and issues certificates.
+   * Default: on, with client-go's timing (15 s / 10 s / 2 s). false: this process writes without electing.
+   */
+  leaderElection?: false | (Partial<LeaderElectionTiming> & { identity?: string; namespace?: string; name?: string });
 }
 
 export interface ControlPlane {
@@ -56,6 +67,8 @@ export interface ControlPlane {
   roots: string[];
   ports: { xds: number; secure: number; admin: number };
   admin: AdminServer;
+  /** undefined when leader election is off */
+  elector?: LeaderElector;
   stop(): Promise<void>;
 }
 
@@ -72,7 +85,42 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
   };
   try {
     // signer and roots come checked from the loader (a multi-root bundle during rotation is split there)
-    const ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    const le = cfg.leaderElection === false ? undefined : (cfg.leaderElection ?? {});
+    const identity = le ? (le.identity ?? defaultIdentity()) : undefined;
+    const userAgent = `meshfed-control-plane${identity ? `/${identity}` : ''}`;
+    let onLeading = (): void => {};
+    const elector = le ? new LeaderElector({
+      lock: kubeLeaseLock(cfg.kubeConfig, le.namespace ?? SYSTEM_NAMESPACE, le.name ?? DEFAULT_LEASE_NAME, userAgent),
+      identity: identity!,
+      ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+      ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+      ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+      onStartedLeading: () => { onLeading(); },
+      onNewLeader: (who) => events.publish('leader.changed', `control-plane leader: ${who ?? '(none)'}${who === identity ? ' (this replica)' : ''}`, { leader: who ?? '', replica: identity }),
+      log,
+    }) : undefined;
+    // every write to a cluster asks this first (and counts the refusals)
+    const writeFence = elector ? () => elector.mayWrite() : undefined;
+    if (elector) {
+      metric(registry, 'meshfed_leader', (registers) => new Gauge({
+        name: 'meshfed_leader', help: '1 when this control-plane replica holds the leader lease (and may write to clusters), else 0', labelNames: ['replica', 'lease'], registers,
+        collect() { this.reset(); this.set({ replica: elector.identity, lease: elector.status().lease }, elector.isLeader() ? 1 : 0); },
+      }));
+      metric(registry, 'meshfed_leader_fenced_writes_total', (registers) => new Counter({
+        name: 'meshfed_leader_fenced_writes_total', help: 'writes to clusters this replica did not send because it did not hold the leader lease', registers,
+        collect() { this.reset(); this.inc(elector.fencedWrites()); },
+      }));
+    }
+
+    let ca = await loadSigningCa({ ...(cfg.caDir ? { dir: cfg.caDir } : {}), kubeConfig: cfg.kubeConfig, trustDomain: cfg.trustDomain, log });
+    if (le && ca.source === 'dev') {
+      // several replicas: one development root for all of them, kept in a Secret
+      try {
+        ca = await sharedDevCa({ api: cfg.kubeConfig.makeApiClient(k8s.CoreV1Api), namespace: le.namespace ?? SYSTEM_NAMESPACE, mine: ca, trustDomain: cfg.trustDomain, log });
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'no shared development CA: this replica signs with its own root, so a proxy that moves to another replica will not trust it; plug in Secret meshfed-system/cacerts (meshfed ca init)');
+      }
+    }
     progress(`CA: signing with the ${ca.source === 'dir' ? `intermediate from ${cfg.caDir}` : ca.source === 'secret' ? 'cacerts Secret' : 'self-signed development root (NOT for production)'}`);
 
     const federation = new Federation({
@@ -83,6 +131,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
       ...(cfg.failover ? { failover: cfg.failover } : {}),
       registry, events,
+      ...(elector ? { writeFence: () => elector.mayWrite(), leading: () => elector.isLeader() } : {}),
+      userAgent,
     });
     const pilot = new Pilot({ port: cfg.ports.xds, host: cfg.host, registry, events });
     const listening = { 'xDS (plaintext)': false, 'CA and xDS (TLS)': false };
@@ -96,6 +146,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     let syncedAt = 0;
     const unsubscribe = federation.onSnapshot((s) => {
       pilot.setSnapshot(s);
+      // trust bundles are written by the leader only (it syncs them all when it becomes the leader)
+      if (elector && !elector.isLeader()) { syncedFor = ''; return; }
       const targets = bundleTargets(s);
       const key = JSON.stringify(targets);
       if (key === syncedFor && Date.now() - syncedAt < BUNDLE_RESYNC_MS) return;
@@ -107,6 +159,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
           return kc ? [{ ...t, kubeconfig: kc }] : [];
         }),
         ca.roots,
+        writeFence,
       )).then((results) => { if (results.some((r) => r.error)) syncedFor = ''; })
         .catch((e: unknown) => { syncedFor = ''; log.warn({ err: (e as Error).message }, 'trust bundle publishing failed'); });
     });
@@ -128,6 +181,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
           events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
         }
       },
+      ...(writeFence ? { writeFence } : {}),
       log,
     });
     await policy.start();
@@ -137,6 +191,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     const security = new SecurityWatcher({
       kubeConfig: cfg.kubeConfig,
       members: federation,
+      ...(writeFence ? { writeFence } : {}),
       onSecurity: (set, rejected, egress) => {
         pilot.setSecurity(compileSecurity(set, undefined, egress));
         for (const r of rejected) {
@@ -155,6 +210,14 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     await federation.start();
     stops.push(() => federation.stop());
     progress('federation: watching registered clusters');
+
+    if (elector) {
+      // a new leader plans replication in full, writes every policy status and trust bundle that is due
+      onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); security.reevaluate(); };
+      elector.start();
+      stops.push(() => elector.stop());
+      progress(`leader election: replica ${elector.identity} competes for ${elector.status().lease}; only the leader writes to clusters`);
+    }
 
     const xdsPort = await pilot.start();
     listening['xDS (plaintext)'] = true;
@@ -184,6 +247,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       xds: pilot,
       listeners: () => listening,
       registry, events,
+      ...(elector ? { leadership: () => elector.status() } : {}),
       ...(cfg.scrapeTargets ? { scrapeTargets: cfg.scrapeTargets } : {}),
     }), { host: cfg.adminHost ?? cfg.host, port: cfg.ports.admin });
     stops.push(() => admin.close());
@@ -192,8 +256,10 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
 
     return {
       federation, pilot, caSource: ca.source, roots: ca.roots, admin,
+      ...(elector ? { elector } : {}),
       ports: { xds: xdsPort, secure: securePort, admin: admin.port },
-      stop: async () => { await stopAll(); await publishing; },
+      // stop writing and hand the lease over first, so another replica takes over at once
+      stop: async () => { await elector?.stop(); await stopAll(); await publishing; },
     };
   } catch (e) {
     await stopAll();

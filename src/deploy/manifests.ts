@@ -17,6 +17,8 @@ export interface ControlPlaneOptions {
   image?: string;
   trustDomain?: string;
   federateAll?: boolean;
+  /** replicas of the control plane (default 2: one leader writes, every replica serves xDS and the CA) */
+  replicas?: number;
   /**
    * Also publish plaintext xDS (15010) on the nodes (nodePort 31010), for remote clusters' proxies on a trusted
    * network (kind's docker network): plaintext xDS has no authentication. Default: 15010 stays cluster-internal.
@@ -24,10 +26,19 @@ export interface ControlPlaneOptions {
   exposePlaintextXds?: boolean;
 }
 
-/** The control plane: federation + CA + pilot + admin in one Deployment, with the RBAC it needs in its own cluster. */
+export const DEFAULT_CONTROL_PLANE_REPLICAS = 2;
+
+/**
+ * The control plane: federation + CA + pilot + admin in one Deployment of several replicas (one elected leader
+ * writes to clusters through a Lease; every replica serves xDS and signs), a PodDisruptionBudget keeping one
+ * replica up through node drains, replicas spread over zones, and the RBAC it needs in its own cluster.
+ */
 export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] {
   const image = o.image ?? DEFAULT_IMAGE;
+  const replicas = o.replicas ?? DEFAULT_CONTROL_PLANE_REPLICAS;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`control plane replicas must be a whole number of at least 1, got ${replicas}`);
   const labels = { app: 'meshfed-control-plane', ...managed };
+  const selector = { matchLabels: { app: 'meshfed-control-plane' } };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: managed } },
     // Istio's security kinds (AuthorizationPolicy, PeerAuthentication): meshfed enforces them at the sidecars
@@ -63,6 +74,10 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
       rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+        // without a cacerts Secret the replicas share one development CA in Secret meshfed-dev-ca (first one creates it)
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['meshfed-dev-ca'], verbs: ['update'] },
+        // leader election: one Lease, meshfed-control-plane
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ],
     },
@@ -78,12 +93,25 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
       kind: 'Deployment',
       metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
       spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'meshfed-control-plane' } },
+        replicas,
+        selector,
+        // a rollout starts a new replica and waits for it to be ready before stopping an old one
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         template: {
           metadata: { labels },
           spec: {
             serviceAccountName: 'meshfed-control-plane',
+            // replicas in different zones (and nodes) where the cluster has them; one zone still schedules them all
+            affinity: {
+              podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                  { weight: 100, podAffinityTerm: { labelSelector: selector, topologyKey: 'topology.kubernetes.io/zone' } },
+                  { weight: 50, podAffinityTerm: { labelSelector: selector, topologyKey: 'kubernetes.io/hostname' } },
+                ],
+              },
+            },
+            // a stopping replica releases the lease at once (another takes over within a retry period)
+            terminationGracePeriodSeconds: 30,
             containers: [
               {
                 name: 'control-plane',
@@ -91,11 +119,15 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
                 command: ['node', ...CONTROL_PLANE_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
                 // the admin server on the pod IP, for kubelet probes and scrapes; the Service keeps it cluster-internal
                 args: ['control-plane', '--admin-address', '0.0.0.0', '--trust-domain', o.trustDomain ?? 'cluster.local', ...(o.federateAll ? ['--federate-all'] : [])],
+                // the replica's name in the leader Lease
+                env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
                 ports: [
                   { name: 'grpc-xds', containerPort: 15010 },
                   { name: 'https-xds-ca', containerPort: 15012 },
                   { name: 'http-admin', containerPort: 15014 },
                 ],
+                // ready = every member cluster synced, the snapshot served reflects them, xDS and CA listening
+                // (leader or not: every replica serves proxies)
                 readinessProbe: { httpGet: { path: '/readyz', port: 15014 }, periodSeconds: 2 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 15014 }, periodSeconds: 10 },
                 volumeMounts: [{ name: 'cacerts', mountPath: '/etc/cacerts', readOnly: true }],
@@ -105,6 +137,13 @@ export function controlPlaneManifests(o: ControlPlaneOptions = {}): K8sObject[] 
           },
         },
       },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'meshfed-control-plane', namespace: SYSTEM_NAMESPACE, labels },
+      // a drain or an upgrade never takes the last ready replica (with one replica, nothing blocks a drain)
+      spec: replicas > 1 ? { minAvailable: 1, selector } : { maxUnavailable: 1, selector },
     },
     {
       apiVersion: 'v1',

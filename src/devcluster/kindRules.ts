@@ -66,3 +66,8 @@ export function normalizeSecret(obj: KubeObject): void {
 export function tracksGeneration(info: ResourceInfo): boolean {
   return !['', 'rbac.authorization.k8s.io', 'coordination.k8s.io', 'events.k8s.io'].includes(info.group);
 }
+
+/** Kinds whose update needs metadata.resourceVersion (their registry strategy's AllowUnconditionalUpdate is false). */
+export function allowsUnconditionalUpdate(info: ResourceInfo): boolean {
+  return !(info.group === 'coordination.k8s.io' && info.plural === 'leases');
+}

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.ts';
 import { ObjectIndex } from './objectIndex.ts';
 import { ResourceTable, apiVersionOf, resourceKey, resourcesFromCrd, type CrdSpec } from './resources.ts';
-import { alreadyExists, badRequest, conflict, gone, notFound } from './errors.ts';
+import { alreadyExists, badRequest, conflict, gone, invalid, notFound } from './errors.ts';
 import { fieldsOf, matches, parseFieldSelector, parseSelector } from './selectors.ts';
 import { validateObject } from './validate.ts';
 import { ClusterIpAllocator } from './ipalloc.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from './patch.ts';
-import { allocateClusterIp, checkCrd, keepClusterIp, normalizeSecret, releaseClusterIp, tracksGeneration } from './kindRules.ts';
+import { allocateClusterIp, allowsUnconditionalUpdate, checkCrd, keepClusterIp, normalizeSecret, releaseClusterIp, tracksGeneration } from './kindRules.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 export interface WatchEvent { type: WatchEventType | 'BOOKMARK' | 'ERROR'; object: KubeObject | Record<string, unknown> }
@@ -141,6 +141,10 @@ export class Store {
     if (obj.metadata.name !== undefined && obj.metadata.name !== name)
       throw badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     const wantRv = obj.metadata.resourceVersion;
+    // kube-apiserver replaces most kinds unconditionally when no resourceVersion is given; a Lease never
+    // (its strategy's AllowUnconditionalUpdate is false): two leader candidates must not overwrite each other
+    if (!wantRv && !allowsUnconditionalUpdate(info))
+      throw invalid(info.kind, info.group, name, [{ field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
     if (wantRv && wantRv !== cur.metadata.resourceVersion)
       throw conflict(info.group, info.plural, name, 'the object has been modified; please apply your changes to the latest version and try again');
     let next: KubeObject;

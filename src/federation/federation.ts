@@ -35,6 +35,12 @@ export interface FederationOptions {
   resyncMs?: number;
   /** coalescing window for snapshot rebuilds, default 5 ms */
   coalesceMs?: number;
+  /** may this replica write to member clusters now (leader election)? Checked before each write; default: always */
+  writeFence?: () => boolean;
+  /** does this replica lead (no pass is planned otherwise)? default: writeFence */
+  leading?: () => boolean;
+  /** User-Agent of replication writes (names the replica in the apiservers' audit logs) */
+  userAgent?: string;
   /** informer timing (request deadlines, backoff, the liveness heartbeat) for every watch; defaults in src/kube/ */
   timing?: WatchTiming;
   log?: Logger;
@@ -102,7 +108,7 @@ export class Federation {
       merge: metric(r, 'meshfed_federation_merge_seconds', (registers) => new Histogram({ name: 'meshfed_federation_merge_seconds', help: 'time to rebuild the merged snapshot', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers })),
     };
     const writes = metric(r, 'meshfed_replication_writes_total', (registers) => new Counter({ name: 'meshfed_replication_writes_total', help: 'replication writes by cluster, operation and result (ok, conflict, error)', labelNames: ['cluster', 'op', 'result'], registers }));
-    this.replicator = new Replicator((c) => this.kubeConfigFor(c), writes, this.log);
+    this.replicator = new Replicator((c) => this.kubeConfigFor(c), writes, this.log, Date.now, { ...(o.writeFence ? { fence: o.writeFence } : {}), ...(o.userAgent ? { userAgent: o.userAgent } : {}) });
   }
 
   async start(): Promise<void> {
@@ -143,6 +149,12 @@ export class Federation {
 
   snapshot(): MeshSnapshot { return this.current; }
 
+  /** Plan replication in full now (e.g. this replica just became the leader). */
+  replicateNow(): void {
+    this.forcePlan = true;
+    this.schedule();
+  }
+
   onSnapshot(cb: (s: MeshSnapshot) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
@@ -172,8 +184,16 @@ export class Federation {
     return this.members.get(cluster)?.watcher.kubeConfig;
   }
 
+  /** Ready: every member has synced AND the snapshot served (to pilot, to proxies) already reflects that. */
   ready(): { ready: boolean; reasons: string[] } {
     const reasons = [...this.members.values()].filter((m) => !m.watcher.synced).map((m) => `cluster ${m.watcher.meta.name} has not synced yet (${m.watcher.state})`);
+    if (reasons.length === 0) {
+      const served = new Map(this.current.clusters.map((c) => [c.name, c.state]));
+      for (const name of this.members.keys()) {
+        const st = served.get(name);
+        if (st === undefined || st === 'syncing') reasons.push(`the served snapshot does not include cluster ${name} yet`);
+      }
+    }
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -286,6 +306,9 @@ export class Federation {
 
   private async replicate(): Promise<void> {
     if (this.replicating) { this.replicateAgain = true; return; }
+    // only the leader writes; a follower plans in full once it leads (replicateNow)
+    const leading = this.o.leading ?? this.o.writeFence;
+    if (leading && !leading()) { this.forcePlan = true; return; }
     this.replicating = true;
     try {
       do {
@@ -308,6 +331,7 @@ export class Federation {
           const t0 = performance.now();
           const r = await this.replicator.apply(actions);
           if (r.written || r.failed) this.log.info({ writes: r.written, failed: r.failed, planned: actions.length, ms: Math.round(performance.now() - t0) }, 'replication pass');
+          if (r.fenced) this.forcePlan = true; // lost the lease mid-pass: plan in full when leading again
           if (r.failed && !this.stopped) {
             // retry what failed (a conflict, an unreachable cluster) after a pause, even if nothing else changes
             this.forcePlan = true;

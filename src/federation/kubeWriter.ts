@@ -31,6 +31,17 @@ export class KubeWriterAgents {
   }
 }
 
+/** A write refused because this replica no longer leads (see src/controlplane/leaderElection.ts). */
+export class FencedError extends Error {
+  constructor(what: string) { super(`${what}: not sent, this replica no longer holds the leader lease`); }
+}
+
+export interface KubeWriterOptions {
+  /** may this replica still write? Checked when the request is about to leave (the connection is up), not before */
+  fence?: () => boolean;
+  userAgent?: string;
+}
+
 export interface KubeWriter {
   /** The object at `path`, or undefined when it does not exist. */
   get(path: string): Promise<k8s.KubernetesObject | undefined>;
@@ -46,12 +57,13 @@ export function objectPath(kind: 'Namespace' | 'Service', name: string, namespac
 }
 
 /** A writer for `kc`'s cluster; `agents` keeps one keep-alive agent per KubeConfig across writers. */
-export function kubeWriter(kc: k8s.KubeConfig, agents: KubeWriterAgents = new KubeWriterAgents()): KubeWriter {
+export function kubeWriter(kc: k8s.KubeConfig, agents: KubeWriterAgents = new KubeWriterAgents(), wo: KubeWriterOptions = {}): KubeWriter {
   const request = async (method: string, path: string, body?: string, contentType?: string): Promise<{ status: number; text: string }> => {
+    const fenced = method !== 'GET' ? wo.fence : undefined;
     const server = kc.getCurrentCluster()?.server;
     if (!server) throw new Error('the kubeconfig has no current cluster');
     const url = new URL(server.replace(/\/$/, '') + path);
-    const opts: https.RequestOptions = { method, headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}) } };
+    const opts: https.RequestOptions = { method, headers: { accept: 'application/json', ...(contentType ? { 'content-type': contentType } : {}), ...(wo.userAgent ? { 'user-agent': wo.userAgent } : {}) } };
     await kc.applyToHTTPSOptions(opts);
     const plain = url.protocol === 'http:';
     if (plain) delete opts.agent;
@@ -65,7 +77,17 @@ export function kubeWriter(kc: k8s.KubeConfig, agents: KubeWriterAgents = new Ku
       });
       req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url.host}${path}: no answer within ${TIMEOUT_MS / 1000} s`)));
       req.on('error', reject);
-      req.end(body);
+      if (!fenced) { req.end(body); return; }
+      // fencing: nothing (not even the headers) leaves before the connection is up and the check passes in the
+      // same tick as the write, so a replica paused while connecting does not send a stale write when it resumes
+      req.on('socket', (socket) => {
+        const go = (): void => {
+          if (fenced()) req.end(body);
+          else req.destroy(new FencedError(`${method} ${path}`));
+        };
+        if (!socket.connecting) go();
+        else socket.once(plain ? 'connect' : 'secureConnect', go);
+      });
     });
   };
   const check = (method: string, path: string, r: { status: number; text: string }): void => {

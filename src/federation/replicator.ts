@@ -5,7 +5,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import type { Logger } from '../log.ts';
 import { FIELD_MANAGER, isReplicaService } from './labels.ts';
-import { KubeWriterAgents, kubeWriter, objectPath, type KubeWriter } from './kubeWriter.ts';
+import { FencedError, KubeWriterAgents, kubeWriter, objectPath, type KubeWriter } from './kubeWriter.ts';
 import type { ReplicationAction } from './replicationPlan.ts';
 
 const RECENT_MS = 3_000;
@@ -32,10 +32,12 @@ export class Replicator {
     private readonly writes: Counter<'cluster' | 'op' | 'result'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** fence: may this replica still write (leader election)? checked right before each request is sent */
+    private readonly opts: { fence?: () => boolean; userAgent?: string } = {},
   ) {}
 
   /** Runs the actions (in order per cluster, clusters in parallel); returns how many writes were made and failed. */
-  async apply(actions: readonly ReplicationAction[]): Promise<{ written: number; failed: number }> {
+  async apply(actions: readonly ReplicationAction[]): Promise<{ written: number; failed: number; fenced: number }> {
     const t = this.now();
     for (const [k, v] of this.recent) if (t - v.at > RECENT_MS) this.recent.delete(k);
     const todo = actions.filter((a) => this.recent.get(actionKey(a))?.sig !== actionSignature(a));
@@ -46,10 +48,11 @@ export class Replicator {
     }
     let written = 0;
     let failed = 0;
+    let fenced = 0;
     await Promise.all([...byCluster].map(async ([cluster, list]) => {
       const kc = this.kubeConfigFor(cluster);
       if (!kc) return;
-      const api = kubeWriter(kc, this.agents);
+      const api = kubeWriter(kc, this.agents, this.opts);
       // Namespaces before the Services that live in them; then a few writes in flight per cluster
       const lanes = [list.filter((a) => a.op === 'apply-namespace'), list.filter((a) => a.op !== 'apply-namespace' && a.op !== 'delete-namespace'), list.filter((a) => a.op === 'delete-namespace')];
       for (const lane of lanes) {
@@ -58,15 +61,17 @@ export class Replicator {
           while (next < lane.length) {
             const a = lane[next++]!;
             const r = await this.write(api, cluster, a);
-            if (r === 'ok') written++; else if (r === 'failed') failed++;
+            if (r === 'ok') written++; else if (r === 'failed') failed++; else if (r === 'fenced') fenced++;
           }
         }));
       }
     }));
-    return { written, failed };
+    return { written, failed, fenced };
   }
 
-  private async write(api: KubeWriter, cluster: string, a: ReplicationAction): Promise<'ok' | 'noop' | 'failed'> {
+  private async write(api: KubeWriter, cluster: string, a: ReplicationAction): Promise<'ok' | 'noop' | 'failed' | 'fenced'> {
+    // no longer the leader: the rest of the pass is left to the replica that leads now
+    if (this.opts.fence && !this.opts.fence()) return 'fenced';
     this.recent.set(actionKey(a), { sig: actionSignature(a), at: this.now() });
     try {
       await this.one(api, a);
@@ -75,6 +80,7 @@ export class Replicator {
       return 'ok';
     } catch (e) {
       const code = (e as { code?: number }).code;
+      if (e instanceof FencedError) { this.recent.delete(actionKey(a)); return 'fenced'; }
       if (a.op.startsWith('delete') && code === 404) return 'noop'; // already gone: the goal is reached
       this.recent.delete(actionKey(a)); // retry on the next pass
       this.writes.inc({ cluster, op: a.op, result: code === 409 ? 'conflict' : 'error' });

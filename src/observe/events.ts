@@ -18,6 +18,7 @@ export type MeshEventKind =
   | 'proxy.nack'
   | 'failover.started'
   | 'failover.ended'
+  | 'leader.changed'
   | 'ca.rotated'
   | 'policy.rejected';
 

@@ -31,6 +31,8 @@ export interface PolicyWatcherOptions {
   installCrds?: boolean;
   /** `rejected[i].cluster` is where the rejected object lives ('' = control plane) */
   onPolicy: (accepted: PolicySet, rejected: readonly (Rejection & { cluster: string })[]) => void;
+  /** may this replica write statuses now (leader election)? Checked before each write; default: always */
+  writeFence?: () => boolean;
   log?: Logger;
 }
 
@@ -69,6 +71,9 @@ export class PolicyWatcher {
     if (this.timer) clearTimeout(this.timer);
     await this.watches.stop();
   }
+
+  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
+  reevaluate(): void { this.schedule(); }
 
   private schedule(): void {
     if (this.stopped || this.timer) return;
@@ -121,6 +126,8 @@ export class PolicyWatcher {
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
       if (this.written.get(`${cluster}|${key}`) === sig) continue;
+      // a follower leaves statuses to the leader (it writes them all when it leads: resync)
+      if (this.o.writeFence && !this.o.writeFence()) return;
       const plural = obj.kind === 'VirtualService' ? 'virtualservices' : 'destinationrules';
       try {
         await kc.makeApiClient(k8s.CustomObjectsApi).patchNamespacedCustomObjectStatus(

@@ -23,6 +23,8 @@ export interface SecurityWatcherOptions {
   installCrds?: boolean;
   /** `egress`: the accepted ServiceEntries and Sidecars (outboundTrafficPolicy) */
   onSecurity: (accepted: SecuritySet, rejected: readonly (SecurityRejection & { cluster: string })[], egress: EgressSet) => void;
+  /** may this replica write statuses now (leader election)? Checked before each write; default: always */
+  writeFence?: () => boolean;
   log?: Logger;
 }
 
@@ -73,6 +75,9 @@ export class SecurityWatcher {
     if (this.timer) clearTimeout(this.timer);
     await this.watches.stop();
   }
+
+  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
+  reevaluate(): void { this.schedule(); }
 
   private schedule(): void {
     if (this.stopped || this.timer) return;
@@ -128,6 +133,8 @@ export class SecurityWatcher {
       const rej = byKey.get(key);
       const sig = `${obj.metadata.generation}|${rej?.reasons.join(';') ?? ''}`;
       if (this.written.get(`${cluster}|${key}`) === sig) continue;
+      // a follower leaves statuses to the leader (it writes them all when it leads: reevaluate)
+      if (this.o.writeFence && !this.o.writeFence()) return;
       const plural = ({ AuthorizationPolicy: 'authorizationpolicies', PeerAuthentication: 'peerauthentications', ServiceEntry: 'serviceentries', Sidecar: 'sidecars' } as const)[obj.kind];
       const group = obj.kind === 'ServiceEntry' || obj.kind === 'Sidecar' ? EGRESS_GROUP : SECURITY_GROUP;
       try {

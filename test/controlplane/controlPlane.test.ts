@@ -64,7 +64,10 @@ test('control plane process: discovers, publishes the trust bundle, issues certi
       assert.ok(Date.now() - t < 20_000, 'trust bundle not published');
       bundle = (await coreB.readNamespacedConfigMap({ name: 'meshfed-root-cert', namespace: 'shop' }).catch(() => undefined))?.data?.['root-cert.pem'] ?? '';
     }
-    await A.makeApiClient(k8s.CoreV1Api).readNamespacedService({ name: 'cart', namespace: 'shop' });
+    // replication and trust-bundle publishing run side by side: the replica may land a moment after the bundle
+    for (const t = Date.now(); !(await A.makeApiClient(k8s.CoreV1Api).readNamespacedService({ name: 'cart', namespace: 'shop' }).catch(() => undefined)); await sleep(100)) {
+      assert.ok(Date.now() - t < 20_000, 'cart not replicated into a');
+    }
 
     // a workload of b gets its SPIFFE certificate from the CA on the shared TLS port, with its ServiceAccount token
     const token = (await coreB.createNamespacedServiceAccountToken({ name: 'cart', namespace: 'shop', body: { spec: { audiences: [] } } })).status!.token!;

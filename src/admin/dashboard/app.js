@@ -1,5 +1,5 @@
 // meshfed dashboard: the mesh graph from the /feed WebSocket (a graph model every second), live events from
-// /events, and the tables (text version) from /debug/topology and /debug/traffic.
+// /events, the tables (text version) from /debug/topology and /debug/traffic, the leader from /debug/leader.
 import { createGraph, edgeLabel, fmtRate } from './graph.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,11 +39,22 @@ function renderTraffic(t) {
   }).join('')}</table>`;
 }
 
+// which control-plane replica leads (writes to clusters), and whether it is the one serving this page
+function renderLeader(l) {
+  const el = $('leader');
+  el.style.display = l && l.identity ? '' : 'none';
+  if (!l || !l.identity) return;
+  el.textContent = l.leading ? `leader: ${l.identity} (this replica)` : `replica ${l.identity}, following ${l.leader || '(no leader)'}`;
+  el.className = `pill ${l.leading ? 'live' : l.leader ? '' : 'down'}`;
+}
+
 async function refresh() {
   try {
-    const [topo, traffic] = await Promise.all([fetch('/debug/topology').then((r) => r.json()), fetch('/debug/traffic').then((r) => r.json())]);
+    const [topo, traffic, leader] = await Promise.all([fetch('/debug/topology').then((r) => r.json()), fetch('/debug/traffic').then((r) => r.json()),
+      fetch('/debug/leader').then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined)]);
     renderTopology(topo);
     renderTraffic(traffic);
+    renderLeader(leader);
   } catch {
     setConn();
   }
@@ -56,7 +67,7 @@ function addEvent(ev) {
   li.innerHTML = `<time>${esc(new Date(ev.at).toLocaleTimeString())}</time><span class="kind">${esc(ev.kind)}</span>${esc(ev.message)}`;
   $('events').prepend(li);
   while ($('events').children.length > 200) $('events').lastChild.remove();
-  if (ev.kind.startsWith('cluster.') || ev.kind.startsWith('failover.') || ev.kind.startsWith('service.')) refresh();
+  if (ev.kind.startsWith('cluster.') || ev.kind.startsWith('failover.') || ev.kind.startsWith('service.') || ev.kind.startsWith('leader.')) refresh();
 }
 
 // ---- connection state: both streams up = live; either down = disconnected (and both reconnect) ----

@@ -4,6 +4,7 @@ import { bool, int, requireStr, str, UsageError, UserError, type Command } from 
 import { availableParallelism } from 'node:os';
 import { untilSignal } from '../signals.ts';
 import { loadTopologyFile } from '../topologyFile.ts';
+import { LEADER_ELECTION_FLAG_HELP, leaderElectionFromFlags, type LeaderElectionFlags } from '../../controlplane/leaderElectionFlags.ts';
 
 /**
  * Where the admin server (15014: /debug/*, /metrics, the dashboard — no authentication) listens unless told:
@@ -38,6 +39,7 @@ export const controlPlaneCommands: Command[] = [
       'secure-port': { type: 'string', default: '15012', help: 'PORT  CA and mTLS xDS' },
       'admin-port': { type: 'string', default: '15014', help: 'PORT  admin: /healthz /readyz /metrics /debug/* /events, dashboard' },
       'ca-signing-workers': { type: 'string', help: `N  CA: verify CSRs and sign on N worker threads, beside the gRPC/TLS thread (default: ${defaultSigningWorkers()} here — 1 on a multi-core machine, else 0)` },
+      ...Object.fromEntries(Object.entries(LEADER_ELECTION_FLAG_HELP).map(([k, v]) => [k, { type: 'string' as const, help: `${v.help}${v.default ? ` (default ${v.default})` : ''}` }])),
     },
     run: async (args, io) => {
       const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
@@ -56,6 +58,10 @@ export const controlPlaneCommands: Command[] = [
         if (!network || !region) throw new UserError(`--cluster-name ${name} needs --network and --region`);
         local = { name, network, region };
       }
+      let leaderElection;
+      try {
+        leaderElection = leaderElectionFromFlags(Object.fromEntries(Object.keys(LEADER_ELECTION_FLAG_HELP).map((k) => [k, str(args, k)])) as LeaderElectionFlags);
+      } catch (e) { throw new UsageError((e as Error).message); }
       const signingWorkers = int(args, 'ca-signing-workers', defaultSigningWorkers());
       if (signingWorkers < 0) throw new UsageError(`--ca-signing-workers must be 0 or more, got ${signingWorkers}`);
       // loaded on use: the control plane pulls in gRPC, client-node and the CA; other commands start faster without them
@@ -70,10 +76,11 @@ export const controlPlaneCommands: Command[] = [
         host: requireStr(args, 'host'),
         adminHost: str(args, 'admin-address') ?? defaultAdminAddress(),
         caSigningWorkers: signingWorkers,
+        leaderElection,
         ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
         onProgress: (l) => io.err(l),
       }).catch((e: unknown) => { throw new UserError(`control plane failed to start: ${(e as Error).message}`); });
-      io.out(JSON.stringify({ xds: cp.ports.xds, secure: cp.ports.secure, admin: cp.ports.admin, ca: cp.caSource }));
+      io.out(JSON.stringify({ xds: cp.ports.xds, secure: cp.ports.secure, admin: cp.ports.admin, ca: cp.caSource, ...(cp.elector ? { replica: cp.elector.identity } : {}) }));
       const sig = await untilSignal();
       io.err(`${sig}: stopping the control plane…`);
       await cp.stop();

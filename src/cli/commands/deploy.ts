@@ -13,8 +13,12 @@ import { bool, requireStr, str, UsageError, UserError, type Command, type Comman
 function renderObjects(component: string, args: { values: Record<string, unknown> }): K8sObject[] {
   const image = (args.values.image as string | undefined) ?? undefined;
   switch (component) {
-    case 'control-plane':
-      return controlPlaneManifests({ ...(image ? { image } : {}), ...(args.values['expose-plaintext-xds'] === true ? { exposePlaintextXds: true } : {}) });
+    case 'control-plane': {
+      const r = args.values.replicas as string | undefined;
+      const replicas = r === undefined ? undefined : Number(r);
+      if (replicas !== undefined && !(Number.isInteger(replicas) && replicas >= 1)) throw new UsageError(`--replicas must be a whole number of at least 1, got ${JSON.stringify(r)}`);
+      return controlPlaneManifests({ ...(image ? { image } : {}), ...(replicas ? { replicas } : {}), ...(args.values['expose-plaintext-xds'] === true ? { exposePlaintextXds: true } : {}) });
+    }
     case 'gateway': {
       const network = args.values.network as string | undefined;
       const region = args.values.region as string | undefined;
@@ -69,6 +73,7 @@ export const deployCommands: Command[] = [
       region: { type: 'string', help: 'R  gateway: its region' },
       cluster: { type: 'string', help: 'ID  demo: the member cluster name' },
       xds: { type: 'string', help: 'ADDR  gateway: the control plane xDS address' },
+      replicas: { type: 'string', help: 'N  control-plane: replicas (default 2; one elected leader writes, all serve xDS and the CA)' },
       image: { type: 'string', help: 'IMAGE  meshfed image (default meshfed:dev)' },
       'expose-plaintext-xds': { type: 'boolean', help: 'control-plane: also publish plaintext xDS (15010) on node port 31010 for remote clusters — trusted networks only, it has no authentication (default: 15010 is cluster-internal; remote clusters get the CA and mTLS xDS on node port 31012)' },
       'dry-run': { type: 'boolean', help: 'print the manifests instead of applying them' },

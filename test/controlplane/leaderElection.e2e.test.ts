@@ -1,0 +1,187 @@
+// Three `meshfed control-plane` processes against API stand-ins: one leader writes; another takes over when the
+// leader is paused (SIGSTOP) in the middle of replicating 400 Services, and the paused one, resumed after its lease
+// ran out, sends no write at all (fencing); then the new leader is killed (kill -9) in the middle of replicating
+// 500 more, and a third takes over and finishes, with no Service written twice and no foreign object touched.
+// Every write request is seen at the stand-ins with the replica's User-Agent, so "who wrote" is read from the API
+// servers, not from the control planes' own accounts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTopologyCluster } from '../../src/playground/clusters.ts';
+import { kubeconfigFor } from '../../src/devcluster/server.ts';
+import type { SecureServer } from '../../src/devcluster/secure.ts';
+import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SERVICES = 400;
+const SERVICES2 = 500;
+// short, but with room for a loaded machine (a leader whose renewals stall for the renew deadline loses the lease)
+const LEASE_S = 6;
+const TIMING = ['--leader-elect-lease-duration', `${LEASE_S}s`, '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '500ms'];
+
+interface Write { at: number; replica: string; method: string; path: string; cluster: string }
+interface Replica { id: string; child: ChildProcessWithoutNullStreams; admin: number; err: () => string }
+
+/** Record every non-GET request a control-plane replica makes to this stand-in. */
+function recordWrites(s: SecureServer, writes: Write[]): void {
+  const authenticate = s.hooks.authenticate.bind(s.hooks);
+  s.hooks.authenticate = (req) => {
+    const ua = req.headers['user-agent'] ?? '';
+    const m = /^meshfed-control-plane\/(\S+)/.exec(ua);
+    if (m && req.method !== 'GET') writes.push({ at: performance.now(), replica: m[1]!, method: req.method ?? '', path: req.url ?? '', cluster: s.name });
+    return authenticate(req);
+  };
+}
+
+async function until<T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+test('three control-plane replicas: one writes; takeover from a SIGSTOPped leader (which writes nothing when resumed) and from a killed one', { timeout: 420_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshfed-ha-'));
+  const [a, b] = await Promise.all([
+    startTopologyCluster({ name: 'a', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.81.0.0/16', serviceCIDR: '10.81.0.0/16' }),
+    startTopologyCluster({ name: 'b', region: 'r2', zones: ['r2a'], network: 'n2', podCIDR: '127.82.0.0/16', serviceCIDR: '10.82.0.0/16' }),
+  ]);
+  const aFile = join(dir, 'a.kubeconfig');
+  writeFileSync(aFile, kubeconfigFor([a!]));
+  writeFileSync(join(dir, 'b.kubeconfig'), kubeconfigFor([b!]));
+  assert.equal((await meshfed(['cluster', 'add', '--kubeconfig', join(dir, 'b.kubeconfig'), '--config-kubeconfig', aFile])).code, 0);
+  const writes: Write[] = [];
+  recordWrites(a!, writes);
+  recordWrites(b!, writes);
+  const leaseInfo = a!.store.info('coordination.k8s.io', 'leases');
+  const holder = (): string => { try { return String((a!.store.get(leaseInfo, 'meshfed-system', 'meshfed-control-plane').spec as { holderIdentity?: string }).holderIdentity ?? ''); } catch { return ''; } };
+
+  const replicas: Replica[] = [];
+  const start = async (id: string): Promise<Replica> => {
+    const child = spawn(process.execPath, [MESHFED_BIN, 'control-plane', '--kubeconfig', aFile, '--cluster-name', 'a', '--network', 'n1', '--region', 'r1',
+      '--host', '127.0.0.1', '--xds-port', '0', '--secure-port', '0', '--admin-port', '0', '--leader-elect-identity', id, ...TIMING], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const r: Replica = { id, child, admin: 0, err: () => err.slice(-3000) };
+    replicas.push(r);
+    const line = await until(`replica ${id} to start`, 90_000, () => { assert.equal(child.exitCode, null, `${id} exited: ${err.slice(-3000)}`); return out.includes('"admin"') ? out.trim().split('\n')[0] : undefined; });
+    const started = JSON.parse(line) as { admin: number; replica: string };
+    assert.equal(started.replica, id);
+    r.admin = started.admin;
+    return r;
+  };
+  const adminJson = async <T>(r: Replica, path: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${r.admin}${path}`)).json()) as T;
+  const metricsOf = async (r: Replica): Promise<string> => (await fetch(`http://127.0.0.1:${r.admin}/metrics`)).text();
+
+  try {
+    const all = await Promise.all([start('cp-1'), start('cp-2'), start('cp-3')]);
+    // every replica serves (ready), only one leads; they say so on their admin servers and metrics
+    for (const r of all) await until(`${r.id} ready`, 60_000, async () => (await fetch(`http://127.0.0.1:${r.admin}/readyz`)).status === 200);
+    const leaderId = await until('the replicas to agree on one leader', 60_000, async () => {
+      const h = holder();
+      const ls = await Promise.all(all.map((r) => adminJson<{ identity: string; leading: boolean; leader: string }>(r, '/debug/leader')));
+      return h && ls.every((l) => l.leader === h && l.leading === (l.identity === h)) ? h : undefined;
+    });
+    const first = all.find((r) => r.id === leaderId)!;
+    const [second] = all.filter((r) => r.id !== leaderId) as [Replica, Replica];
+    for (const r of all.filter((x) => x !== first)) {
+      assert.match(await metricsOf(r), new RegExp(`meshfed_leader\\{replica="${r.id}",lease="Lease meshfed-system/meshfed-control-plane"\\} 0`));
+    }
+    assert.equal((await adminJson<{ leading: boolean }>(first, '/debug/leader')).leading, true);
+    assert.match(await metricsOf(first), new RegExp(`meshfed_leader\\{replica="${first.id}",lease="Lease meshfed-system/meshfed-control-plane"\\} 1`));
+    const st = await meshfed(['status', '--admin', `127.0.0.1:${second.admin}`]);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, new RegExp(`CONTROL PLANE\\n.*\\n${second.id}\\s+FOLLOWER\\s+${first.id}\\s`));
+
+    const nsInfo = b!.store.info('', 'namespaces');
+    const svcInfo = b!.store.info('', 'services');
+    const inA = (ns: string): number => { try { return a!.store.list(svcInfo, ns).items.length; } catch { return 0; } };
+    // the stand-ins run in this process: create in slices so that they keep answering (the leader's renewals too)
+    const addServices = async (ns: string, n: number): Promise<void> => {
+      b!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'meshfed.io/federation': 'enabled' } } });
+      for (let i = 0; i < n; i++) {
+        b!.store.create(svcInfo, ns, { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec: { selector: { app: `s${i}` }, ports: [{ name: 'http', port: 80 }] } });
+        if (i % 20 === 19) await sleep(1);
+      }
+    };
+    const leaderNow = (): Replica => all.find((r) => r.id === holder())!;
+
+    // 1. SIGSTOP: 400 federated Services in b; the leader is paused in the middle of replicating them into a
+    void addServices('bulk', SERVICES);
+    await until('the leader to be replicating', 60_000, () => inA('bulk') >= 40);
+    // (under load a leader may have lost its lease already: pause the one that holds it now)
+    const paused = leaderNow();
+    paused.child.kill('SIGSTOP');
+    const stoppedAt = performance.now();
+    const replicatedAtStop = inA('bulk');
+    assert.ok(replicatedAtStop < SERVICES, `replication finished before the leader was paused (${replicatedAtStop})`);
+    const next = await until('a follower to take over', 30_000, () => all.find((r) => r !== paused && holder() === r.id));
+    const takeoverMs = performance.now() - stoppedAt;
+    await until('the new leader to finish replicating', 60_000, () => inA('bulk') === SERVICES);
+    process.stderr.write(`# SIGSTOP: takeover ${Math.round(takeoverMs)} ms after the pause (lease ${LEASE_S}s, renew deadline 4s, retry 0.5s); ${replicatedAtStop} of ${SERVICES} replicated at the pause\n`);
+    assert.ok(takeoverMs <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeoverMs)} ms, more than the lease duration + 2 s`);
+
+    // the old leader resumes long after its lease ran out: it must not write (its pass was cut short)
+    const resumedAt = performance.now();
+    paused.child.kill('SIGCONT');
+    await until('the old leader to see the new one', 20_000, async () => (await adminJson<{ leader: string }>(paused, '/debug/leader')).leader === next.id);
+    const fenced = Number(/meshfed_leader_fenced_writes_total (\d+)/.exec(await metricsOf(paused))?.[1] ?? 0);
+    // let anything the old leader still had queued run (its retry period is 500 ms)
+    await sleep(3000);
+    const late = writes.filter((w) => w.replica === paused.id && w.at >= resumedAt);
+    assert.deepEqual(late, [], 'the resumed old leader wrote');
+    assert.ok(fenced > 0, 'the resumed leader had no pending write for the fence to stop: the test did not exercise fencing');
+    assert.match(await metricsOf(paused), new RegExp(`meshfed_leader\\{replica="${paused.id}",lease="[^"]+"\\} 0`));
+    assert.equal(holder(), next.id);
+    // only the leader of the moment wrote: the others nothing before the takeover (but their start-up create
+    // attempts on the Lease and the shared development CA), the old one nothing after the pause
+    const startup = (w: Write) => w.path.includes('/namespaces/meshfed-system/leases') || w.path.startsWith('/api/v1/namespaces/meshfed-system/secrets')
+      || (w.method === 'POST' && w.path.startsWith('/apis/apiextensions.k8s.io/v1/customresourcedefinitions'));
+    const summary = JSON.stringify(Object.entries(writes.reduce<Record<string, number>>((m, w) => { const k = `${w.replica} ${w.cluster} ${w.method} ${w.path.split('?')[0]!.replace(/\/s\d+$/, '/*')}`; m[k] = (m[k] ?? 0) + 1; return m; }, {})));
+    assert.ok(writes.some((w) => w.replica === paused.id && w.path.includes('/services/')), summary);
+    if (paused === first) assert.deepEqual(writes.filter((w) => w.replica !== first.id && w.at < stoppedAt && !startup(w)), [], summary);
+
+    // 2. kill -9: a user's own Service of the same name waits in a (never to be touched), then 500 more Services
+    // in b; the leader is killed in the middle of replicating them
+    a!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk2' } });
+    const native = a!.store.create(svcInfo, 'bulk2', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', labels: { owner: 'someone-else' } }, spec: { selector: { app: 'mine' }, ports: [{ name: 'tcp', port: 9999 }] } });
+    void addServices('bulk2', SERVICES2);
+    await until('the leader to be replicating again', 60_000, () => inA('bulk2') >= 40);
+    const killed = leaderNow();
+    killed.child.kill('SIGKILL');
+    const killedAt = performance.now();
+    const replicatedAtKill = inA('bulk2');
+    assert.ok(replicatedAtKill < SERVICES2, `replication finished before the leader was killed (${replicatedAtKill})`);
+    const last = await until('another replica to take over', 30_000, () => all.find((r) => r !== killed && holder() === r.id));
+    const takeover2Ms = performance.now() - killedAt;
+    await until('the last leader to finish replicating', 60_000, () => inA('bulk2') === SERVICES2);
+    process.stderr.write(`# kill -9: ${last.id} took over ${Math.round(takeover2Ms)} ms after the kill; ${replicatedAtKill} of ${SERVICES2} replicated at the kill\n`);
+    assert.ok(takeover2Ms <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeover2Ms)} ms, more than the lease duration + 2 s`);
+    assert.equal(a!.store.get(svcInfo, 'bulk2', 's7').metadata.resourceVersion, native.metadata.resourceVersion, 'the user\'s own Service was written');
+
+    // every surviving replica serves the whole mesh, written once: Service writes into a at most 1.05 × the Services
+    for (const r of all.filter((x) => x !== killed)) {
+      await until(`${r.id} to serve every Service`, 30_000, async () => (await adminJson<Array<{ key: string }>>(r, '/debug/registry')).filter((x) => x.key.includes('bulk')).length === SERVICES + SERVICES2);
+    }
+    const serviceWrites = writes.filter((w) => w.cluster === 'a' && w.method === 'PATCH' && /\/namespaces\/bulk2?\/services\//.test(w.path)).length;
+    assert.ok(serviceWrites <= (SERVICES + SERVICES2) * 1.05, `${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services`);
+    // and nothing outside what replication, the trust bundle and leader election own was written
+    const foreign = writes.filter((w) => !startup(w) && !/^\/api\/v1\/namespaces\/(bulk2?(\/services\/s\d+|\/configmaps\/meshfed-root-cert)?)?(\?|$)/.test(w.path));
+    assert.deepEqual(foreign, [], summary);
+    process.stderr.write(`# ${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services; the resumed leader refused ${fenced} writes\n`);
+  } finally {
+    for (const r of replicas) { r.child.kill('SIGCONT'); r.child.kill('SIGTERM'); }
+    const codes = await Promise.all(replicas.map((r) => (r.child.exitCode !== null || r.child.signalCode !== null ? r.child.exitCode : new Promise((res) => r.child.once('exit', res)))));
+    await Promise.all([a!.close(), b!.close()]);
+    // the killed one has no exit code; the others stop cleanly
+    codes.forEach((c, i) => { if (replicas[i]!.child.signalCode !== 'SIGKILL') assert.equal(c, 0, replicas[i]!.err()); });
+  }
+});
