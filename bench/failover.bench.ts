@@ -8,6 +8,7 @@
 //             gateway and its API servers stop answering; `dev restore` brings them back
 //   kill    — only us-east's echo pods and sidecars stop (crash / partition); the API still says they are ready
 //   unready — us-east's echo pods turn NotReady through the API (federation → pilot → EDS push); playground only
+//   (kill in the processes shape SIGKILLs the sidecar processes)
 // Each shape × mode runs REPS times (BENCH_FAILOVER_REPS, default 20) on the machine as it is ("quiet") and then with
 // one CPU-burning neighbour process (the same one; BENCH_FAILOVER_BUSY=0 skips it).
 // Per repetition: failover = first answer from us-west after the failure was started; failback = first answer from
@@ -63,12 +64,19 @@ async function processes(): Promise<Harness> {
   const m = await startDeployedMesh(yaml, mkdtempSync(join(tmpdir(), 'meshfed-bench-failover-proc-')), (l) => log(`  ${l}`));
   return {
     call: () => m.call('east-1'),
-    modes: { region: { fail: () => m.failRegion(LOCAL), heal: () => m.restoreRegion(LOCAL) } },
+    modes: {
+      region: { fail: () => m.failRegion(LOCAL), heal: async () => { m.takeStartups(); await m.restoreRegion(LOCAL); log(`  restore: sidecar processes ${JSON.stringify(m.takeStartups())}`); } },
+      kill: { fail: () => m.stopWorkloads(LOCAL), heal: () => m.startWorkloads(LOCAL) },
+    },
     stop: () => m.stop(),
   };
 }
 
-interface Rep { failoverMs?: number; failbackMs?: number; restoreMs: number; failMs: number; lost: number; requests: number; lostWhy: string[] }
+interface Rep {
+  failoverMs?: number; failbackMs?: number; restoreMs: number; failMs: number; lost: number; requests: number; lostWhy: string[];
+  /** where the failover time goes: the last local answer after the failure started, and the slowest request around it */
+  lastLocalMs?: number; slowestMs: number;
+}
 
 async function rep(h: Harness, mode: { fail(): Promise<void>; heal(): Promise<void> }): Promise<Rep> {
   const errors: string[] = [];
@@ -86,11 +94,14 @@ async function rep(h: Harness, mode: { fail(): Promise<void>; heal(): Promise<vo
   load.stop();
   const records = await load.done;
   const f = failoverFigures(records.filter((r) => r.sentAt < healAt), failedAt, LOCAL);
+  const lastLocal = records.filter((r) => r.doneAt >= failedAt && r.sentAt < healAt && r.ok && r.region === LOCAL).sort((a, b) => b.doneAt - a.doneAt)[0];
   const back = records.filter((r) => r.sentAt >= healAt && r.ok && r.region === LOCAL).sort((a, b) => a.doneAt - b.doneAt)[0];
   return {
     ...(f.firstRemoteMs !== undefined ? { failoverMs: f.firstRemoteMs } : {}),
     ...(back ? { failbackMs: back.doneAt - healAt } : {}),
     restoreMs, failMs, lost: records.filter((r) => !r.ok).length, requests: records.length, lostWhy: [...new Set(errors)].slice(0, 3),
+    ...(lastLocal ? { lastLocalMs: lastLocal.doneAt - failedAt } : {}),
+    slowestMs: Math.max(0, ...records.filter((r) => r.doneAt >= failedAt && r.sentAt <= failedAt + (f.firstRemoteMs ?? 0)).map((r) => r.doneAt - r.sentAt)),
   };
 }
 
@@ -114,7 +125,7 @@ for (const shape of SHAPES) {
           for (let i = 0; i < REPS; i++) {
             const r = await rep(h, mode);
             reps.push(r);
-            log(`${shape}/${modeName}/${load} #${i + 1}: failover ${r.failoverMs?.toFixed(0)} ms (fail op ${r.failMs.toFixed(0)} ms), failback ${r.failbackMs?.toFixed(0)} ms (restore op ${r.restoreMs.toFixed(0)} ms), lost ${r.lost}/${r.requests}${r.lostWhy.length ? ` ${JSON.stringify(r.lostWhy)}` : ''} [load ${loadavg()[0]!.toFixed(1)}]`);
+            log(`${shape}/${modeName}/${load} #${i + 1}: failover ${r.failoverMs?.toFixed(0)} ms (fail op ${r.failMs.toFixed(0)} ms, last local ${r.lastLocalMs?.toFixed(0)} ms, slowest request ${r.slowestMs.toFixed(0)} ms), failback ${r.failbackMs?.toFixed(0)} ms (restore op ${r.restoreMs.toFixed(0)} ms), lost ${r.lost}/${r.requests}${r.lostWhy.length ? ` ${JSON.stringify(r.lostWhy)}` : ''} [load ${loadavg()[0]!.toFixed(1)}]`);
           }
         } finally {
           neighbour?.kill('SIGKILL');
@@ -124,6 +135,9 @@ for (const shape of SHAPES) {
           failoverMs: stats(reps.flatMap((r) => (r.failoverMs !== undefined ? [r.failoverMs] : []))),
           failbackMs: stats(reps.flatMap((r) => (r.failbackMs !== undefined ? [r.failbackMs] : []))),
           restoreOpMs: stats(reps.map((r) => r.restoreMs)),
+          failOpMs: stats(reps.map((r) => r.failMs)),
+          lastLocalMs: stats(reps.flatMap((r) => (r.lastLocalMs !== undefined ? [r.lastLocalMs] : []))),
+          slowestRequestMs: stats(reps.map((r) => r.slowestMs)),
           requests: reps.reduce((s, r) => s + r.requests, 0),
           lost: reps.reduce((s, r) => s + r.lost, 0),
           noFailover: reps.filter((r) => r.failoverMs === undefined).length,
