@@ -12,7 +12,9 @@
 // Each shape × mode runs REPS times (BENCH_FAILOVER_REPS, default 20) on the machine as it is ("quiet") and then with
 // one CPU-burning neighbour process (the same one; BENCH_FAILOVER_BUSY=0 skips it).
 // Per repetition: failover = first answer from us-west after the failure was started; failback = first answer from
-// us-east after the restore was started (restoreMs: how long the restore itself took); lost = requests that failed.
+// us-east after the restore was started (restoreOp: how long the restore itself took — in the processes shape mostly
+// sidecar process start-up; failbackAfterRestore: from the end of the restore, i.e. the sidecar's own stickiness);
+// lost = requests that failed (the load's client gives up after 5 s).
 // Progress on stderr, one JSON line on stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -73,7 +75,7 @@ async function processes(): Promise<Harness> {
 }
 
 interface Rep {
-  failoverMs?: number; failbackMs?: number; restoreMs: number; failMs: number; lost: number; requests: number; lostWhy: string[];
+  failoverMs?: number; failbackMs?: number; afterRestoreMs?: number; restoreMs: number; failMs: number; lost: number; requests: number; lostWhy: string[];
   /** where the failover time goes: the last local answer after the failure started, and the slowest request around it */
   lastLocalMs?: number; slowestMs: number;
 }
@@ -98,7 +100,7 @@ async function rep(h: Harness, mode: { fail(): Promise<void>; heal(): Promise<vo
   const back = records.filter((r) => r.sentAt >= healAt && r.ok && r.region === LOCAL).sort((a, b) => a.doneAt - b.doneAt)[0];
   return {
     ...(f.firstRemoteMs !== undefined ? { failoverMs: f.firstRemoteMs } : {}),
-    ...(back ? { failbackMs: back.doneAt - healAt } : {}),
+    ...(back ? { failbackMs: back.doneAt - healAt, afterRestoreMs: Math.max(0, back.doneAt - healAt - restoreMs) } : {}),
     restoreMs, failMs, lost: records.filter((r) => !r.ok).length, requests: records.length, lostWhy: [...new Set(errors)].slice(0, 3),
     ...(lastLocal ? { lastLocalMs: lastLocal.doneAt - failedAt } : {}),
     slowestMs: Math.max(0, ...records.filter((r) => r.doneAt >= failedAt && r.sentAt <= failedAt + (f.firstRemoteMs ?? 0)).map((r) => r.doneAt - r.sentAt)),
@@ -125,7 +127,7 @@ for (const shape of SHAPES) {
           for (let i = 0; i < REPS; i++) {
             const r = await rep(h, mode);
             reps.push(r);
-            log(`${shape}/${modeName}/${load} #${i + 1}: failover ${r.failoverMs?.toFixed(0)} ms (fail op ${r.failMs.toFixed(0)} ms, last local ${r.lastLocalMs?.toFixed(0)} ms, slowest request ${r.slowestMs.toFixed(0)} ms), failback ${r.failbackMs?.toFixed(0)} ms (restore op ${r.restoreMs.toFixed(0)} ms), lost ${r.lost}/${r.requests}${r.lostWhy.length ? ` ${JSON.stringify(r.lostWhy)}` : ''} [load ${loadavg()[0]!.toFixed(1)}]`);
+            log(`${shape}/${modeName}/${load} #${i + 1}: failover ${r.failoverMs?.toFixed(0)} ms (fail op ${r.failMs.toFixed(0)} ms, last local ${r.lastLocalMs?.toFixed(0)} ms, slowest request ${r.slowestMs.toFixed(0)} ms), failback ${r.failbackMs?.toFixed(0)} ms (restore op ${r.restoreMs.toFixed(0)} ms, then ${r.afterRestoreMs?.toFixed(0)} ms), lost ${r.lost}/${r.requests}${r.lostWhy.length ? ` ${JSON.stringify(r.lostWhy)}` : ''} [load ${loadavg()[0]!.toFixed(1)}]`);
           }
         } finally {
           neighbour?.kill('SIGKILL');
@@ -135,6 +137,7 @@ for (const shape of SHAPES) {
           failoverMs: stats(reps.flatMap((r) => (r.failoverMs !== undefined ? [r.failoverMs] : []))),
           failbackMs: stats(reps.flatMap((r) => (r.failbackMs !== undefined ? [r.failbackMs] : []))),
           restoreOpMs: stats(reps.map((r) => r.restoreMs)),
+          failbackAfterRestoreMs: stats(reps.flatMap((r) => (r.afterRestoreMs !== undefined ? [r.afterRestoreMs] : []))),
           failOpMs: stats(reps.map((r) => r.failMs)),
           lastLocalMs: stats(reps.flatMap((r) => (r.lastLocalMs !== undefined ? [r.lastLocalMs] : []))),
           slowestRequestMs: stats(reps.map((r) => r.slowestMs)),

@@ -191,6 +191,8 @@ export class Outbound {
     const retryOn = retry?.retryOn ?? DEFAULT_RETRY_ON;
     let attempts = 0;
     let connectFailures = 0;
+    /** a pooled connection was found dead: its endpoint may be tried again on a new connection */
+    let staleSeen = false;
     let lastError = 'no healthy endpoint';
     let timedOut = false;
     const overall = rt?.timeoutMs ?? this.o.timeoutMs ?? 15000;
@@ -207,7 +209,7 @@ export class Outbound {
       // prefer an endpoint not tried yet; a retry may go back to one that answered (or timed out) when it is the
       // only one left, as Envoy does — never to one whose connect failed
       let d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);
-      if (d.kind !== 'endpoint' && attempts > 0) d = route(sni, this.table, this.outliers, this.active, Date.now(), dead, this.rr++, lb);
+      if (d.kind !== 'endpoint' && (attempts > 0 || staleSeen)) d = route(sni, this.table, this.outliers, this.active, Date.now(), dead, this.rr++, lb);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
@@ -232,7 +234,9 @@ export class Outbound {
         // answer (an idempotent request is safe to send again): the next endpoint now, without using up a retry
         if (err.connectPhase || (err.staleConnection && IDEMPOTENT.has(x.method))) {
           connectFailures++;
-          dead.add(key);
+          // a refused connect rules the endpoint out for this request; a dead pooled connection does not (a remote
+          // region's gateway is one endpoint: a new connection to it is the way on)
+          if (err.connectPhase) dead.add(key); else staleSeen = true;
           this.connectFailed(sni, d.endpoint, key);
           continue;
         }

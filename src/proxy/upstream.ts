@@ -64,7 +64,8 @@ export class Upstream {
   /** Health probe: does a TLS handshake (mTLS, the peer's SPIFFE ID checked) with the endpoint finish within `ms`? */
   probe(address: string, port: number, sni: string, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const s = tls.connect({ host: address, port, servername: sni, ALPNProtocols: ['http/1.1'], ...this.creds, checkServerIdentity: this.checkPeer() }, () => { clearTimeout(t); s.destroy(); resolve(true); });
+      const s = tls.connect({ host: address, port, servername: sni, ALPNProtocols: ['http/1.1'], ...this.creds, checkServerIdentity: this.checkPeer() }, () => { clearTimeout(t); s.end(); resolve(true); });
+      // end(), not destroy(): our Finished must reach the peer, or its inbound logs the probe as a failed handshake
       const t = setTimeout(() => { s.destroy(); resolve(false); }, ms);
       s.once('error', () => { clearTimeout(t); s.destroy(); resolve(false); });
     });
