@@ -1,7 +1,7 @@
 // The HTTPS API server of one stand-in cluster: authn/authz hooks, discovery, REST verbs, watch streaming, patches.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Counter } from 'prom-client';
 import { ApiError, badRequest, forbidden, methodNotAllowed, notFound, unauthorized } from './errors.ts';
@@ -334,6 +334,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
   });
   for (const c of hooks.controllers) await c.start(store);
+  // every TCP connection, also those that are no HTTP request yet (a TLS handshake under way): setReachable(false)
+  // must drop them all, or server.close() waits for them and `dev failover` hangs
+  const sockets = new Set<Socket>();
+  server.on('connection', (sock: Socket) => { sockets.add(sock); sock.once('close', () => sockets.delete(sock)); });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   log.info({ cluster: opts.name, port }, 'devcluster apiserver listening');
@@ -346,6 +350,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         for (const s of [...watches]) s();
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeAllConnections();
+        for (const sock of sockets) sock.destroy();
         await closed;
         return;
       }

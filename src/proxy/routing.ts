@@ -19,7 +19,13 @@ export interface Endpoint {
 /** Cluster name (== the SNI the client sends) → its endpoints on this network, from CDS/EDS. */
 export type EndpointTable = ReadonlyMap<string, readonly Endpoint[]>;
 
-export interface OutlierEntry { consecutiveFailures: number; ejections: number; ejectedUntil: number }
+export interface OutlierEntry {
+  consecutiveFailures: number;
+  ejections: number;
+  ejectedUntil: number;
+  /** what ejected it: connection failures (refused, reset, handshake) — a successful probe ends those — or answers (5xx) */
+  cause?: 'connect' | 'answer';
+}
 export type OutlierState = Map<string, OutlierEntry>;
 
 export interface OutlierPolicy { consecutiveFailures: number; baseEjectionMs: number; maxEjectionMs: number }
@@ -132,7 +138,7 @@ function rendezvous(eps: readonly Endpoint[], key: string): Endpoint {
 }
 
 /** Record a connect outcome; returns true when this failure ejected the endpoint. */
-export function recordOutcome(state: OutlierState, key: string, ok: boolean, now: number, policy: OutlierPolicy = DEFAULT_OUTLIER, mayEject = true): boolean {
+export function recordOutcome(state: OutlierState, key: string, ok: boolean, now: number, policy: OutlierPolicy = DEFAULT_OUTLIER, mayEject = true, cause: 'connect' | 'answer' = 'connect'): boolean {
   const e = state.get(key) ?? { consecutiveFailures: 0, ejections: 0, ejectedUntil: 0 };
   if (ok) {
     if (e.ejectedUntil <= now) state.delete(key);
@@ -145,8 +151,47 @@ export function recordOutcome(state: OutlierState, key: string, ok: boolean, now
     e.ejections += 1;
     e.ejectedUntil = now + Math.min(policy.baseEjectionMs * 2 ** (e.ejections - 1), policy.maxEjectionMs);
     e.consecutiveFailures = 0;
+    e.cause = cause;
     ejected = true;
   }
   state.set(key, e);
   return ejected;
+}
+
+/** Endpoints ejected for connection failures right now: the ones an active probe (a TLS handshake) may bring back. */
+export function probeTargets(state: ReadonlyMap<string, OutlierEntry>, now: number): string[] {
+  const out: string[] = [];
+  for (const [k, e] of state) if (e.ejectedUntil > now && e.cause === 'connect') out.push(k);
+  return out;
+}
+
+/**
+ * A probe of an ejected endpoint succeeded (Envoy: successful_active_health_check_uneject_host): the ejection ends
+ * now instead of waiting out its (doubling) time. The ejection count stays, so the next request is the real probe:
+ * an endpoint that fails again right after it returned is ejected again at once (flapping protection), and one that
+ * answers is forgotten (recordOutcome ok).
+ */
+export function endEjection(state: OutlierState, key: string, now: number): boolean {
+  const e = state.get(key);
+  if (!e || e.ejectedUntil <= now) return false;
+  e.ejectedUntil = now;
+  e.consecutiveFailures = 0;
+  return true;
+}
+
+/**
+ * Outlier state after a new EDS table: an endpoint that pilot newly reports healthy (it was absent or unhealthy in
+ * `before`) starts fresh, as do endpoints that are gone — a workload that went away and came back is not held out
+ * by an ejection from its previous life. Endpoints reported healthy throughout keep their state.
+ */
+export function outliersAfterEds(state: OutlierState, before: EndpointTable, after: EndpointTable): string[] {
+  const healthyBefore = new Set<string>();
+  for (const eps of before.values()) for (const e of eps) if (e.healthy) healthyBefore.add(endpointKey(e));
+  const healthyNow = new Set<string>();
+  for (const eps of after.values()) for (const e of eps) if (e.healthy) healthyNow.add(endpointKey(e));
+  const reset: string[] = [];
+  for (const k of [...state.keys()]) {
+    if (!healthyNow.has(k) || !healthyBefore.has(k)) { state.delete(k); reset.push(k); }
+  }
+  return reset;
 }

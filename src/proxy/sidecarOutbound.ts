@@ -12,7 +12,7 @@ import type { Registry } from '../observe/metrics.ts';
 import { requestMetrics, PEER_HEADER, peerHeader, type RequestMetrics } from './requestMetrics.ts';
 import { ensureTraceHeaders } from './trace.ts';
 import { gatewaySni } from '../mesh/names.ts';
-import { route, recordOutcome, endpointKey, type EndpointTable, type LbChoice, type OutlierState } from './routing.ts';
+import { route, recordOutcome, endpointKey, endEjection, outliersAfterEds, probeTargets, type EndpointTable, type LbChoice, type OutlierState } from './routing.ts';
 import { editHeaders, pickDestination, sampled, selectRoute, shouldRetry, type HttpRoute, type RouteTable } from './httpRoutes.ts';
 import { admits, DEFAULT_CLUSTER_POLICY, isOutlierFailure, type ClusterPolicy } from './clusterPolicy.ts';
 import { Counter, metric } from '../observe/metrics.ts';
@@ -40,6 +40,8 @@ export interface OutboundOptions {
   /** TCP+TLS handshake budget per try; a black-holed endpoint (accepts, never answers) fails over after this */
   connectTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** how often an endpoint ejected for connection failures is probed (TLS handshake); a success ends the ejection (default 1000) */
+  probeIntervalMs?: number;
 }
 
 /** Connect failures one request may skip past (each on a different endpoint). */
@@ -75,6 +77,7 @@ export class Outbound {
   private clusters: ReadonlyMap<string, ClusterPolicy> = new Map();
   private readonly inflight = new Map<string, number>();
   private readonly overflows: Counter<'destination_service'>;
+  private readonly ejections: Counter<'cluster' | 'cause'>;
   private readonly up: Upstream;
   private rr = 0;
   private readonly tunnels = new Set<net.Socket>();
@@ -82,11 +85,16 @@ export class Outbound {
   private egress?: EgressPolicy;
   private egressM?: EgressMetrics;
   private egressWarn?: ReturnType<typeof rateLimitedWarn>;
+  /** where to probe an endpoint ejected for connection failures: its address and the cluster (SNI) it failed for */
+  private readonly probeWhere = new Map<string, { address: string; port: number; sni: string }>();
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly o: OutboundOptions) {
     this.up = new Upstream(o.trustDomain, o.tls);
     this.m = requestMetrics(o.registry);
     this.overflows = metric(o.registry, 'meshfed_sidecar_upstream_rq_overflow_total', (registers) => new Counter({ name: 'meshfed_sidecar_upstream_rq_overflow_total', help: 'Requests refused by a circuit breaker (DestinationRule connectionPool limits)', labelNames: ['destination_service'], registers }));
+    this.ejections = metric(o.registry, 'meshfed_sidecar_outlier_ejections_total', (registers) => new Counter({ name: 'meshfed_sidecar_outlier_ejections_total', help: 'Endpoints ejected by outlier detection (Envoy ejections_enforced_total), by destination cluster and cause: connect (refused, reset, handshake) or answer (5xx)', labelNames: ['cluster', 'cause'], registers }));
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connect', (req: http.IncomingMessage, sock: net.Socket, head: Buffer) => void this.tunnel(req, sock, head));
   }
@@ -96,10 +104,9 @@ export class Outbound {
    * host): a workload that went away and came back at the same address starts fresh, not still ejected.
    */
   setEndpoints(t: EndpointTable): void {
+    const before = this.table;
     this.table = t;
-    const present = new Set<string>();
-    for (const eps of t.values()) for (const e of eps) if (e.healthy) present.add(endpointKey(e));
-    for (const k of this.outliers.keys()) if (!present.has(k)) this.outliers.delete(k);
+    for (const k of outliersAfterEds(this.outliers, before, t)) this.probeWhere.delete(k);
   }
   /** RDS routes by `<host>:<port>` and CDS cluster policies by SNI (src/proxy/sidecarXds.ts). */
   setPolicy(routes: RouteTable, clusters: ReadonlyMap<string, ClusterPolicy>): void { this.routes = routes; this.clusters = clusters; }
@@ -117,7 +124,7 @@ export class Outbound {
     return (this.server.address() as AddressInfo).port;
   }
 
-  close(): Promise<void> { return new Promise((r) => { this.up.close(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
+  close(): Promise<void> { this.closed = true; clearTimeout(this.probeTimer); return new Promise((r) => { this.up.close(); for (const t of this.tunnels) t.destroy(); this.server.closeAllConnections(); this.server.close(() => r()); }); }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
@@ -205,6 +212,8 @@ export class Outbound {
     const retryOn = retry?.retryOn ?? DEFAULT_RETRY_ON;
     let attempts = 0;
     let connectFailures = 0;
+    /** a pooled connection was found dead: its endpoint may be tried again on a new connection */
+    let staleSeen = false;
     let lastError = 'no healthy endpoint';
     let timedOut = false;
     const overall = rt?.timeoutMs ?? this.o.timeoutMs ?? 15000;
@@ -221,7 +230,7 @@ export class Outbound {
       // prefer an endpoint not tried yet; a retry may go back to one that answered (or timed out) when it is the
       // only one left, as Envoy does — never to one whose connect failed
       let d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++, lb);
-      if (d.kind !== 'endpoint' && attempts > 0) d = route(sni, this.table, this.outliers, this.active, Date.now(), dead, this.rr++, lb);
+      if (d.kind !== 'endpoint' && (attempts > 0 || staleSeen)) d = route(sni, this.table, this.outliers, this.active, Date.now(), dead, this.rr++, lb);
       if (d.kind !== 'endpoint') break;
       const key = endpointKey(d.endpoint);
       tried.add(key);
@@ -240,16 +249,22 @@ export class Outbound {
         r.stream.pipe(res);
         return;
       } catch (e) {
-        const err = e as Error & { connectPhase?: boolean; perTryTimeout?: boolean };
+        const err = e as Error & { connectPhase?: boolean; perTryTimeout?: boolean; staleConnection?: boolean };
         lastError = `${key}: ${err.message}`;
-        if (err.connectPhase) {
+        // nothing was sent (connect failed), or a pooled connection the peer had already closed was reset before any
+        // answer (an idempotent request is safe to send again): the next endpoint now, without using up a retry
+        if (err.connectPhase || (err.staleConnection && IDEMPOTENT.has(x.method))) {
           connectFailures++;
-          dead.add(key);
-          recordOutcome(this.outliers, key, false, Date.now());
+          // a refused connect rules the endpoint out for this request; a dead pooled connection does not (a remote
+          // region's gateway is one endpoint: a new connection to it is the way on)
+          if (err.connectPhase) dead.add(key); else staleSeen = true;
+          this.connectFailed(sni, d.endpoint, key);
           continue;
         }
         attempts++;
         timedOut = err.perTryTimeout === true;
+        // a reset with no answer is a connection failure for outlier detection too (Envoy's local-origin errors)
+        if (!timedOut) this.connectFailed(sni, d.endpoint, key);
         if (!shouldRetry(retryOn, timedOut ? { timeout: true } : { reset: true })) break;
       } finally {
         const n = (this.active.get(key) ?? 1) - 1;
@@ -273,7 +288,8 @@ export class Outbound {
       const ejected = eps.filter((e) => (this.outliers.get(endpointKey(e))?.ejectedUntil ?? 0) > now).length;
       mayEject = ejected < Math.max(1, Math.floor((eps.length * od.maxEjectionPercent) / 100));
     }
-    if (recordOutcome(this.outliers, key, !failed, now, od, mayEject)) {
+    if (recordOutcome(this.outliers, key, !failed, now, od, mayEject, 'answer')) {
+      this.ejections.inc({ cluster: sni, cause: 'answer' });
       this.o.log.warn({ endpoint: key, cluster: sni, status, consecutive: od.consecutiveFailures }, 'endpoint ejected (outlier detection)');
     }
   }
@@ -315,10 +331,45 @@ export class Outbound {
         return;
       } catch (e) {
         lastError = `${key}: ${(e as Error).message}`;
-        recordOutcome(this.outliers, key, false, Date.now());
+        this.connectFailed(sni, d.endpoint, key);
       }
     }
     fail(503, `no healthy endpoint for ${host}:${port} after ${tried.size} attempt(s): ${lastError}`);
+  }
+
+  /** A connection to an endpoint failed (refused, reset, handshake): outlier detection; an ejection starts the probes. */
+  private connectFailed(sni: string, ep: { address: string; port: number }, key: string): void {
+    if (!recordOutcome(this.outliers, key, false, Date.now())) return;
+    this.ejections.inc({ cluster: sni, cause: 'connect' });
+    this.probeWhere.set(key, { address: ep.address, port: ep.port, sni });
+    this.scheduleProbes();
+  }
+
+  /**
+   * Active probing of endpoints ejected for connection failures: a TLS handshake every probeIntervalMs; the first
+   * that succeeds ends the ejection (routing.ts endEjection), so a restored endpoint gets traffic back within about
+   * one interval instead of after its doubled ejection time (up to 60 s). Runs only while such an ejection lasts.
+   */
+  private scheduleProbes(): void {
+    if (this.probeTimer || this.closed) return;
+    const every = this.o.probeIntervalMs ?? 1000;
+    this.probeTimer = setTimeout(() => {
+      const now = Date.now();
+      const targets = probeTargets(this.outliers, now);
+      for (const k of this.probeWhere.keys()) if (!targets.includes(k)) this.probeWhere.delete(k);
+      void Promise.all(targets.map(async (k) => {
+        const w = this.probeWhere.get(k);
+        if (!w) return;
+        if (await this.up.probe(w.address, w.port, w.sni, Math.max(250, every))) {
+          if (endEjection(this.outliers, k, Date.now())) this.o.log.info({ endpoint: k, cluster: w.sni }, 'ejected endpoint answered a probe: back in rotation');
+          this.probeWhere.delete(k);
+        }
+      })).finally(() => {
+        this.probeTimer = undefined;
+        if (this.probeWhere.size > 0) this.scheduleProbes();
+      });
+    }, every);
+    this.probeTimer.unref();
   }
 
   /** Is there an endpoint left (not tried, not ejected) after the ones in `tried`? */

@@ -61,9 +61,20 @@ export class Upstream {
     });
   }
 
+  /** Health probe: does a TLS handshake (mTLS, the peer's SPIFFE ID checked) with the endpoint finish within `ms`? */
+  probe(address: string, port: number, sni: string, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const s = tls.connect({ host: address, port, servername: sni, ALPNProtocols: ['http/1.1'], ...this.creds, checkServerIdentity: this.checkPeer() }, () => { clearTimeout(t); s.end(); resolve(true); });
+      // end(), not destroy(): our Finished must reach the peer, or its inbound logs the probe as a failed handshake
+      const t = setTimeout(() => { s.destroy(); resolve(false); }, ms);
+      s.once('error', () => { clearTimeout(t); s.destroy(); resolve(false); });
+    });
+  }
+
   /**
    * One HTTP try. Rejects with `connectPhase: true` when nothing was sent (TCP/TLS failed or exceeded connectMs),
-   * with `perTryTimeout: true` when no response headers came within timeoutMs.
+   * with `perTryTimeout: true` when no response headers came within timeoutMs, with `staleConnection: true` when a
+   * pooled keep-alive connection failed before any answer (the peer had closed it: a stopped or restarted endpoint).
    */
   request(address: string, port: number, sni: string, method: string, path: string, headers: http.OutgoingHttpHeaders, body: Buffer, timeoutMs: number, connectMs: number, cp: ClusterPolicy): Promise<TryResult> {
     return new Promise((resolve, reject) => {
@@ -86,7 +97,7 @@ export class Upstream {
         s.once('secureConnect', () => { connected = true; clearTimeout(t); });
         s.once('close', () => clearTimeout(t));
       });
-      req.on('error', (e) => { clearTimeout(perTry); reject(Object.assign(e, { connectPhase: !connected })); });
+      req.on('error', (e) => { clearTimeout(perTry); reject(Object.assign(e, { connectPhase: !connected, staleConnection: req.reusedSocket && (e as { perTryTimeout?: boolean }).perTryTimeout !== true })); });
       req.end(body);
     });
   }
