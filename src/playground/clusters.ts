@@ -22,7 +22,7 @@ export function nodesFor(c: TopologyCluster): Array<{ apiVersion: string; kind: 
 
 /** Start one stand-in for `c` and seed it with its Nodes and network label. */
 export async function startTopologyCluster(c: TopologyCluster, opts: { host?: string; port?: number; dataDir?: string } = {}): Promise<SecureServer> {
-  const s = await startSecureApiServer({ name: c.name, host: opts.host, port: opts.port, serviceCidr: c.serviceCIDR, dataDir: opts.dataDir, tls: standinTls(c.name, opts.host), log: createLogger('devcluster') });
+  const s = await startSecureApiServer({ name: c.name, host: opts.host, port: opts.port, serviceCidr: c.serviceCIDR, dataDir: opts.dataDir, tls: standinTls(c.name, opts.host, opts.dataDir), log: createLogger('devcluster') });
   try {
     const nodeInfo = s.store.info('', 'nodes');
     for (const n of nodesFor(c)) {

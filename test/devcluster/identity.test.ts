@@ -22,13 +22,13 @@ function get(url: string, ca: string, token: string): Promise<number> {
 test('with a data dir, the CA, certificate and admin token survive a restart: the old credentials still work', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-identity-'));
   try {
-    const first = await startSecureApiServer({ name: 'keep', tls: standinTls('keep'), dataDir: dir });
+    const first = await startSecureApiServer({ name: 'keep', tls: standinTls('keep', undefined, dir), dataDir: dir });
     const { ca, adminToken, port } = first;
     assert.equal(await get(`${first.url}/api`, ca, adminToken), 200);
     await first.close();
     assert.equal(statSync(join(dir, 'keep.admin-token')).mode & 0o777, 0o600);
     assert.equal(statSync(join(dir, 'keep.tls.json')).mode & 0o777, 0o600);
-    const second = await startSecureApiServer({ name: 'keep', tls: standinTls('keep'), dataDir: dir, port });
+    const second = await startSecureApiServer({ name: 'keep', tls: standinTls('keep', undefined, dir), dataDir: dir, port });
     try {
       assert.equal(second.ca, ca);
       assert.equal(second.adminToken, adminToken);

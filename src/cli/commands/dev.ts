@@ -121,7 +121,7 @@ export const devCommands: Command[] = [
       const { host, port } = hostPort(requireStr(args, 'listen'), 'listen');
       const dataDir = str(args, 'data-dir');
       if (dataDir) mkdirSync(dataDir, { recursive: true });
-      const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}), tls: standinTls(name, host), log: createLogger('devcluster') });
+      const server = await startSecureApiServer({ name, host, port, serviceCidr: requireStr(args, 'service-cidr'), ...(dataDir ? { dataDir } : {}), tls: standinTls(name, host, dataDir), log: createLogger('devcluster') });
       const out = resolve(str(args, 'kubeconfig-out') ?? `.meshfed/dev/${name}.kubeconfig`);
       writeKubeconfig(out, [server]);
       io.out(`cluster ${name} listening on ${server.url}`);
