@@ -1,4 +1,4 @@
-import type { Command } from './command.ts';
+import type { Command, FlagSpec } from './command.ts';
 
 export function topHelp(commands: Command[]): string {
   const width = Math.max(...commands.map((c) => c.path.join(' ').length));
@@ -25,7 +25,7 @@ export function commandHelp(cmd: Command): string {
     `Usage: meshfed ${cmd.path.join(' ')}${cmd.usage ? ' ' + cmd.usage : flags.length ? ' [flags]' : ''}`,
     '',
     'Flags:',
-    ...flags.map(([, f], i) => `  ${names[i]!.padEnd(width)}  ${f.help}`),
+    ...flags.map(([, f], i) => `  ${names[i]!.padEnd(width)}  ${withDefault(f)}`),
     `  ${'--help'.padEnd(width)}  show this help`,
   ].join('\n');
 }
@@ -35,4 +35,10 @@ export function groupHelp(prefix: string[], commands: Command[]): string {
   const group = commands.filter((c) => prefix.every((w, i) => c.path[i] === w));
   const width = Math.max(...group.map((c) => c.path.join(' ').length));
   return [`meshfed ${prefix.join(' ')} commands:`, '', ...group.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+/** A flag's help line, ending with its default when it has one the text does not already state. */
+export function withDefault(f: FlagSpec): string {
+  if (f.default === undefined || f.default === '' || f.default === false || /\(default/.test(f.help)) return f.help;
+  return `${f.help} (default: ${f.default})`;
 }

@@ -43,7 +43,7 @@ export const caCommands: Command[] = [
   {
     path: ['ca', 'inspect'],
     summary: 'print subject, SANs, validity, chain order and SPIFFE ID of a certificate or chain',
-    usage: 'meshfed ca inspect FILE',
+    usage: 'FILE',
     positionals: true,
     flags: {},
     async run(args, io) {

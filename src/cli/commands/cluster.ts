@@ -1,6 +1,6 @@
 // `meshfed cluster add | list | remove`: registration of member clusters with the control plane.
 import type * as k8s from '@kubernetes/client-node';
-import { bool, hostPort, requireStr, str, UserError, type Command } from '../command.ts';
+import { bool, hostPort, requireStr, str, UsageError, UserError, type Command } from '../command.ts';
 import { LABELS, SYSTEM_NAMESPACE } from '../../federation/labels.ts';
 import { getJson } from '../../admin/status.ts';
 import { table } from '../../admin/views.ts';
@@ -108,7 +108,7 @@ export const clusterCommands: Command[] = [
     },
     run: async (args, io) => {
       const name = args.positionals[0];
-      if (!name || args.positionals.length > 1) throw new UserError('usage: meshfed cluster remove NAME [--purge --kubeconfig FILE]');
+      if (!name || args.positionals.length > 1) throw new UsageError('usage: meshfed cluster remove NAME [--purge --kubeconfig FILE]');
       const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
       const { unregisterCluster } = await import('../../federation/unregister.ts');
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');

@@ -168,7 +168,7 @@ export const devCommands: Command[] = [
   {
     path: ['dev', 'call'],
     summary: 'send one request from a cluster\'s sleep pod through its sidecar and print which cluster/region answered',
-    usage: 'meshfed dev call [SERVICE[:PORT]] [--from CLUSTER]',
+    usage: '[SERVICE[:PORT]] [--from CLUSTER]',
     positionals: true,
     flags: {
       from: { type: 'string', help: 'CLUSTER  client cluster (default: the first cluster of the topology)' },

@@ -5,7 +5,7 @@ import { dumpProxyConfig } from '../../xds/dump.ts';
 const proxyConfig: Command = {
   path: ['proxy-config'],
   summary: 'print, as JSON, the xDS configuration a node receives (like istioctl proxy-config)',
-  usage: 'meshfed proxy-config --xds HOST:PORT --node-id ID [--role proxyless|sidecar|gateway] [--cluster C --network N --region R --zone Z] [--service HOST:PORT …]',
+  usage: '--xds HOST:PORT --node-id ID [--role proxyless|sidecar|gateway] [--cluster C --network N --region R --zone Z] [--service HOST:PORT …]',
   flags: {
     xds: { type: 'string', help: 'HOST:PORT  the pilot ADS address (plaintext)' },
     'node-id': { type: 'string', help: 'ID  xDS node id to connect as' },
