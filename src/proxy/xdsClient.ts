@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import pRetry from 'p-retry';
 import { adsService, unpackAny, type AnyMessage } from '../xds/protos.ts';
+import { nodeMessage } from '../xds/node.ts';
 import type { Logger } from '../log.ts';
 
 export interface NodeInfo {
@@ -64,14 +65,11 @@ export class XdsClient {
     const s = this.subs.get(typeUrl)!;
     const req: Record<string, unknown> = { type_url: typeUrl, resource_names: s.names, version_info: s.version, response_nonce: s.nonce };
     if (!this.nodeSent) {
-      req.node = {
+      req.node = nodeMessage({
         id: this.node.id,
         locality: this.node.locality,
-        metadata: { fields: {
-          MESHFED_ROLE: { stringValue: this.node.role }, CLUSTER_ID: { stringValue: this.node.clusterId }, NETWORK: { stringValue: this.node.network },
-          ...(this.node.labels ? { LABELS: { structValue: { fields: Object.fromEntries(Object.entries(this.node.labels).map(([k, v]) => [k, { stringValue: v }])) } } } : {}),
-        } },
-      };
+        metadata: { MESHFED_ROLE: this.node.role, CLUSTER_ID: this.node.clusterId, NETWORK: this.node.network, ...(this.node.labels ? { LABELS: this.node.labels } : {}) },
+      });
       this.nodeSent = true;
     }
     if (errorDetail) req.error_detail = { code: 3, message: errorDetail };

@@ -2,6 +2,7 @@
 // Used by `meshfed proxy-config`, tests, and available to the proxies.
 import * as grpc from '@grpc/grpc-js';
 import { adsService, type AnyMessage } from './protos.ts';
+import { nodeMessage } from './node.ts';
 
 export interface XdsNode {
   id: string;
@@ -41,11 +42,9 @@ export class AdsClient {
   }
 
   send(typeUrl: string, names: readonly string[], ack?: { version: string; nonce: string; error?: string }): void {
-    const fields: Record<string, { string_value: string; stringValue: string; kind: 'string_value' }> = {};
-    for (const [k, v] of Object.entries(this.node.metadata ?? {})) fields[k] = { string_value: v, stringValue: v, kind: 'string_value' };
     // the node only on the first request of the stream, as Envoy does (set_node_on_first_message_only): the server
     // keeps it per stream, and decoding a Struct with every ACK is wasted work on both ends
-    const node = this.nodeSent ? {} : { node: { id: this.node.id, locality: this.node.locality ?? {}, metadata: { fields } } };
+    const node = this.nodeSent ? {} : { node: nodeMessage(this.node) };
     this.nodeSent = true;
     this.call.write({
       ...node,
