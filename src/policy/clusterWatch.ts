@@ -13,7 +13,7 @@ export const POLICY_GROUP = 'networking.istio.io';
 export const POLICY_VERSION = 'v1';
 export const POLICY_PLURALS = ['virtualservices', 'destinationrules'] as const;
 
-export interface PolicyKinds { group: string; version: string; plurals: readonly string[] }
+export interface PolicyKinds { group: string; version: string; plurals: readonly string[]; /** for logs, e.g. "egress policy" */ what?: string }
 
 export class ClusterPolicyWatch {
   private readonly informers: Informer[] = [];
@@ -34,13 +34,15 @@ export class ClusterPolicyWatch {
       /** which objects (default: networking.istio.io VirtualServices and DestinationRules) */
       kinds?: PolicyKinds;
       timing?: WatchTiming;
+      /** what these objects are, for logs (default "traffic policy") */
+      what?: string;
     } = {},
   ) {
     this.kinds = opts.kinds ?? { group: POLICY_GROUP, version: POLICY_VERSION, plurals: POLICY_PLURALS };
     this.timing = opts.timing;
     this.liveness = new Liveness(kubeConfig, this.timing?.liveness);
     const where = cluster ? `cluster ${cluster}` : 'the control-plane cluster';
-    this.outage = new OutageLog(`${this.kinds.plurals.join('/')} in ${where}`, log, { cluster: cluster || 'control plane' });
+    this.outage = new OutageLog(`${opts.kinds?.what ?? opts.what ?? 'traffic policy'} in ${where}`, log, { cluster: cluster || 'control plane' });
   }
 
   /** Resolves once both informers listed, or failed their first attempt (then they keep retrying). */

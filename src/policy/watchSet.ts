@@ -106,7 +106,7 @@ export class PolicyWatchSet {
     const kinds = this.o.kinds ?? [undefined];
     return {
       kubeConfig,
-      watches: kinds.map((k) => new ClusterPolicyWatch(cluster, kubeConfig, this.o.changed, this.o.log, { ...(k ? { kinds: k } : {}), ...(this.o.timing ? { timing: this.o.timing } : {}) })),
+      watches: kinds.map((k) => new ClusterPolicyWatch(cluster, kubeConfig, this.o.changed, this.o.log, { what: this.o.what, ...(k ? { kinds: k } : {}), ...(this.o.timing ? { timing: this.o.timing } : {}) })),
     };
   }
 }

@@ -54,7 +54,7 @@ export class SecurityWatcher {
     this.log = o.log ?? createLogger('security');
     this.watches = new PolicyWatchSet({
       what: 'security policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), changed: () => this.schedule(), log: this.log,
-      kinds: [{ group: SECURITY_GROUP, version: SECURITY_VERSION, plurals: SECURITY_PLURALS }, { group: EGRESS_GROUP, version: 'v1', plurals: EGRESS_PLURALS }],
+      kinds: [{ group: SECURITY_GROUP, version: SECURITY_VERSION, plurals: SECURITY_PLURALS, what: 'security policy' }, { group: EGRESS_GROUP, version: 'v1', plurals: EGRESS_PLURALS, what: 'egress policy' }],
     });
   }
 
