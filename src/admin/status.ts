@@ -55,7 +55,10 @@ export async function getJson<T>(base: string, path: string): Promise<T> {
   }
 }
 
-export async function fetchStatus(host: string, port: number): Promise<string> {
+export interface StatusData { clusters: ClusterStatus[]; proxies: ProxySync[]; topology: TopologyView; leadership?: Leadership | { enabled: false } }
+
+/** What `meshfed status` shows, as data (its -o json|yaml). */
+export async function fetchStatusData(host: string, port: number): Promise<StatusData> {
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const [clusters, proxies, topo, leadership] = await Promise.all([
     getJson<ClusterStatus[]>(base, '/debug/clusters'),
@@ -64,5 +67,10 @@ export async function fetchStatus(host: string, port: number): Promise<string> {
     // an older admin server has no /debug/leader: leave the section out
     getJson<Leadership | { enabled: false }>(base, '/debug/leader').catch(() => undefined),
   ]);
-  return renderStatus(clusters, proxies, topo, Date.now(), leadership);
+  return { clusters, proxies, topology: topo, ...(leadership ? { leadership } : {}) };
+}
+
+export async function fetchStatus(host: string, port: number): Promise<string> {
+  const d = await fetchStatusData(host, port);
+  return renderStatus(d.clusters, d.proxies, d.topology, Date.now(), d.leadership);
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { bool, requireStr, str, UsageError, UserError, type Command } from '../command.ts';
 import type { KeyType } from '../../ca/x509.ts';
+import { OUTPUT_FLAG, outputFormat, printOutput } from '../output.ts';
 
 function keyType(v: string | undefined): KeyType {
   if (v === undefined || v === 'ec-p256' || v === 'rsa-2048') return v ?? 'ec-p256';
@@ -45,16 +46,17 @@ export const caCommands: Command[] = [
     summary: 'print subject, SANs, validity, chain order and SPIFFE ID of a certificate or chain',
     usage: 'FILE',
     positionals: true,
-    flags: {},
+    flags: { output: OUTPUT_FLAG },
     async run(args, io) {
       const file = args.positionals[0];
       if (!file) throw new UsageError('ca inspect: missing FILE');
+      const format = outputFormat(args);
       let pem: string;
       try { pem = readFileSync(file, 'utf8'); } catch (e) { throw new UserError(`cannot read ${file}: ${(e as Error).message}`); }
-      let lines: string[];
       const { formatSummary, summarize } = await import('../../ca/inspect.ts');
-      try { lines = formatSummary(summarize(pem)); } catch (e) { throw new UserError(`${file}: ${(e as Error).message}`); }
-      for (const l of lines) io.out(l);
+      let certs: ReturnType<typeof summarize>;
+      try { certs = summarize(pem); } catch (e) { throw new UserError(`${file}: ${(e as Error).message}`); }
+      await printOutput(format, certs, () => formatSummary(certs).join('\n'), io.out);
       return 0;
     },
   },

@@ -5,6 +5,7 @@ import { LABELS, SYSTEM_NAMESPACE } from '../../federation/labels.ts';
 import { getJson } from '../../admin/status.ts';
 import { table } from '../../admin/views.ts';
 import type { ClusterStatus } from '../../mesh/types.ts';
+import { OUTPUT_FLAG, outputFormat, printOutput } from '../output.ts';
 
 const controlPlaneFlags = {
   'config-kubeconfig': { type: 'string', help: 'FILE  kubeconfig of the control plane\'s cluster, where registrations are stored (default: $KUBECONFIG / ~/.kube/config)' },
@@ -67,12 +68,13 @@ export const clusterCommands: Command[] = [
     flags: {
       ...controlPlaneFlags,
       admin: { type: 'string', default: '127.0.0.1:15014', help: 'HOST:PORT  the control plane\'s admin server (live state)' },
-      output: { type: 'string', short: 'o', help: 'json  machine-readable output' },
+      output: OUTPUT_FLAG,
     },
     run: async (args, io) => {
       const { loadKubeConfigFlag } = await import('../kubeconfigFlag.ts');
       const k8s = await import('@kubernetes/client-node');
       const { clusterRows } = await import('../../federation/clusterList.ts');
+      const format = outputFormat(args);
       const controlPlane = loadKubeConfigFlag(str(args, 'config-kubeconfig'), str(args, 'config-context'), 'control-plane kubeconfig');
       const { host, port } = hostPort(requireStr(args, 'admin'), 'admin');
       let live: ClusterStatus[] | undefined;
@@ -88,10 +90,9 @@ export const clusterCommands: Command[] = [
           return [];
         });
       const rows = clusterRows(secrets, live, why);
-      if (str(args, 'output') === 'json') { io.out(JSON.stringify(rows, null, 2)); return 0; }
-      if (rows.length === 0) { io.out('no clusters registered: add one with "meshfed cluster add --kubeconfig FILE"'); return 0; }
-      io.out(table(['NAME', 'SERVER', 'NETWORK', 'REGION', 'STATE', 'SERVICES', 'ENDPOINTS', 'LAST SYNC', 'REASON'],
-        rows.map((r) => [r.name, r.server, r.network, r.region, r.state, r.services, r.endpoints, r.lastSync, r.reason])));
+      await printOutput(format, rows, () => (rows.length === 0 ? 'no clusters registered: add one with "meshfed cluster add --kubeconfig FILE"'
+        : table(['NAME', 'SERVER', 'NETWORK', 'REGION', 'STATE', 'SERVICES', 'ENDPOINTS', 'LAST SYNC', 'REASON'],
+          rows.map((r) => [r.name, r.server, r.network, r.region, r.state, r.services, r.endpoints, r.lastSync, r.reason]))), io.out);
       return 0;
     },
   },

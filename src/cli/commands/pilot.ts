@@ -1,6 +1,8 @@
 // `meshfed` commands of this area. Each command is thin: flags in, a call into src/<module>, exit code out.
 import { hostPort, requireStr, str, UserError, type Command } from '../command.ts';
 import { dumpProxyConfig } from '../../xds/dump.ts';
+import { table } from '../../admin/views.ts';
+import { outputFlag, outputFormat, printOutput } from '../output.ts';
 
 const proxyConfig: Command = {
   path: ['proxy-config'],
@@ -16,8 +18,10 @@ const proxyConfig: Command = {
     zone: { type: 'string', help: 'ZONE  locality zone' },
     service: { type: 'string', multiple: true, help: 'HOST:PORT  listener to ask for (repeatable); none = wildcard clusters' },
     timeout: { type: 'string', default: '5000', help: 'MS  how long to wait for each response' },
+    output: outputFlag('json'),
   },
   async run(args, io) {
+    const format = outputFormat(args);
     const xds = requireStr(args, 'xds');
     hostPort(xds, 'xds');
     const role = str(args, 'role') ?? 'proxyless';
@@ -35,7 +39,8 @@ const proxyConfig: Command = {
         services,
         Number(str(args, 'timeout') ?? 5000),
       );
-      io.out(JSON.stringify(dump, null, 2));
+      await printOutput(format, dump, () => table(['TYPE', 'NAME'], (['listeners', 'routes', 'clusters', 'endpoints'] as const)
+        .flatMap((t) => (dump[t] as { name?: string; cluster_name?: string }[]).map((r) => [t, r.name ?? r.cluster_name ?? '']))), io.out);
       return 0;
     } catch (e) {
       throw new UserError(`proxy-config: ${(e as Error).message} (is pilot listening on ${xds}?)`);
