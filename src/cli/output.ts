@@ -7,12 +7,12 @@ export type OutputFormat = 'table' | 'json' | 'yaml';
 export const OUTPUT_FLAG: FlagSpec = outputFlag('table');
 
 /** -o with another default (proxy-config prints JSON unless asked, as istioctl's config_dump) */
-export function outputFlag(def: OutputFormat): FlagSpec {
-  return { type: 'string', short: 'o', default: def, help: 'table|json|yaml  output format' };
+export function outputFlag(def?: OutputFormat): FlagSpec {
+  return { type: 'string', short: 'o', ...(def ? { default: def } : {}), help: `table|json|yaml  output format${def ? '' : ' (default: depends on what is printed)'}` };
 }
 
-export function outputFormat(args: ParsedArgs): OutputFormat {
-  const v = args.values.output ?? 'table';
+export function outputFormat(args: ParsedArgs, fallback: OutputFormat = 'table'): OutputFormat {
+  const v = args.values.output ?? fallback;
   if (v === 'table' || v === 'json' || v === 'yaml') return v;
   throw new UsageError(`-o must be table, json or yaml, got ${JSON.stringify(v)}`);
 }

@@ -59,3 +59,21 @@ for (const r of READS) {
     assert.match(bad.stderr, /-o must be table, json or yaml/);
   });
 }
+
+test('proxy-config with no flags lists the connected proxies from the admin server; a POD picks one and asks pilot as that node', { timeout: 60_000 }, async () => {
+  const list = await meshfed(['proxy-config', '--admin', `127.0.0.1:${admin.port}`, '--xds', `127.0.0.1:${pilot.port}`]);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^POD\s+ROLE\s+CLUSTER\s+NETWORK\s+NODE ID$/m);
+  assert.match(list.stdout, /^reviews-v1\s+sidecar\s+east-1\s+net-east\s+sidecar~10\.1\.0\.1~reviews-v1\.bookinfo/m);
+  const one = await meshfed(['proxy-config', 'reviews-v1', '--admin', `127.0.0.1:${admin.port}`, '--xds', `127.0.0.1:${pilot.port}`]);
+  assert.equal(one.code, 0, one.stderr);
+  const dump = JSON.parse(one.stdout) as { node: { id: string; metadata: Record<string, string> } };
+  assert.equal(dump.node.id, 'sidecar~10.1.0.1~reviews-v1.bookinfo~bookinfo.svc.cluster.local');
+  assert.equal(dump.node.metadata.MESHFED_ROLE, 'sidecar');
+  const none = await meshfed(['proxy-config', 'ratings', '--admin', `127.0.0.1:${admin.port}`, '--xds', `127.0.0.1:${pilot.port}`]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no connected proxy matches "ratings"/);
+  const down = await meshfed(['proxy-config', '--admin', '127.0.0.1:1']);
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /start the control plane or the playground/);
+});
