@@ -2,7 +2,7 @@
 // RSS are pilot's own. stdin "go" → subscribe all streams to EDS; prints one JSON line per round when every
 // stream has received (and ACKed) a response: {"round":n,"at":<wall-clock ms>}. Round 0 is the full push.
 import { createInterface } from 'node:readline';
-import { AdsClient } from '../src/xds/client.ts';
+import { AdsClient } from '../test/helpers/rawAdsClient.ts';
 import { TYPE_URL } from '../src/xds/protos.ts';
 
 const [addr, streamsArg, namesArg] = process.argv.slice(2);

@@ -1,7 +1,7 @@
 // Feeds the gateway from xDS: wildcard CDS (clusters named as their SNI) → EDS for those names → EndpointTable.
 import { TYPE_URL } from '../xds/protos.ts';
 import { parseGatewaySni } from '../mesh/names.ts';
-import type { XdsClient } from './xdsClient.ts';
+import type { XdsClient } from '../xds/adsClient.ts';
 import type { Endpoint } from './routing.ts';
 
 export interface Cla {

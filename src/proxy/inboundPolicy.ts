@@ -6,7 +6,7 @@ import { TYPE_URL, unpackAny, type AnyMessage } from '../xds/protos.ts';
 import type { RbacFilter } from '../security/rbacTypes.ts';
 import { compileRbac, type CompiledRbac } from './rbacEngine.ts';
 import { TCP_ALPN } from './tunnel.ts';
-import type { XdsClient } from './xdsClient.ts';
+import type { XdsClient } from '../xds/adsClient.ts';
 import { egressPolicyFromListener, type EgressPolicy } from './egressPolicy.ts';
 
 export const INBOUND_LISTENER = 'virtualInbound';

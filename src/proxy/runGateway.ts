@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { createLogger } from '../log.ts';
 import { newRegistry } from '../observe/metrics.ts';
 import { Gateway } from './gateway.ts';
-import { XdsClient } from './xdsClient.ts';
+import { XdsClient } from '../xds/adsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
 import { reportToPrimary, runGatewayPrimary } from './gatewayWorkers.ts';

@@ -3,7 +3,7 @@ import { createLogger } from '../log.ts';
 import { newRegistry } from '../observe/metrics.ts';
 import { spiffeId } from '../mesh/names.ts';
 import { keepCredentials } from './identity.ts';
-import { XdsClient } from './xdsClient.ts';
+import { XdsClient } from '../xds/adsClient.ts';
 import { inboundAppPorts, wireSidecarXds } from './sidecarXds.ts';
 import type { XdsAppPorts } from './appPorts.ts';
 import { startInbound, type Inbound } from './sidecarInbound.ts';

@@ -4,7 +4,7 @@ import { TYPE_URL } from '../xds/protos.ts';
 import { gatewaySni, listenerName, parseOutboundClusterName } from '../mesh/names.ts';
 import { routeTable, type RouteTable } from './httpRoutes.ts';
 import { clusterPolicies, type ClusterPolicy } from './clusterPolicy.ts';
-import type { XdsClient } from './xdsClient.ts';
+import type { XdsClient } from '../xds/adsClient.ts';
 import type { Endpoint } from './routing.ts';
 import { endpointsFromCla, metadataString, type Cla } from './gatewayXds.ts';
 import type { XdsAppPorts } from './appPorts.ts';

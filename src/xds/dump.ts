@@ -1,17 +1,15 @@
-// What a node receives from an xDS server: connect as that node, walk LDS → RDS → CDS → EDS, decode.
-import { AdsClient, type AdsResponse, type XdsNode } from './client.ts';
+// What a node receives from an xDS server: connect as that node with meshfed's ADS client, walk LDS → RDS → CDS → EDS,
+// decode (nested Any too).
+import { createLogger } from '../log.ts';
+import { XdsClient, type NodeInfo } from './adsClient.ts';
 import { TYPE_URL, unpackAny, type AnyMessage } from './protos.ts';
 
 export interface ProxyConfigDump {
-  node: XdsNode;
+  node: { id: string; locality?: NodeInfo['locality']; metadata: Record<string, string> };
   listeners: unknown[];
   routes: unknown[];
   clusters: unknown[];
   endpoints: unknown[];
-}
-
-function decode(a: AnyMessage): Record<string, unknown> {
-  return unpackNested(unpackAny(a)) as Record<string, unknown>;
 }
 
 /** Any fields inside a resource (api_listener, filters' typed_config: HTTP connection manager, RBAC…) decoded too. */
@@ -26,18 +24,23 @@ function unpackNested(v: unknown): unknown {
   return o;
 }
 
-async function ask(c: AdsClient, type: string, names: string[], timeoutMs: number): Promise<Record<string, unknown>[]> {
-  c.send(type, names);
-  let r: AdsResponse;
-  do r = await c.next(timeoutMs);
-  while (r.type_url !== type);
-  c.send(type, names, { version: r.version_info, nonce: r.nonce });
-  return r.resources.map(decode);
+/** The first response of `type` for `names` (empty: wildcard), ACKed by the client; an error after timeoutMs. */
+function ask(c: XdsClient, type: string, names: string[], timeoutMs: number): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type.slice(type.lastIndexOf('.') + 1)} response within ${timeoutMs} ms`)), timeoutMs);
+    c.subscribe(type, names, (resources) => {
+      clearTimeout(timer);
+      resolve(resources.map((r) => unpackNested(r) as Record<string, unknown>));
+    });
+  });
 }
 
 /** `services` are `<host>:<port>` listener names; empty = wildcard CDS (sidecar/gateway). */
-export async function dumpProxyConfig(address: string, node: XdsNode, services: string[], timeoutMs = 5000): Promise<ProxyConfigDump> {
-  const c = new AdsClient(address, node);
+export async function dumpProxyConfig(address: string, node: ProxyConfigDump['node'], services: string[], timeoutMs = 5000): Promise<ProxyConfigDump> {
+  const m = node.metadata;
+  const role = m.MESHFED_ROLE === 'sidecar' || m.MESHFED_ROLE === 'gateway' ? m.MESHFED_ROLE : 'proxyless';
+  const c = new XdsClient(address, { id: node.id, role, clusterId: m.CLUSTER_ID ?? '', network: m.NETWORK ?? '', locality: node.locality ?? { region: '' } }, createLogger('proxy-config', { level: 'silent' }));
+  const running = c.start().catch(() => undefined);
   try {
     const out: ProxyConfigDump = { node, listeners: [], routes: [], clusters: [], endpoints: [] };
     let clusterNames: string[] = [];
@@ -55,6 +58,7 @@ export async function dumpProxyConfig(address: string, node: XdsNode, services: 
     out.endpoints = await ask(c, TYPE_URL.endpoint, clusterNames, timeoutMs);
     return out;
   } finally {
-    c.close();
+    c.stop();
+    await running;
   }
 }

@@ -13,7 +13,7 @@ import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { requestCertificate, CaRequestError } from '../../src/ca/client.ts';
 import { workloadCsr } from '../../src/ca/csr.ts';
 import { generateKey, keyToPem } from '../../src/ca/x509.ts';
-import { AdsClient } from '../../src/xds/client.ts';
+import { AdsClient } from '../helpers/rawAdsClient.ts';
 import { TYPE_URL } from '../../src/xds/protos.ts';
 import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
 

@@ -5,7 +5,7 @@ import { emptySnapshot, type Endpoint, type MeshService, type MeshSnapshot } fro
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { EventBus } from '../../src/observe/events.ts';
 import { Pilot } from '../../src/pilot/server.ts';
-import { AdsClient } from '../../src/xds/client.ts';
+import { AdsClient } from '../helpers/rawAdsClient.ts';
 import { TYPE_URL, unpackAny } from '../../src/xds/protos.ts';
 
 function ep(address: string): Endpoint {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { emptySnapshot, type Endpoint, type MeshService, type MeshSnapshot } from '../../src/mesh/types.ts';
 import { Pilot } from '../../src/pilot/server.ts';
-import { AdsClient } from '../../src/xds/client.ts';
+import { AdsClient } from '../helpers/rawAdsClient.ts';
 import { TYPE_URL, unpackAny } from '../../src/xds/protos.ts';
 
 function ep(address: string): Endpoint {

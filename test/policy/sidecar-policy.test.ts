@@ -14,7 +14,7 @@ import type { DestinationRule, VirtualService } from '../../src/policy/types.ts'
 import { startInbound, type Inbound } from '../../src/proxy/sidecarInbound.ts';
 import { Outbound } from '../../src/proxy/sidecarOutbound.ts';
 import { Gateway } from '../../src/proxy/gateway.ts';
-import { XdsClient } from '../../src/proxy/xdsClient.ts';
+import { XdsClient } from '../../src/xds/adsClient.ts';
 import { wireSidecarXds } from '../../src/proxy/sidecarXds.ts';
 import { wireGatewayXds } from '../../src/proxy/gatewayXds.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { XdsClient } from '../../src/proxy/xdsClient.ts';
+import { XdsClient } from '../../src/xds/adsClient.ts';
 import { wireGatewayXds } from '../../src/proxy/gatewayXds.ts';
 import type { Endpoint } from '../../src/proxy/routing.ts';
 import { TYPE_URL } from '../../src/xds/protos.ts';

@@ -1,8 +1,8 @@
 // A raw ADS client: opens StreamAggregatedResources, sends DiscoveryRequests, queues responses.
-// Used by `meshfed proxy-config`, tests, and available to the proxies.
+// A test and bench helper (protocol-level: nonces, ACK/NACK by hand); meshfed's own client is src/xds/adsClient.ts.
 import * as grpc from '@grpc/grpc-js';
-import { adsService, type AnyMessage } from './protos.ts';
-import { nodeMessage } from './node.ts';
+import { adsService, type AnyMessage } from '../../src/xds/protos.ts';
+import { nodeMessage } from '../../src/xds/node.ts';
 
 export interface XdsNode {
   id: string;

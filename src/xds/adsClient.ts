@@ -1,14 +1,16 @@
-// State-of-the-world ADS client for the proxies: subscribes per type, decodes with unpackAny, ACKs what the
-// handler accepts and NACKs (keeping the previous version) what it rejects; reconnects with backoff (p-retry).
+// meshfed's ADS client (State of the World), for the sidecar, the gateway and `meshfed proxy-config`: subscribes per
+// type, decodes with unpackAny, ACKs what the handler accepts and NACKs (keeping the previous version) what it rejects;
+// reconnects with backoff (p-retry) and resumes with its last versions and nonces.
 import * as grpc from '@grpc/grpc-js';
 import pRetry from 'p-retry';
-import { adsService, unpackAny, type AnyMessage } from '../xds/protos.ts';
-import { nodeMessage } from '../xds/node.ts';
+import { adsService, unpackAny, type AnyMessage } from './protos.ts';
+import { nodeMessage } from './node.ts';
 import type { Logger } from '../log.ts';
 
 export interface NodeInfo {
   id: string;
-  role: 'sidecar' | 'gateway';
+  role: 'sidecar' | 'gateway' | 'proxyless';
+  /** CLUSTER_ID and NETWORK metadata; left out when empty (proxy-config asking as a node that has none) */
   clusterId: string;
   network: string;
   locality: { region: string; zone?: string; sub_zone?: string };
@@ -68,7 +70,11 @@ export class XdsClient {
       req.node = nodeMessage({
         id: this.node.id,
         locality: this.node.locality,
-        metadata: { MESHFED_ROLE: this.node.role, CLUSTER_ID: this.node.clusterId, NETWORK: this.node.network, ...(this.node.labels ? { LABELS: this.node.labels } : {}) },
+        metadata: {
+          MESHFED_ROLE: this.node.role,
+          ...(this.node.clusterId ? { CLUSTER_ID: this.node.clusterId } : {}), ...(this.node.network ? { NETWORK: this.node.network } : {}),
+          ...(this.node.labels ? { LABELS: this.node.labels } : {}),
+        },
       });
       this.nodeSent = true;
     }
