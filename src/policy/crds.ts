@@ -1,4 +1,4 @@
-/** CRD manifests for the Istio networking kinds meshfed serves (v1 storage, v1beta1 also served). */
+/** CRD manifests for the Istio kinds meshfed serves (v1 storage, v1beta1 also served), as Istio names them. */
 
 export interface CrdManifest {
   apiVersion: 'apiextensions.k8s.io/v1';
@@ -7,7 +7,8 @@ export interface CrdManifest {
   spec: Record<string, unknown>;
 }
 
-function crd(kind: string, plural: string, shortNames: string[]): CrdManifest {
+/** One Istio kind's CRD: the spec and status are kept as given (preserve-unknown-fields), status is a subresource. */
+export function istioCrd(kind: string, plural: string, shortNames: string[], group = 'networking.istio.io'): CrdManifest {
   const schema = {
     openAPIV3Schema: {
       type: 'object',
@@ -21,14 +22,14 @@ function crd(kind: string, plural: string, shortNames: string[]): CrdManifest {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.networking.istio.io` },
+    metadata: { name: `${plural}.${group}` },
     spec: {
-      group: 'networking.istio.io',
+      group,
       scope: 'Namespaced',
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: ['istio-io', 'networking-istio-io'] },
+      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase(), shortNames, categories: ['istio-io', `${group.split('.')[0]}-istio-io`] },
       versions: [version('v1', true), version('v1beta1', false)],
     },
   };
 }
 
-export const POLICY_CRDS: readonly CrdManifest[] = [crd('VirtualService', 'virtualservices', ['vs']), crd('DestinationRule', 'destinationrules', ['dr'])];
+export const POLICY_CRDS: readonly CrdManifest[] = [istioCrd('VirtualService', 'virtualservices', ['vs']), istioCrd('DestinationRule', 'destinationrules', ['dr'])];
