@@ -166,6 +166,15 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     stops.push(unsubscribe);
 
     const announced = new Map<string, string>();
+    /** a rejected traffic or security policy object becomes one dashboard event per generation and reason set */
+    const announceRejections = (rejected: readonly { kind: string; namespace: string; name: string; generation: number; reasons: readonly string[]; cluster: string }[]): void => {
+      for (const r of rejected) {
+        const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
+        if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
+        announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
+        events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: [...r.reasons] });
+      }
+    };
     const policy = new PolicyWatcher({
       kubeConfig: cfg.kubeConfig,
       ...(cfg.domainSuffix ? { domainSuffix: cfg.domainSuffix } : {}),
@@ -174,12 +183,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       members: federation,
       onPolicy: (set, rejected) => {
         pilot.setPolicy(compilePolicy(set));
-        for (const r of rejected) {
-          const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
-          if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
-          announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
-          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
-        }
+        announceRejections(rejected);
       },
       ...(writeFence ? { writeFence } : {}),
       log,
@@ -194,12 +198,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       ...(writeFence ? { writeFence } : {}),
       onSecurity: (set, rejected, egress) => {
         pilot.setSecurity(compileSecurity(set, undefined, egress));
-        for (const r of rejected) {
-          const sig = `${r.cluster}|${r.generation}|${r.reasons.join(';')}`;
-          if (announced.get(`${r.kind}/${r.namespace}/${r.name}`) === sig) continue;
-          announced.set(`${r.kind}/${r.namespace}/${r.name}`, sig);
-          events.publish('policy.rejected', `${r.kind} ${r.namespace}/${r.name} (generation ${r.generation})${r.cluster ? ` in cluster ${r.cluster}` : ''} rejected: ${r.reasons.join('; ')}`, { kind: r.kind, object: `${r.namespace}/${r.name}`, cluster: r.cluster, reasons: r.reasons });
-        }
+        announceRejections(rejected);
       },
       log,
     });
