@@ -10,6 +10,7 @@
 // renewDeadline < leaseDuration, so this replica stops writing at least leaseDuration − renewDeadline before anyone
 // else can start. A paused process (SIGSTOP, a long GC, a frozen VM) resumes with its monotonic clock moved on:
 // its first write check fails, before any timer or socket of the old world is handled.
+import type { Leadership } from '../admin/sources.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '../log.ts';
@@ -62,20 +63,8 @@ export interface LeaderElectorOptions extends Partial<LeaderElectionTiming> {
   log?: Logger;
 }
 
-export interface LeadershipStatus {
-  identity: string;
-  lease: string;
-  /** this replica may write now */
-  leading: boolean;
-  /** the holder of the Lease as last read ('' when released or not read yet) */
-  leader: string;
-  /** ISO time this replica last became leader */
-  leadingSince?: string;
-  leaseDurationSeconds: number;
-  renewDeadlineSeconds: number;
-  retryPeriodSeconds: number;
-  transitions: number;
-}
+/** what /debug/leader shows: the admin server's Leadership shape */
+export type LeadershipStatus = Leadership;
 
 export class LeaderElector {
   readonly identity: string;
