@@ -9,7 +9,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
 import { POLICY_GROUP, POLICY_VERSION } from './clusterWatch.ts';
-import { installMissingCrds, PolicyWatchSet, type PolicyMembers } from './watchSet.ts';
+import { PolicyWatchSet, type PolicyMembers } from './watchSet.ts';
+import { EvaluatingWatcher } from './evaluatingWatcher.ts';
 import type { WatchTiming } from '../kube/informer.ts';
 import { POLICY_CRDS } from './crds.ts';
 import { mergeSources, sourceKey } from './merge.ts';
@@ -36,51 +37,22 @@ export interface PolicyWatcherOptions {
   log?: Logger;
 }
 
-export class PolicyWatcher {
-  private readonly log: Logger;
-  private readonly watches: PolicyWatchSet;
+export class PolicyWatcher extends EvaluatingWatcher {
+  protected readonly log: Logger;
+  protected readonly watches: PolicyWatchSet;
   private good: PolicySet = { virtualServices: [], destinationRules: [] };
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
   /** what status each object last got, per cluster: `<generation>|<reasons>` (written only when it changes) */
   private readonly written = new Map<string, string>();
   /** shadowed copies already logged (`cluster|key|by`) */
   private readonly shadowLogged = new Set<string>();
 
   constructor(private readonly o: PolicyWatcherOptions) {
+    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), crds: POLICY_CRDS, what: 'traffic policy' });
     this.log = o.log ?? createLogger('policy');
     this.watches = new PolicyWatchSet({ what: 'traffic policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), ...(o.timing ? { timing: o.timing } : {}), changed: () => this.schedule(), log: this.log });
   }
 
-  async start(): Promise<void> {
-    if (this.o.installCrds !== false) {
-      // without the right to create CRDs (a locked-down install) the watch still works once they exist
-      await installMissingCrds(this.o.kubeConfig, POLICY_CRDS, this.log).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the traffic policy CRDs; install them with "meshfed install"'));
-    }
-    await this.watches.start();
-    this.schedule();
-  }
-
-  /** Starts watches for new member clusters (or changed credentials) and stops those of departed ones. */
-  syncMembers(): Promise<void> {
-    return this.watches.syncMembers();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.watches.stop();
-  }
-
-  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
-  reevaluate(): void { this.schedule(); }
-
-  private schedule(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
-  }
-
-  private async evaluate(): Promise<void> {
+  protected async evaluate(): Promise<void> {
     if (this.stopped) return;
     const { objects, shadowed } = mergeSources(this.watches.sources());
     for (const s of shadowed) {

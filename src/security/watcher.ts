@@ -6,7 +6,8 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { createLogger } from '../log.ts';
-import { installMissingCrds, PolicyWatchSet, type PolicyMembers } from '../policy/watchSet.ts';
+import { PolicyWatchSet, type PolicyMembers } from '../policy/watchSet.ts';
+import { EvaluatingWatcher } from '../policy/evaluatingWatcher.ts';
 import { mergeSources, sourceKey } from '../policy/merge.ts';
 import type { KubeObject } from '../policy/parse.ts';
 import { SECURITY_CRDS } from './crds.ts';
@@ -41,16 +42,15 @@ export function securityStatus(generation: number, rejection: SecurityRejection 
   };
 }
 
-export class SecurityWatcher {
-  private readonly log: Logger;
-  private readonly watches: PolicyWatchSet;
+export class SecurityWatcher extends EvaluatingWatcher {
+  protected readonly log: Logger;
+  protected readonly watches: PolicyWatchSet;
   private good: SecuritySet = EMPTY_SECURITY;
   private goodEgress: EgressSet = EMPTY_EGRESS;
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
   private readonly written = new Map<string, string>();
 
   constructor(private readonly o: SecurityWatcherOptions) {
+    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), crds: SECURITY_CRDS, what: 'security policy' });
     this.log = o.log ?? createLogger('security');
     this.watches = new PolicyWatchSet({
       what: 'security policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), changed: () => this.schedule(), log: this.log,
@@ -58,33 +58,7 @@ export class SecurityWatcher {
     });
   }
 
-  async start(): Promise<void> {
-    if (this.o.installCrds !== false) {
-      await installMissingCrds(this.o.kubeConfig, SECURITY_CRDS, this.log).catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not install the security policy CRDs; install them with "meshfed install"'));
-    }
-    await this.watches.start();
-    this.schedule();
-  }
-
-  syncMembers(): Promise<void> {
-    return this.watches.syncMembers();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.watches.stop();
-  }
-
-  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
-  reevaluate(): void { this.schedule(); }
-
-  private schedule(): void {
-    if (this.stopped || this.timer) return;
-    this.timer = setTimeout(() => { this.timer = undefined; void this.evaluate(); }, 20);
-  }
-
-  private async evaluate(): Promise<void> {
+  protected async evaluate(): Promise<void> {
     if (this.stopped) return;
     const { objects } = mergeSources(this.watches.sources());
     const origin = new Map<string, string>();
