@@ -14,7 +14,7 @@ import { registerCluster } from '../federation/register.ts';
 import { startGateway, type RunningGateway } from '../proxy/runGateway.ts';
 import type { ScrapeTarget } from '../admin/sources.ts';
 import { allDemoPods, DEMO_NAMESPACE, ECHO_PORT, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
-import { applyDemo, applyGatewayService, serviceAccountToken } from './objects.ts';
+import { applyDemoWithTokens, applyGatewayService } from './objects.ts';
 import { startMeshedPod, type MeshEndpoints, type RunningPod } from './meshedPod.ts';
 import { callThroughSidecar, type CallResult } from './call.ts';
 
@@ -80,16 +80,7 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
 
     // the workloads exist before the mesh is installed, as in a real cluster: Services, Pods, gateway Services
     const demo = allDemoPods(t);
-    const tokenFiles = new Map<string, string>();
-    for (const c of t.clusters) {
-      const mine = demo.filter((p) => p.cluster === c.name);
-      await applyDemo(kcs.get(c.name)!, mine);
-      for (const p of mine) {
-        const file = join(stateDir, 'tokens', `${p.cluster}-${p.name}.token`);
-        writeFileSync(file, await serviceAccountToken(kcs.get(c.name)!, DEMO_NAMESPACE, p.serviceAccount), { mode: 0o600 });
-        tokenFiles.set(podKey(p), file);
-      }
-    }
+    const tokenFiles = await applyDemoWithTokens(t.clusters.map((c) => c.name), demo, kcs, stateDir);
     for (const g of t.gateways) await applyGatewayService(kcs.get(g.cluster)!, g.network, g.address);
     progress(`demo workloads registered: echo in every zone, a sleep client per cluster (namespace ${DEMO_NAMESPACE}, federated)`);
 

@@ -1,6 +1,8 @@
 // Writes the playground's demo objects into a cluster through its API, as an operator and a kubelet would:
 // Namespace, ServiceAccounts, the echo Service, Pods (then their status), the east-west gateway Service, and
 // ServiceAccount tokens (TokenRequest) for the sidecars.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { DEMO_NAMESPACE, demoNamespace, echoService, gatewayService, podObject, podStatus, serviceAccount, type DemoPod } from './demo.ts';
 
@@ -42,4 +44,22 @@ export async function serviceAccountToken(kc: k8s.KubeConfig, namespace: string,
   const token = tr.status?.token;
   if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
   return token;
+}
+
+/**
+ * Every cluster's demo objects (applyDemo), then each pod's ServiceAccount token written to <stateDir>/tokens/
+ * <cluster>-<pod>.token (0600) for its sidecar: `<cluster>/<pod>` → file. The tokens directory must exist.
+ */
+export async function applyDemoWithTokens(clusters: readonly string[], pods: readonly DemoPod[], kcs: ReadonlyMap<string, k8s.KubeConfig>, stateDir: string): Promise<Map<string, string>> {
+  const tokenFiles = new Map<string, string>();
+  for (const cluster of clusters) {
+    const mine = pods.filter((p) => p.cluster === cluster);
+    await applyDemo(kcs.get(cluster)!, mine);
+    for (const p of mine) {
+      const file = join(stateDir, 'tokens', `${p.cluster}-${p.name}.token`);
+      writeFileSync(file, await serviceAccountToken(kcs.get(cluster)!, DEMO_NAMESPACE, p.serviceAccount), { mode: 0o600 });
+      tokenFiles.set(`${p.cluster}/${p.name}`, file);
+    }
+  }
+  return tokenFiles;
 }
