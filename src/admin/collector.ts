@@ -1,9 +1,13 @@
 // Scrapes the proxies' Prometheus endpoints (sources.scrapeTargets) in rounds and keeps what the dashboard needs:
 // per proxy its last totals (to take differences), the last rounds' differences (rates over a window), gateway
 // ejections, and region totals for /debug/traffic. The cost is bounded for large meshes: a round starts at most
-// every max(intervalMs, targets / maxScrapesPerSecond, last round's CPU / cpuBudget): 1 s for a small mesh; a
-// larger one is scraped less often so that scraping takes at most cpuBudget (5%) of one core on average. At most
-// `concurrency` scrapes are in flight, each with a timeout and a body cap, and only the wanted lines are parsed.
+// every max(interval, targets / maxScrapesPerSecond, last round's CPU / cpuBudget), the interval being 0.5 s while
+// a dashboard watches and 1 s otherwise; a larger mesh is scraped less often so that scraping takes at most
+// cpuBudget (5%) of one core on average. At most `concurrency` scrapes are waited for at a time, each with a timeout
+// and a body cap, and only the wanted lines are parsed. A proxy slow to answer does not hold the round (and the
+// dashboard's figures) back: after `waitMs` the round goes on without it, its answer counts in the next round, and
+// it is not asked again while its request is open (so a region that stops answering costs one open request per
+// proxy, each ended by `timeoutMs`).
 import http from 'node:http';
 import { createLogger } from '../log.ts';
 import { requestsByRegion } from './promtext.ts';
@@ -15,11 +19,15 @@ const log = createLogger('admin');
 export interface CollectorOptions {
   /** shortest time between two rounds (ms) */
   intervalMs?: number;
+  /** shortest time between two rounds while a dashboard watches (ms) */
+  watchedIntervalMs?: number;
   /** rates are taken over the rounds of the last windowMs */
   windowMs?: number;
   maxScrapesPerSecond?: number;
   concurrency?: number;
   timeoutMs?: number;
+  /** a round waits this long for one proxy's answer; a later answer counts in the next round (ms) */
+  waitMs?: number;
   maxBodyBytes?: number;
   /** a gateway's ejection shows on its service this long (Envoy's base ejection time is 30 s) */
   ejectionShowMs?: number;
@@ -82,11 +90,17 @@ export class TrafficCollector {
   /** one kept-alive connection per proxy between rounds, closed after 5 s idle (a large mesh's rounds are further apart) */
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, timeout: 5000 });
   private lastRoundStart = 0;
+  /** proxies whose scrape is still open (a round went on without them) */
+  private readonly open = new Set<string>();
+  /** what such late answers brought, and their failures: counted in the next round */
+  private late = { flows: new Map<string, FlowCounts>(), ejections: new Map<string, number>(), errors: [] as string[] };
+  /** a dashboard watches: rounds every watchedIntervalMs */
+  watched = false;
   stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, lastRoundCpuMs: 0, periodMs: 0, errors: [] };
 
   constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
     this.o = {
-      intervalMs: opts.intervalMs ?? 1000, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
+      intervalMs: opts.intervalMs ?? 1000, watchedIntervalMs: opts.watchedIntervalMs ?? 500, waitMs: opts.waitMs ?? 500, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
       concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.05,
     };
   }
@@ -94,7 +108,7 @@ export class TrafficCollector {
   get windowMs(): number { return this.o.windowMs; }
 
   periodMs(n = this.targets().length): number {
-    return Math.max(this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
+    return Math.max(this.watched ? Math.min(this.o.watchedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
   }
 
   /** Starts a round when the last one began at least a period ago; concurrent callers share one round. */
@@ -123,36 +137,34 @@ export class TrafficCollector {
     const prevStart = this.lastRoundStart;
     this.lastRoundStart = start;
     const targets = [...this.targets()];
-    const errors: string[] = [];
-    const flows = new Map<string, FlowCounts>();
-    const ejections = new Map<string, number>();
+    // the answers that came after their round, then this round's
+    const { flows, ejections, errors } = this.late;
+    this.late = { flows: new Map(), ejections: new Map(), errors: [] };
     const seen = new Set<string>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < targets.length) {
         const t = targets[next++]!;
         seen.add(t.url);
-        try {
-          const samples = parseWanted(await scrapeText(t.url, this.agent, this.o.timeoutMs, this.o.maxBodyBytes));
-          const totals = proxyTotals(samples);
-          const d = totalsDelta(this.last.get(t.url), totals);
-          this.last.set(t.url, totals);
-          this.regionTotals.set(t.url, requestsByRegion(samples));
-          addFlows(flows, d.flows);
-          const network = t.name.startsWith('gateway/') ? t.name.slice('gateway/'.length) : undefined;
-          for (const [label, n] of d.ejections) {
-            ejections.set(label, (ejections.get(label) ?? 0) + n);
-            const host = hostOfClusterLabel(label);
-            this.ejectedAt.set(`${t.url}|${label}`, { host, ...(network ? { network } : {}), at: Date.now() });
-          }
-        } catch (e) {
-          errors.push(`${t.name} (${t.url}): ${(e as Error).message}`);
-        }
+        if (this.open.has(t.url)) continue; // still answering an earlier round
+        this.open.add(t.url);
+        let settled = false;
+        let late = false;
+        const into = () => (late ? this.late : { flows, ejections, errors });
+        const done = scrapeText(t.url, this.agent, this.o.timeoutMs, this.o.maxBodyBytes).then(
+          (text) => { settled = true; if (this.open.delete(t.url)) this.absorb(t, text, into()); },
+          (e: unknown) => { settled = true; if (this.open.delete(t.url)) into().errors.push(`${t.name} (${t.url}): ${(e as Error).message}`); },
+        );
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, this.o.waitMs); })]);
+        clearTimeout(timer);
+        if (!settled) late = true;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, targets.length) }, worker));
     // proxies that went away: forget them (a proxy that comes back starts from a new baseline)
     for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); }
+    for (const url of this.open) if (!seen.has(url)) this.open.delete(url);
     const end = Date.now();
     const seconds = prevStart > 0 ? (start - prevStart) / 1000 : this.o.intervalMs / 1000;
     this.ticks.push({ at: end, seconds, flows, ejections });
@@ -162,6 +174,21 @@ export class TrafficCollector {
     this.stats = { ...this.stats, lastRoundCpuMs: Math.round((cpu.user + cpu.system) / 1000) };
     this.stats = { ...this.stats, targets: targets.length, rounds: this.stats.rounds + 1, lastRoundMs: end - start, periodMs: this.periodMs(targets.length), errors, lastAt: end };
     if (errors.length > 0 && errors.length === targets.length) log.debug({ errors: errors.length }, 'no proxy metrics endpoint answered');
+  }
+
+  /** One proxy's answer: its increments since its last answer go into `into`. */
+  private absorb(t: ScrapeTarget, text: string, into: { flows: Map<string, FlowCounts>; ejections: Map<string, number> }): void {
+    const samples = parseWanted(text);
+    const totals = proxyTotals(samples);
+    const d = totalsDelta(this.last.get(t.url), totals);
+    this.last.set(t.url, totals);
+    this.regionTotals.set(t.url, requestsByRegion(samples));
+    addFlows(into.flows, d.flows);
+    const network = t.name.startsWith('gateway/') ? t.name.slice('gateway/'.length) : undefined;
+    for (const [label, n] of d.ejections) {
+      into.ejections.set(label, (into.ejections.get(label) ?? 0) + n);
+      this.ejectedAt.set(`${t.url}|${label}`, { host: hostOfClusterLabel(label), ...(network ? { network } : {}), at: Date.now() });
+    }
   }
 
   /** Closes the kept-alive connections. */

@@ -15,6 +15,7 @@ import { registryView, topologyView } from './views.ts';
 import { TrafficCollector, type CollectorOptions } from './collector.ts';
 import { SeriesStore } from './series.ts';
 import { buildGraph, type GraphModel } from './graphModel.ts';
+import { GraphFeed } from './feed.ts';
 
 const log = createLogger('admin');
 // static files, read from the package (the build bundles code only)
@@ -44,7 +45,7 @@ export interface AdminServerOptions {
   host?: string;
   /** a WebSocket client whose unsent data exceeds this is closed (slow consumer) */
   maxClientBuffer?: number;
-  /** how often the graph is rebuilt and pushed to /feed clients (ms, default 1000) */
+  /** the graph's figures are pushed to /feed clients at least this often (ms, default 1000); a change of its shape or of a state at once */
   feedIntervalMs?: number;
   collector?: CollectorOptions;
 }
@@ -192,54 +193,13 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     }
     ws.send(JSON.stringify(ev));
   };
-  // /feed: the graph model (nodes, edges with rates) pushed every feedIntervalMs
-  const feedClients = new Set<WebSocket>();
-  const sendFeed = (ws: WebSocket, msg: string): void => {
-    if (ws.bufferedAmount > maxBuffer) { log.warn({ buffered: ws.bufferedAmount }, 'closing slow /feed client'); ws.terminate(); return; }
-    ws.send(msg);
-  };
-  let stopped = false;
-  let feedTimer: NodeJS.Timeout | undefined;
-  const every = opts.feedIntervalMs ?? 1000;
-  let lastRound = 0;
-  const feedTick = async (): Promise<void> => {
-    const started = Date.now();
-    try {
-      // a small mesh's round ends within half a tick and its figures show at once; a large one's is not waited for
-      if (targets().length > 0) await Promise.race([collector.maybeRound(), new Promise((r) => setTimeout(r, every / 2).unref())]);
-      if (stopped) return;
-      // figures change with a round, states at any time: with nobody watching, the graph is built once per round
-      const newRound = collector.stats.rounds !== lastRound;
-      if (!newRound && feedClients.size === 0) return;
-      const now = Date.now();
-      const g = graph(now);
-      if (newRound) {
-        lastRound = collector.stats.rounds;
-        series.prune(now);
-        for (const e of g.edges) if (e.kind === 'traffic') series.add(e.id, now, e.rps, e.errorRps);
-        for (const n of g.nodes) if (n.kind === 'service') series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
-      }
-      if (feedClients.size > 0) {
-        const msg = JSON.stringify({ type: 'graph', graph: g });
-        for (const ws of feedClients) sendFeed(ws, msg);
-      }
-    } catch (e) {
-      log.warn({ err: e }, 'dashboard graph update failed');
-    } finally {
-      // a steady beat: the next tick one interval after this one started
-      if (!stopped) { feedTimer = setTimeout(() => void feedTick(), Math.max(50, every - (Date.now() - started))); feedTimer.unref(); }
-    }
-  };
+  // /feed: the graph model (nodes, edges with rates), pushed when it changes and at least every feedIntervalMs
+  const feed = new GraphFeed(collector, graph, series, () => targets().length > 0, { intervalMs: opts.feedIntervalMs ?? 1000, maxClientBuffer: maxBuffer });
 
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     if (path === '/feed') {
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        feedClients.add(ws);
-        sendFeed(ws, JSON.stringify({ type: 'graph', graph: graph() }));
-        ws.on('close', () => feedClients.delete(ws));
-        ws.on('error', () => ws.terminate());
-      });
+      wss.handleUpgrade(req, socket, head, (ws) => feed.add(ws));
       return;
     }
     if (path !== '/events') {
@@ -254,13 +214,13 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       ws.on('error', () => ws.terminate());
     });
   });
-  const unsubscribe = sources.events.subscribe((ev) => { for (const ws of clients) send(ws, ev); });
+  const unsubscribe = sources.events.subscribe((ev) => { for (const ws of clients) send(ws, ev); feed.onEvent(ev); });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 15014, opts.host ?? '127.0.0.1', () => resolve());
   });
-  void feedTick();
+  feed.start();
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   log.info({ port }, 'admin server listening');
@@ -269,11 +229,9 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: async () => {
       unsubscribe();
-      stopped = true;
-      clearTimeout(feedTimer);
+      feed.close();
       collector.close();
       for (const ws of clients) ws.terminate();
-      for (const ws of feedClients) ws.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

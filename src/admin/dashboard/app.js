@@ -181,7 +181,7 @@ function onGraph(g) {
   graph.update(g);
   renderText(g);
   $('version').textContent = `snapshot v${g.version}`;
-  $('metrics-state').textContent = g.metrics?.available ? `${g.metrics.targets} prox${g.metrics.targets === 1 ? 'y' : 'ies'} scraped every ${(g.metrics.periodMs / 1000).toFixed(0)} s${g.metrics.errors ? `, ${g.metrics.errors} not answering` : ''}` : `rates not available: ${g.metrics?.reason ?? ''}`;
+  $('metrics-state').textContent = g.metrics?.available ? `${g.metrics.targets} prox${g.metrics.targets === 1 ? 'y' : 'ies'} scraped every ${(g.metrics.periodMs / 1000).toFixed(g.metrics.periodMs < 1000 ? 1 : 0)} s${g.metrics.errors ? `, ${g.metrics.errors} not answering` : ''}` : `rates not available: ${g.metrics?.reason ?? ''}`;
   const fo = g.failover.map((f) => `${f.region} down${f.to ? ` → traffic fails over to ${f.to}` : ''}`).join('; ');
   $('failover-banner').hidden = fo === '';
   $('failover-banner').textContent = fo;
