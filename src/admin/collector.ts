@@ -1,9 +1,10 @@
 // Scrapes the proxies' Prometheus endpoints (sources.scrapeTargets) in rounds and keeps what the dashboard needs:
 // per proxy its last totals (to take differences), the last rounds' differences (rates over a window), gateway
 // ejections, and region totals for /debug/traffic. The cost is bounded for large meshes: a round starts at most
-// every max(interval, targets / maxScrapesPerSecond, last round's CPU / cpuBudget), the interval being 0.5 s while
-// a dashboard watches and 1 s otherwise; a larger mesh is scraped less often so that scraping takes at most
-// cpuBudget (5%) of one core on average. At most `concurrency` scrapes are waited for at a time, each with a timeout
+// every max(interval, targets / maxScrapesPerSecond, last round's CPU / cpuBudget): the interval is 1 s, and 0.25 s
+// for 5 s after something changed (hurry(): a cluster or region changed state, a proxy came or went or stopped
+// answering — traffic moves then); a larger mesh is scraped less often so that scraping takes at most cpuBudget
+// (5%) of one core on average, hurried or not. At most `concurrency` scrapes are waited for at a time, each with a timeout
 // and a body cap, and only the wanted lines are parsed. A proxy slow to answer does not hold the round (and the
 // dashboard's figures) back: after `waitMs` the round goes on without it, its answer counts in the next round, and
 // it is not asked again while its request is open (so a region that stops answering costs one open request per
@@ -19,8 +20,9 @@ const log = createLogger('admin');
 export interface CollectorOptions {
   /** shortest time between two rounds (ms) */
   intervalMs?: number;
-  /** shortest time between two rounds while a dashboard watches (ms) */
-  watchedIntervalMs?: number;
+  /** shortest time between two rounds for hurryMs after hurry() (ms) */
+  hurriedIntervalMs?: number;
+  hurryMs?: number;
   /** rates are taken over the rounds of the last windowMs */
   windowMs?: number;
   maxScrapesPerSecond?: number;
@@ -94,21 +96,29 @@ export class TrafficCollector {
   private readonly open = new Set<string>();
   /** what such late answers brought, and their failures: counted in the next round */
   private late = { flows: new Map<string, FlowCounts>(), ejections: new Map<string, number>(), errors: [] as string[] };
-  /** a dashboard watches: rounds every watchedIntervalMs */
-  watched = false;
+  /** rounds every hurriedIntervalMs until then (epoch ms) */
+  private hurryUntil = 0;
+  /** the targets of the last round, and those whose last scrape failed: a change of either hurries the rounds */
+  private lastUrls = new Set<string>();
+  private readonly failing = new Set<string>();
   stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, lastRoundCpuMs: 0, periodMs: 0, errors: [] };
 
   constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
     this.o = {
-      intervalMs: opts.intervalMs ?? 1000, watchedIntervalMs: opts.watchedIntervalMs ?? 500, waitMs: opts.waitMs ?? 500, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
+      intervalMs: opts.intervalMs ?? 1000, hurriedIntervalMs: opts.hurriedIntervalMs ?? 250, hurryMs: opts.hurryMs ?? 5000, waitMs: opts.waitMs ?? 500, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
       concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.05,
     };
   }
 
   get windowMs(): number { return this.o.windowMs; }
 
-  periodMs(n = this.targets().length): number {
-    return Math.max(this.watched ? Math.min(this.o.watchedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
+  /** Something changed in the mesh: rounds every hurriedIntervalMs for the next hurryMs (the CPU budget still holds). */
+  hurry(now = Date.now()): void {
+    this.hurryUntil = Math.max(this.hurryUntil, now + this.o.hurryMs);
+  }
+
+  periodMs(n = this.targets().length, now = Date.now()): number {
+    return Math.max(now < this.hurryUntil ? Math.min(this.o.hurriedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
   }
 
   /** Starts a round when the last one began at least a period ago; concurrent callers share one round. */
@@ -152,8 +162,15 @@ export class TrafficCollector {
         let late = false;
         const into = () => (late ? this.late : { flows, ejections, errors });
         const done = scrapeText(t.url, this.agent, this.o.timeoutMs, this.o.maxBodyBytes).then(
-          (text) => { settled = true; if (this.open.delete(t.url)) this.absorb(t, text, into()); },
-          (e: unknown) => { settled = true; if (this.open.delete(t.url)) into().errors.push(`${t.name} (${t.url}): ${(e as Error).message}`); },
+          (text) => { settled = true; this.failing.delete(t.url); if (this.open.delete(t.url)) this.absorb(t, text, into()); },
+          (e: unknown) => {
+            settled = true;
+            if (!this.open.delete(t.url)) return;
+            into().errors.push(`${t.name} (${t.url}): ${(e as Error).message}`);
+            // a proxy that answered before and now does not: something is happening (a once-broken one hurries nothing)
+            if (!this.failing.has(t.url) && this.last.has(t.url)) this.hurry();
+            this.failing.add(t.url);
+          },
         );
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, this.o.waitMs); })]);
@@ -165,6 +182,10 @@ export class TrafficCollector {
     // proxies that went away: forget them (a proxy that comes back starts from a new baseline)
     for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); }
     for (const url of this.open) if (!seen.has(url)) this.open.delete(url);
+    for (const url of this.failing) if (!seen.has(url)) this.failing.delete(url);
+    // proxies came or went: traffic moves
+    if (this.lastUrls.size > 0 && (seen.size !== this.lastUrls.size || [...seen].some((u) => !this.lastUrls.has(u)))) this.hurry();
+    this.lastUrls = seen;
     const end = Date.now();
     const seconds = prevStart > 0 ? (start - prevStart) / 1000 : this.o.intervalMs / 1000;
     this.ticks.push({ at: end, seconds, flows, ejections });

@@ -1,10 +1,11 @@
 // The dashboard's /feed: the graph model pushed to every open dashboard, as soon as what it shows changes.
-// - A beat drives the collector's rounds (every 0.5 s while a dashboard watches a small mesh, else every 1 s; a large
-//   mesh's rounds are spaced out by the collector's budget) and records the sparklines' points (one a second).
+// - A beat drives the collector's rounds (every 1 s for a small mesh, 0.25 s for 5 s after a change; a large mesh's
+//   rounds are spaced out by the collector's budget) and records the sparklines' points (one a second).
 // - After a round, the graph is pushed at once when its shape changed (an edge appeared or went, a node changed
 //   state), otherwise once a second with the new figures.
 // - What the control plane learns between rounds (a cluster unreachable, a region failing over, a proxy connecting)
-//   is pushed within ~25 ms of its event, coalesced, at most one such push per 100 ms.
+//   is pushed within ~25 ms of its event, coalesced, at most one such push per 100 ms; and the collector hurries,
+//   since traffic is about to move.
 // One JSON string is sent to every client; a client more than `maxClientBuffer` behind is closed.
 import type { WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
@@ -37,6 +38,8 @@ export class GraphFeed {
   private readonly clients = new Set<WebSocket>();
   private stopped = false;
   private beat: NodeJS.Timeout | undefined;
+  private nextBeatAt = 0;
+  private ticking = false;
   private soon: NodeJS.Timeout | undefined;
   private lastRound = 0;
   private lastPush = 0;
@@ -58,16 +61,19 @@ export class GraphFeed {
 
   add(ws: WebSocket): void {
     this.clients.add(ws);
-    this.collector.watched = true;
     const g = this.build(Date.now());
     this.send(ws, JSON.stringify({ type: 'graph', graph: g }));
-    ws.on('close', () => { this.clients.delete(ws); this.collector.watched = this.clients.size > 0; });
+    ws.on('close', () => this.clients.delete(ws));
     ws.on('error', () => ws.terminate());
   }
 
-  /** A mesh event: when it changes what the graph shows, push within ~25 ms (at most one such push per 100 ms). */
+  /** A mesh event: when it changes what the graph shows, hurry the rounds and push within ~25 ms (at most one such push per 100 ms). */
   onEvent(ev: MeshEvent): void {
-    if (this.stopped || this.soon || this.clients.size === 0 || !changesGraph(ev)) return;
+    if (this.stopped || !changesGraph(ev)) return;
+    this.collector.hurry();
+    // the next round comes a hurried beat from now, not a whole beat
+    if (!this.ticking && this.nextBeatAt - Date.now() > this.beatMs()) this.next(this.beatMs());
+    if (this.soon || this.clients.size === 0) return;
     this.soon = setTimeout(() => {
       this.soon = undefined;
       this.lastEventPush = Date.now();
@@ -87,9 +93,17 @@ export class GraphFeed {
     return this.hasTargets() ? Math.min(this.o.intervalMs, this.collector.periodMs()) : this.o.intervalMs;
   }
 
+  private next(ms: number): void {
+    clearTimeout(this.beat);
+    this.nextBeatAt = Date.now() + ms;
+    this.beat = setTimeout(() => void this.tick(), ms);
+    this.beat.unref();
+  }
+
   private async tick(): Promise<void> {
     const started = Date.now();
     const every = this.beatMs();
+    this.ticking = true;
     try {
       // a small mesh's round ends within half a beat and its figures show at once; a large one's is not waited for
       if (this.hasTargets()) await Promise.race([this.collector.maybeRound(), new Promise((r) => setTimeout(r, every / 2).unref())]);
@@ -113,8 +127,9 @@ export class GraphFeed {
     } catch (e) {
       log.warn({ err: e }, 'dashboard graph update failed');
     } finally {
-      // a steady beat: the next tick one beat after this one started
-      if (!this.stopped) { this.beat = setTimeout(() => void this.tick(), Math.max(50, every - (Date.now() - started))); this.beat.unref(); }
+      this.ticking = false;
+      // a steady beat: the next tick one beat after this one started (a hurried beat if the round hurried the collector)
+      if (!this.stopped) this.next(Math.max(50, Math.min(every, this.beatMs()) - (Date.now() - started)));
     }
   }
 

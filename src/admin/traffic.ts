@@ -50,10 +50,13 @@ export function parseWanted(text: string): Sample[] {
   while (pos < text.length) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = text.length;
-    const line = text.slice(pos, end);
+    const at = pos;
     pos = end + 1;
-    const name = WANTED_METRICS.find((m) => line.startsWith(m) && (line[m.length] === '{' || line[m.length] === ' '));
-    if (!name || line.includes('reporter="destination"')) continue;
+    // other metrics' lines are skipped without being copied
+    const name = WANTED_METRICS.find((m) => text.startsWith(m, at) && (text[at + m.length] === '{' || text[at + m.length] === ' '));
+    if (!name) continue;
+    const line = text.slice(at, end);
+    if (line.includes('reporter="destination"')) continue;
     const labels: Record<string, string> = {};
     let i = name.length;
     if (line[i] === '{') {
