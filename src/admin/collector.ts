@@ -117,6 +117,9 @@ export class TrafficCollector {
     this.hurryUntil = Math.max(this.hurryUntil, now + this.o.hurryMs);
   }
 
+  /** until when rounds are hurried (epoch ms; 0 when never) */
+  get hurriedUntil(): number { return this.hurryUntil; }
+
   periodMs(n = this.targets().length, now = Date.now()): number {
     return Math.max(now < this.hurryUntil ? Math.min(this.o.hurriedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
   }
