@@ -96,6 +96,12 @@ export class TrafficCollector {
   private readonly open = new Set<string>();
   /** what such late answers brought, and their failures: counted in the next round */
   private late = { flows: new Map<string, FlowCounts>(), ejections: new Map<string, number>(), errors: [] as string[] };
+  /**
+   * CPU per proxy of the last rounds (ms). The process's CPU during a round counts whatever else it did meanwhile (a
+   * control plane busy with a failover, the playground's proxies in the same process): other work only adds to it, so
+   * the smallest of the last rounds is the closest measure of a round's own cost, and the budget is kept with that.
+   */
+  private cpuPerTarget: number[] = [];
   /** rounds every hurriedIntervalMs until then (epoch ms) */
   private hurryUntil = 0;
   /** the targets of the last round, and those whose last scrape failed: a change of either hurries the rounds */
@@ -117,11 +123,16 @@ export class TrafficCollector {
     this.hurryUntil = Math.max(this.hurryUntil, now + this.o.hurryMs);
   }
 
+  /** What a round over n proxies costs, from the last rounds (ms of CPU). */
+  roundCpuMs(n = this.targets().length): number {
+    return this.cpuPerTarget.length === 0 ? 0 : Math.min(...this.cpuPerTarget) * n;
+  }
+
   /** until when rounds are hurried (epoch ms; 0 when never) */
   get hurriedUntil(): number { return this.hurryUntil; }
 
   periodMs(n = this.targets().length, now = Date.now()): number {
-    return Math.max(now < this.hurryUntil ? Math.min(this.o.hurriedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil(this.stats.lastRoundCpuMs / this.o.cpuBudget));
+    return Math.max(now < this.hurryUntil ? Math.min(this.o.hurriedIntervalMs, this.o.intervalMs) : this.o.intervalMs, Math.ceil((n / this.o.maxScrapesPerSecond) * 1000), Math.ceil((this.roundCpuMs(n)) / this.o.cpuBudget));
   }
 
   /** Starts a round when the last one began at least a period ago; concurrent callers share one round. */
@@ -196,6 +207,7 @@ export class TrafficCollector {
     for (const [k, v] of this.ejectedAt) if (v.at < end - this.o.ejectionShowMs) this.ejectedAt.delete(k);
     const cpu = process.cpuUsage(cpu0);
     this.stats = { ...this.stats, lastRoundCpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    if (targets.length > 0) this.cpuPerTarget = [...this.cpuPerTarget, (cpu.user + cpu.system) / 1000 / targets.length].slice(-5);
     this.stats = { ...this.stats, targets: targets.length, rounds: this.stats.rounds + 1, lastRoundMs: end - start, periodMs: this.periodMs(targets.length), errors, lastAt: end };
     if (errors.length > 0 && errors.length === targets.length) log.debug({ errors: errors.length }, 'no proxy metrics endpoint answered');
   }

@@ -102,7 +102,7 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
       ...model,
       metrics: n === 0
         ? { available: false, reason: 'no proxy metrics endpoints configured' }
-        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, lastRoundCpuMs: collector.stats.lastRoundCpuMs, rounds: collector.stats.rounds, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
+        : { available: true, targets: n, periodMs: collector.stats.periodMs, lastRoundMs: collector.stats.lastRoundMs, lastRoundCpuMs: collector.stats.lastRoundCpuMs, roundCpuMs: Math.round(collector.roundCpuMs(n)), rounds: collector.stats.rounds, errors: collector.stats.errors.length, firstError: collector.stats.errors[0] },
     };
   }
 

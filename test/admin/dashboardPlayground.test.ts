@@ -86,13 +86,18 @@ test('dashboard graph of `meshfed dev up`: regions, clusters, gateways, echo; tr
     const returned = Date.now();
     assert.equal(down.code, 0, down.stderr);
     const sidecarSaw = firstSeen(async () => (await westAnswers()) > westBefore);
-    const planeSaw = firstSeen(async () => ((await (await fetch(admin + '/debug/graph')).json()) as Model).edges.some((e) => e.id === 'workload/east-1/sleep->gateway/net-west'));
+    let collector: unknown;
+    const planeSaw = firstSeen(async () => {
+      const g = (await (await fetch(admin + '/debug/graph')).json()) as Model & { metrics: unknown };
+      collector = g.metrics;
+      return g.edges.some((e) => e.id === 'workload/east-1/sleep->gateway/net-west');
+    });
     const [edgeAt, unreachableAt] = await Promise.all([
       shownAt(edgeRow(page, 'workload/east-1/sleep->gateway/net-west').waitFor({ timeout: 20_000 })),
       shownAt(Promise.all(['cluster/east-1', 'cluster/east-2', 'gateway/net-east'].map((id) => page.locator(`#edges-table li[data-node="${id}"][data-state="unreachable"]`).waitFor({ timeout: 20_000 })))),
     ]);
     const [sidecarAt, planeAt] = await Promise.all([sidecarSaw, planeSaw]);
-    console.log(`# dev failover took ${returned - t0} ms (${down.stdout.match(/in \d+ ms/)?.[0] ?? '?'} in the playground); after it returned: east-1 sleep's sidecar had an answer from west-1 by ${sidecarAt - returned} ms, the control plane's graph the edge through gateway/net-west by ${planeAt - returned} ms; the page showed that edge after ${edgeAt - returned} ms and us-east unreachable after ${unreachableAt - returned} ms`);
+    console.log(`# dev failover took ${returned - t0} ms (${down.stdout.match(/in \d+ ms/)?.[0] ?? '?'} in the playground); after it returned: east-1 sleep's sidecar had an answer from west-1 by ${sidecarAt - returned} ms, the control plane's graph the edge through gateway/net-west by ${planeAt - returned} ms; the page showed that edge after ${edgeAt - returned} ms and us-east unreachable after ${unreachableAt - returned} ms; the collector then: ${JSON.stringify(collector)}`);
     assert.ok(edgeAt - returned <= SHOWN_WITHIN_MS, `the edge from east-1's sleep through gateway/net-west showed ${edgeAt - returned} ms after dev failover returned (bound ${SHOWN_WITHIN_MS} ms)`);
     assert.ok(unreachableAt - returned <= SHOWN_WITHIN_MS, `us-east showed unreachable ${unreachableAt - returned} ms after dev failover returned (bound ${SHOWN_WITHIN_MS} ms)`);
     await edgeRow(page, 'gateway/net-west->service/west-1/demo/echo').waitFor({ timeout: 5000 });
