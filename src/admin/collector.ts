@@ -123,6 +123,12 @@ export class TrafficCollector {
     this.hurryUntil = Math.max(this.hurryUntil, now + this.o.hurryMs);
   }
 
+  /** Work a round caused elsewhere (building the graph from it), counted in that round's cost. */
+  addRoundCpu(ms: number): void {
+    const i = this.cpuPerTarget.length - 1;
+    if (i >= 0 && this.stats.targets > 0) this.cpuPerTarget[i]! += ms / this.stats.targets;
+  }
+
   /** What a round over n proxies costs, from the last rounds (ms of CPU). */
   roundCpuMs(n = this.targets().length): number {
     return this.cpuPerTarget.length === 0 ? 0 : Math.min(...this.cpuPerTarget) * n;
