@@ -115,9 +115,6 @@ export class GraphFeed {
       const cpu0 = process.cpuUsage();
       const g = this.build(now);
       if (newRound) {
-        // the graph is built after every round: part of what a round costs, within the collector's CPU budget
-        const cpu = process.cpuUsage(cpu0);
-        this.collector.addRoundCpu((cpu.user + cpu.system) / 1000);
         this.lastRound = this.collector.stats.rounds;
         // the sparklines keep a point a second, however often the proxies are scraped
         if (now - this.lastPointAt >= 900) {
@@ -126,6 +123,9 @@ export class GraphFeed {
           for (const e of g.edges) if (e.kind === 'traffic') this.series.add(e.id, now, e.rps, e.errorRps);
           for (const n of g.nodes) if (n.kind === 'service') this.series.add(n.id, now, n.rates?.rps ?? 0, n.rates?.errorRps ?? 0);
         }
+        // the graph and the points are made after every round: part of what a round costs, within the collector's budget
+        const cpu = process.cpuUsage(cpu0);
+        this.collector.addRoundCpu((cpu.user + cpu.system) / 1000);
       }
       if (this.clients.size > 0 && (now - this.lastPush >= this.o.intervalMs - 50 || graphShape(g) !== this.lastShape)) this.push(g);
     } catch (e) {
