@@ -4,8 +4,9 @@
 // every max(interval, targets / maxScrapesPerSecond, a round's CPU / cpuBudget): the interval is 1 s, and 0.25 s
 // for 5 s after something changed (hurry(): a cluster or region changed state, a proxy came or went or stopped
 // answering — traffic moves then); a larger mesh is scraped less often, hurried or not, so that a round and the
-// graph built from it take at most cpuBudget (4%) of one core by their own measure — what they leave for later
-// (garbage collection, late answers) brings the whole to about 5% (bench/dashboard.bench.ts). At most `concurrency` scrapes are waited for at a time, each with a timeout
+// graph built from it take at most cpuBudget (3%) of one core by their own measure — what follows them (closing the
+// connections the proxies end after 5 s idle, garbage collection) brings the whole to about 5%
+// (bench/dashboard.bench.ts). At most `concurrency` scrapes are waited for at a time, each with a timeout
 // and a body cap, and only the wanted lines are parsed. A proxy slow to answer does not hold the round (and the
 // dashboard's figures) back: after `waitMs` the round goes on without it, its answer counts in the next round, and
 // it is not asked again while its request is open (so a region that stops answering costs one open request per
@@ -114,7 +115,7 @@ export class TrafficCollector {
   constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
     this.o = {
       intervalMs: opts.intervalMs ?? 1000, hurriedIntervalMs: opts.hurriedIntervalMs ?? 250, hurryMs: opts.hurryMs ?? 5000, waitMs: opts.waitMs ?? 500, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
-      concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.04,
+      concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.03,
     };
   }
 
