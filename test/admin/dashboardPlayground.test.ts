@@ -64,6 +64,11 @@ test('dashboard graph of `meshfed dev up`: regions, clusters, gateways, echo; tr
     const local = edgeRow(page, 'workload/east-1/sleep->service/east-1/demo/echo');
     await local.waitFor({ timeout: 20_000 });
     assert.ok(Number(await local.locator('.rps').innerText()) > 0, 'the edge shows requests/s');
+    // once the window holds only counted requests (a proxy's first scrape is its baseline), the rate is the demo's: 1 call/s
+    await page.waitForFunction(() => {
+      const r = Number(document.querySelector('#edges-table tr[data-edge="workload/east-1/sleep->service/east-1/demo/echo"] .rps')?.textContent);
+      return r >= 0.6 && r <= 1.5;
+    }, undefined, { timeout: 15_000 });
     await page.locator('#graph').hover({ position: { x: 5, y: 5 } });
     await page.screenshot({ path: join(OUT, 'dashboard-steady.png') });
 
