@@ -3,7 +3,7 @@
 // generation is invalid keeps its last good version in force; the rest of the set is unaffected.
 import { isIP } from 'node:net';
 import type { AuthorizationPolicy, Condition, Operation, PeerAuthentication, Rule, SecuritySet, Source } from './types.ts';
-import { securityKey } from './types.ts';
+import { keepLastGood } from './lastGood.ts';
 
 export interface SecurityRejection {
   kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'ServiceEntry' | 'Sidecar';
@@ -159,18 +159,11 @@ export function validatePeerAuthentication(p: PeerAuthentication): string[] {
 
 /** Every object validated on its own; an invalid one keeps its previous good version (if any) in force. */
 export function reconcileSecurity(previousGood: SecuritySet, incoming: SecuritySet): { good: SecuritySet; rejected: SecurityRejection[] } {
-  const prev = new Map<string, unknown>();
-  for (const o of [...previousGood.authorizationPolicies, ...previousGood.peerAuthentications]) prev.set(securityKey(o), o);
   const rejected: SecurityRejection[] = [];
-  const keep = <T extends AuthorizationPolicy | PeerAuthentication>(o: T, errs: string[]): T | undefined => {
-    if (errs.length === 0) return o;
-    rejected.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, generation: o.metadata.generation, reasons: errs });
-    return prev.get(securityKey(o)) as T | undefined;
-  };
   return {
     good: {
-      authorizationPolicies: incoming.authorizationPolicies.map((o) => keep(o, validateAuthorizationPolicy(o))).filter((o): o is AuthorizationPolicy => o !== undefined),
-      peerAuthentications: incoming.peerAuthentications.map((o) => keep(o, validatePeerAuthentication(o))).filter((o): o is PeerAuthentication => o !== undefined),
+      authorizationPolicies: keepLastGood(previousGood.authorizationPolicies, incoming.authorizationPolicies, validateAuthorizationPolicy, rejected),
+      peerAuthentications: keepLastGood(previousGood.peerAuthentications, incoming.peerAuthentications, validatePeerAuthentication, rejected),
     },
     rejected,
   };
