@@ -7,13 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTopologyCluster } from '../../src/playground/clusters.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
 import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+import { startRegisteredClusters } from '../helpers/registeredClusters.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SERVICES = 400;
@@ -48,14 +47,7 @@ async function until<T>(what: string, ms: number, f: () => Promise<T | undefined
 
 test('three control-plane replicas: one writes; takeover from a SIGSTOPped leader (which writes nothing when resumed) and from a killed one', { timeout: 420_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-ha-'));
-  const [a, b] = await Promise.all([
-    startTopologyCluster({ name: 'a', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.81.0.0/16', serviceCIDR: '10.81.0.0/16' }),
-    startTopologyCluster({ name: 'b', region: 'r2', zones: ['r2a'], network: 'n2', podCIDR: '127.82.0.0/16', serviceCIDR: '10.82.0.0/16' }),
-  ]);
-  const aFile = join(dir, 'a.kubeconfig');
-  writeFileSync(aFile, kubeconfigFor([a!]));
-  writeFileSync(join(dir, 'b.kubeconfig'), kubeconfigFor([b!]));
-  assert.equal((await meshfed(['cluster', 'add', '--kubeconfig', join(dir, 'b.kubeconfig'), '--config-kubeconfig', aFile])).code, 0);
+  const { a, b, aFile } = await startRegisteredClusters(dir, 81);
   const writes: Write[] = [];
   recordWrites(a!, writes);
   recordWrites(b!, writes);
