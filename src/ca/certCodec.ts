@@ -1,6 +1,6 @@
 // istio.v1.auth.IstioCertificateService's two messages, encoded with protobufjs from the build's descriptor
 // (generated/ca.json), for the lean client the proxies use; the server keeps proto-loader's definition (proto.ts).
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { readGenerated } from '../packagePaths.ts';
 import type { Codec } from '../grpc/client.ts';
 

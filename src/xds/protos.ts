@@ -1,6 +1,6 @@
 // xDS protocol plumbing shared by pilot (server) and the proxies (clients): the Envoy v3 protos that
 // @grpc/grpc-js-xds ships, the ADS service definition, type URLs, and Any encoding/decoding.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { readGenerated } from '../packagePaths.ts';
 
 export const TYPE_URL = {
