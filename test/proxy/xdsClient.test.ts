@@ -68,3 +68,38 @@ test('xDS client reconnects with backoff after the server goes away', async () =
     xds.stop(); ads2.stop(); await running;
   }
 });
+
+test('xDS client given two replicas moves to the other when its stream breaks, every time (the backoff restarts after a stream that was up)', { timeout: 60_000 }, async () => {
+  const replicas = [new TestAds(), new TestAds()];
+  const addrs = await Promise.all(replicas.map((r) => r.start()));
+  for (const r of replicas) r.set(TYPE_URL.cluster, 'v1', [{ name: sni, type: 'EDS' }]);
+  const xds = new XdsClient(addrs.join(','), { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'));
+  const versions: string[] = [];
+  xds.subscribe(TYPE_URL.cluster, [], (_r, v) => { versions.push(v); });
+  const running = xds.start();
+  try {
+    await until(() => versions.includes('v1') && xds.connectedTo !== '', 'v1');
+    // six times: the replica it is on dies, it comes back on the other (the old client's 200 ms · 2^n backoff would
+    // have waited 6.4 s or more by the sixth); the dead one restarts on its port
+    for (let k = 0; k < 6; k++) {
+      const i = addrs.indexOf(xds.connectedTo);
+      assert.ok(i >= 0, `connected to ${xds.connectedTo}`);
+      const other = replicas[1 - i]!;
+      const before = other.requests.length;
+      const t0 = performance.now();
+      replicas[i]!.stop();
+      await until(() => xds.connectedTo === addrs[1 - i] && other.requests.length > before, `move ${k + 1} to ${addrs[1 - i]}`);
+      const moved = other.requests.slice(before).find((r) => r.type_url === TYPE_URL.cluster)!;
+      assert.equal(moved.version_info, 'v1', 'resumes with the version it holds');
+      assert.ok(performance.now() - t0 < 2000, `move ${k + 1} took ${Math.round(performance.now() - t0)} ms`);
+      replicas[i] = new TestAds();
+      await replicas[i]!.start(Number(addrs[i]!.split(':')[1]));
+      replicas[i]!.set(TYPE_URL.cluster, 'v1', [{ name: sni, type: 'EDS' }]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const r of replicas) r.set(TYPE_URL.cluster, 'v2', [{ name: sni, type: 'EDS' }]);
+    await until(() => versions.includes('v2'), 'v2 after the moves');
+  } finally {
+    xds.stop(); for (const r of replicas) r.stop(); await running;
+  }
+});
