@@ -90,6 +90,10 @@ export class XdsClient {
       this.gotResponse = false;
       const err = await this.runStream(address);
       if (this.abort.signal.aborted) return;
+      // a fresh channel next time: grpc-js would keep a failed one in its own (up to 2 min) reconnect backoff, and a
+      // replica restarted meanwhile would wait for it; this loop's backoff is the only one
+      this.clients.get(address)?.close();
+      this.clients.delete(address);
       if (this.gotResponse || performance.now() - opened >= UP_AFTER_MS) failures = 0;
       if (err.message !== this.failing) {
         this.failing = err.message;

@@ -17,15 +17,17 @@ export function parseXdsAddresses(spec: string): string[] {
 
 export interface Backoff { minMs: number; maxMs: number; factor: number }
 
-/** Envoy-like: from 200 ms, doubling, at most 10 s. */
+/** from 200 ms, doubling, at most 10 s */
 export const XDS_BACKOFF: Backoff = { minMs: 200, maxMs: 10_000, factor: 2 };
 
 /**
- * The wait before reconnect attempt number `failures` (0: the first after a stream that had been up): exponential,
- * capped, and spread over [d, 2d) by `random` (0 ≤ random < 1) so that the proxies of a dead replica do not all
- * arrive at the same instant. The count restarts after every stream that was up.
+ * The wait before reconnect attempt number `failures`. The first after a stream that had been up (0) only spreads
+ * the proxies of a dead replica over [0, min) so that they do not all arrive at the next one in the same instant;
+ * then exponential from min, capped, spread over [d, 2d) by `random` (0 ≤ random < 1). The count restarts after
+ * every stream that was up.
  */
 export function reconnectDelay(failures: number, random: number, b: Backoff = XDS_BACKOFF): number {
-  const d = Math.min(b.maxMs, b.minMs * b.factor ** Math.max(0, failures));
+  if (failures <= 0) return Math.round(random * b.minMs);
+  const d = Math.min(b.maxMs, b.minMs * b.factor ** (failures - 1));
   return Math.min(b.maxMs, Math.round(d * (1 + random)));
 }

@@ -18,7 +18,7 @@ import { gatewaySni } from '../../src/mesh/names.ts';
 import { XdsClient } from '../../src/xds/adsClient.ts';
 import { wireSidecarXds } from '../../src/proxy/sidecarXds.ts';
 import { createLogger } from '../../src/log.ts';
-import { adminJson, leaseHolder, startReplica, stopReplicas, whenReady, type Replica } from './controlPlaneReplica.ts';
+import { adminJson, leaseHolder, startReplica, stopReplicas, until, whenReady, type Replica } from './controlPlaneReplica.ts';
 
 export const ECHO_SNI = gatewaySni('echo.demo.svc.cluster.local', ECHO_PORT);
 
@@ -96,7 +96,7 @@ export async function startHaMesh(o: { slots: number; replicaArgs: string[]; sub
     clients: (n) => {
       const made = Array.from({ length: n }, (_v, i): WatchedClient => {
         const nodeId = `sidecar~127.${o.subnet}.9.${i}~sleep.demo~demo.svc.cluster.local`;
-        const xds = new XdsClient(target, { id: nodeId, role: 'sidecar', clusterId: c.name, network: c.network, locality: { region: c.region, zone: c.zones[i % c.zones.length]! } }, createLogger('ha-client'));
+        const xds = new XdsClient(target, { id: nodeId, role: 'sidecar', clusterId: c.name, network: c.network, locality: { region: c.region, zone: c.zones[i % c.zones.length]! } }, createLogger('ha-client', { level: 'error' }));
         const w: WatchedClient = { nodeId, xds, running: Promise.resolve(), healthy: -1, updates: [], lost: false };
         wireSidecarXds(xds, (t) => {
           const eps = t.get(ECHO_SNI);
@@ -132,4 +132,52 @@ export async function reconnectTimes(to: Replica, moved: readonly WatchedClient[
     if (t === undefined) throw new Error(`${c.nodeId} is not connected to ${to.id}`);
     return t - killedWall;
   });
+}
+
+export interface KillMeasure {
+  killed: Replica;
+  /** clients that were on the killed replica */
+  moved: number;
+  /** kill → another replica holds the Lease (at the stand-in) */
+  takeoverMs: number;
+  /** per moved client: kill → its stream open at the surviving replica */
+  reconnectMs: number[];
+  /** per client: the echo change's request sent → the client's table has it */
+  changeMs: number[];
+  /** clients whose echo endpoints went missing (configuration lost) */
+  lost: number;
+  /** clients not on the surviving replica afterwards */
+  stray: number;
+}
+
+/**
+ * kill -9 the leader of a 2-slot mesh and, at that moment, flip echo pod 0's readiness; wait until every client has
+ * the change and another replica leads, then measure. The killed slot is left empty (mesh.start(slot) refills it).
+ */
+export async function killLeaderDuringChange(mesh: HaMesh, clients: readonly WatchedClient[], o: { waitMs: number }): Promise<KillMeasure> {
+  const leader = await until('a leader', o.waitMs, () => mesh.leader());
+  const victim = mesh.xdsAddress(leader.slot);
+  const moving = clients.filter((c) => c.xds.connectedTo === victim);
+  const ready = mesh.echo.length;
+  const wasDown = clients[0]!.healthy < ready;
+  const want = wasDown ? ready : ready - 1;
+  for (const c of clients) c.lost = false;
+  leader.replica.child.kill('SIGKILL');
+  const killedAt = performance.now();
+  const killedWall = Date.now();
+  mesh.replicas[leader.slot] = undefined;
+  // the change is made as the leader dies (measured from when its request leaves)
+  const changedAt = performance.now();
+  await mesh.setEchoReady(mesh.echo[0]!, wasDown);
+  await until('every client to have the change', o.waitMs, () => clients.every((c) => c.healthy === want));
+  await until('another replica to take over', o.waitMs, () => { const l = mesh.leader(); return l && l.slot !== leader.slot ? l : undefined; });
+  const takeoverMs = performance.now() - killedAt;
+  const survivor = mesh.replicas[1 - leader.slot]!;
+  return {
+    killed: leader.replica, moved: moving.length, takeoverMs,
+    reconnectMs: await reconnectTimes(survivor, moving, killedWall),
+    changeMs: clients.map((c) => c.updates.find((u) => u.at >= killedAt && u.healthy === want)!.at - changedAt),
+    lost: clients.filter((c) => c.lost).length,
+    stray: clients.filter((c) => c.xds.connectedTo !== mesh.xdsAddress(1 - leader.slot)).length,
+  };
 }
