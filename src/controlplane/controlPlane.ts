@@ -69,7 +69,8 @@ export interface ControlPlane {
   admin: AdminServer;
   /** undefined when leader election is off */
   elector?: LeaderElector;
-  stop(): Promise<void>;
+  /** releaseLease false: end without handing the Lease over, as a crash would look to the other replicas */
+  stop(o?: { releaseLease?: boolean }): Promise<void>;
 }
 
 export async function startControlPlane(cfg: ControlPlaneConfig): Promise<ControlPlane> {
@@ -258,7 +259,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       ...(elector ? { elector } : {}),
       ports: { xds: xdsPort, secure: securePort, admin: admin.port },
       // stop writing and hand the lease over first, so another replica takes over at once
-      stop: async () => { await elector?.stop(); await stopAll(); await publishing; },
+      stop: async (o = {}) => { await elector?.stop(o); await stopAll(); await publishing; },
     };
   } catch (e) {
     await stopAll();

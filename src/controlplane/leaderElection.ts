@@ -131,10 +131,13 @@ export class LeaderElector {
     this.loop = this.run();
   }
 
-  /** Stop writing at once, end the loop and, if this replica held the Lease, release it (best effort). */
-  async stop(): Promise<void> {
+  /**
+   * Stop writing at once, end the loop and, if this replica held the Lease, release it (best effort).
+   * releaseLease false: leave the Lease as it is, as a crashed replica does (another takes over when it expires).
+   */
+  async stop(o: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
-    const held = this.now() < this.validUntil;
+    const held = this.now() < this.validUntil && o.releaseLease !== false;
     this.stopped = true;
     this.wake?.();
     await this.loop;
