@@ -166,6 +166,14 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     });
     stops.push(unsubscribe);
 
+    if (elector) {
+      // elected before the policy watchers start: a lone (or first) replica installs missing CRDs at once; the
+      // others leave them to the leader. Writers started later ask the fence at each write, as always.
+      elector.start();
+      stops.push(() => elector.stop());
+      await elector.firstAttempt();
+    }
+
     const announced = new Map<string, string>();
     /** a rejected traffic or security policy object becomes one dashboard event per generation and reason set */
     const announceRejections = (rejected: readonly { kind: string; namespace: string; name: string; generation: number; reasons: readonly string[]; cluster: string }[]): void => {
@@ -212,10 +220,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     progress('federation: watching registered clusters');
 
     if (elector) {
-      // a new leader plans replication in full, writes every policy status and trust bundle that is due
+      // a new leader plans replication in full, writes every policy status, trust bundle and missing CRD that is due
       onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); security.reevaluate(); };
-      elector.start();
-      stops.push(() => elector.stop());
       progress(`leader election: replica ${elector.identity} competes for ${elector.status().lease}; only the leader writes to clusters`);
     }
 
