@@ -28,6 +28,15 @@ interface StreamLike extends NodeJS.EventEmitter { write(m: object): boolean; en
 
 type AdsStub = grpc.Client & { StreamAggregatedResources: () => StreamLike };
 
+export interface XdsClientOptions {
+  /**
+   * HTTP/2 PING every this often, and give the connection up when one is not answered within keepaliveTimeoutMs: a
+   * replica that hangs without closing its connections (SIGSTOP, a partition) is left like a dead one. Default 10 s / 5 s.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
+}
+
 /** A stream that lived this long counts as having been up (a resumed, up-to-date one may receive nothing). */
 const UP_AFTER_MS = 5000;
 
@@ -50,7 +59,7 @@ export class XdsClient {
    * `address`: `host:port`, or several replicas as `host:port,host:port` (throws naming a malformed entry). Each
    * XdsClient has its own connection (a proxy's own), not one shared with other clients in the process.
    */
-  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly credentials = grpc.credentials.createInsecure()) {
+  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly credentials = grpc.credentials.createInsecure(), private readonly opts: XdsClientOptions = {}) {
     this.addresses = parseXdsAddresses(address);
     this.next = Math.floor(Math.random() * this.addresses.length);
   }
@@ -64,7 +73,10 @@ export class XdsClient {
     let c = this.clients.get(address);
     if (!c) {
       const Ctor = adsService();
-      c = new Ctor(address, this.credentials, { 'grpc.use_local_subchannel_pool': 1 }) as unknown as AdsStub;
+      c = new Ctor(address, this.credentials, {
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 10_000, 'grpc.keepalive_timeout_ms': this.opts.keepaliveTimeoutMs ?? 5_000,
+      }) as unknown as AdsStub;
       this.clients.set(address, c);
     }
     return c;

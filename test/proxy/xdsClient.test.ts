@@ -7,6 +7,8 @@ import { TYPE_URL } from '../../src/xds/protos.ts';
 import { gatewaySni } from '../../src/mesh/names.ts';
 import { createLogger } from '../../src/log.ts';
 import { TestAds } from '../helpers/adsServer.ts';
+import { freezeProxy } from '../helpers/freezeProxy.ts';
+import * as grpc from '@grpc/grpc-js';
 
 const sni = gatewaySni('echo.demo.svc.cluster.local', 8080);
 const cla = (ip: string) => ({ cluster_name: sni, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 15006 } } } }] }] });
@@ -101,5 +103,28 @@ test('xDS client given two replicas moves to the other when its stream breaks, e
     await until(() => versions.includes('v2'), 'v2 after the moves');
   } finally {
     xds.stop(); for (const r of replicas) r.stop(); await running;
+  }
+});
+
+test('xDS client leaves a replica that hangs without closing its connection (keepalive) for the other one', { timeout: 30_000 }, async () => {
+  const replicas = [new TestAds(), new TestAds()];
+  const ports = (await Promise.all(replicas.map((r) => r.start()))).map((a) => Number(a.split(':')[1]));
+  for (const r of replicas) r.set(TYPE_URL.cluster, 'v1', [{ name: sni, type: 'EDS' }]);
+  // each replica behind a proxy that can freeze, as a SIGSTOPped process: the kernel keeps the connection, nothing answers
+  const frozen = await Promise.all(ports.map((p) => freezeProxy(p)));
+  const addrs = frozen.map((f) => `127.0.0.1:${f.port}`);
+  const xds = new XdsClient(addrs.join(','), { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'), grpc.credentials.createInsecure(), { keepaliveMs: 300, keepaliveTimeoutMs: 300 });
+  const versions: string[] = [];
+  xds.subscribe(TYPE_URL.cluster, [], (_r, v) => { versions.push(v); });
+  const running = xds.start();
+  try {
+    await until(() => versions.includes('v1') && xds.connectedTo !== '', 'v1');
+    const i = addrs.indexOf(xds.connectedTo);
+    frozen[i]!.freeze();
+    await until(() => xds.connectedTo === addrs[1 - i], 'the move to the other replica');
+    replicas[1 - i]!.set(TYPE_URL.cluster, 'v2', [{ name: sni, type: 'EDS' }]);
+    await until(() => versions.includes('v2'), 'v2 from the other replica');
+  } finally {
+    xds.stop(); for (const f of frozen) { f.thaw(); await f.close(); } for (const r of replicas) r.stop(); await running;
   }
 });
