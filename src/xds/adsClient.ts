@@ -43,9 +43,13 @@ const UP_AFTER_MS = 5000;
 export class XdsClient {
   private readonly subs = new Map<string, { names: string[]; version: string; nonce: string; handler: ResourceHandler }>();
   private stream: StreamLike | undefined;
-  /** the control plane's replicas (one entry: its Service); a client per address, made when first tried */
+  /** the control plane's replicas (one entry: its Service) */
   private readonly addresses: string[];
-  private readonly clients = new Map<string, AdsStub>();
+  /**
+   * The channel of the current stream: a fresh one per attempt (grpc-js would keep a failed one in its own reconnect
+   * backoff, up to 2 min, and a replica restarted meanwhile would wait for it; this client's backoff is the only one).
+   */
+  private client: AdsStub | undefined;
   /** index into addresses of the one to try next; starts at a random replica, as a Service would spread proxies */
   private next: number;
   private current = '';
@@ -69,17 +73,12 @@ export class XdsClient {
     return this.stream ? this.current : '';
   }
 
-  private clientFor(address: string): AdsStub {
-    let c = this.clients.get(address);
-    if (!c) {
-      const Ctor = adsService();
-      c = new Ctor(address, this.credentials, {
-        'grpc.use_local_subchannel_pool': 1,
-        'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 10_000, 'grpc.keepalive_timeout_ms': this.opts.keepaliveTimeoutMs ?? 5_000,
-      }) as unknown as AdsStub;
-      this.clients.set(address, c);
-    }
-    return c;
+  private newClient(address: string): AdsStub {
+    const Ctor = adsService();
+    return new Ctor(address, this.credentials, {
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 10_000, 'grpc.keepalive_timeout_ms': this.opts.keepaliveTimeoutMs ?? 5_000,
+    }) as unknown as AdsStub;
   }
 
   /** Subscribe (or change the names of) a type. Empty names = wildcard. */
@@ -101,11 +100,9 @@ export class XdsClient {
       const opened = performance.now();
       this.gotResponse = false;
       const err = await this.runStream(address);
+      this.client?.close();
+      this.client = undefined;
       if (this.abort.signal.aborted) return;
-      // a fresh channel next time: grpc-js would keep a failed one in its own (up to 2 min) reconnect backoff, and a
-      // replica restarted meanwhile would wait for it; this loop's backoff is the only one
-      this.clients.get(address)?.close();
-      this.clients.delete(address);
       if (this.gotResponse || performance.now() - opened >= UP_AFTER_MS) failures = 0;
       if (err.message !== this.failing) {
         this.failing = err.message;
@@ -118,7 +115,7 @@ export class XdsClient {
   stop(): void {
     this.abort.abort();
     this.stream?.cancel();
-    for (const c of this.clients.values()) c.close();
+    this.client?.close();
   }
 
   private send(typeUrl: string, errorDetail?: string): void {
@@ -145,7 +142,8 @@ export class XdsClient {
     return new Promise<Error>((resolve) => {
       if (this.abort.signal.aborted) return resolve(new Error('stopped'));
       this.current = address;
-      const stream = this.clientFor(address).StreamAggregatedResources();
+      this.client = this.newClient(address);
+      const stream = this.client.StreamAggregatedResources();
       this.stream = stream;
       this.nodeSent = false;
       for (const t of this.subs.keys()) this.send(t);
