@@ -3,28 +3,16 @@
 // Every policy is evaluated for every request: half DENY rules that never match the caller, half ALLOW rules for other
 // principals, and the last ALLOW rule admits the caller. Target: 100 policies cost ≤ 10% of requests/s.
 // Prints progress on stderr and one JSON object on the last stdout line.
-import http from 'node:http';
-import net from 'node:net';
-import { startInbound } from '../src/proxy/sidecarInbound.ts';
-import { Outbound } from '../src/proxy/sidecarOutbound.ts';
-import { newRegistry } from '../src/observe/metrics.ts';
-import { createLogger } from '../src/log.ts';
-import { gatewaySni, spiffeId } from '../src/mesh/names.ts';
 import { inboundListener } from '../src/security/inboundListener.ts';
 import { packAny, unpackAny, TYPE_URL } from '../src/xds/protos.ts';
 import { inboundPolicyFromListener } from '../src/proxy/inboundPolicy.ts';
 import type { AuthorizationPolicy } from '../src/security/types.ts';
-import { meshCa } from '../test/helpers/tlsCerts.ts';
+import { startSidecarPair } from './fixtures/sidecarPair.ts';
+import { closedLoop, throughputFigures } from './fixtures/closedLoop.ts';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const CONC = Number(process.env.BENCH_CONC ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const log = createLogger('bench', { level: 'silent' });
-const ca = meshCa();
-const idA = spiffeId('cluster.local', 'demo', 'a');
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const a = ca.leaf(idA);
-const b = ca.leaf(idB);
 
 function policies(n: number): AuthorizationPolicy[] {
   const out: AuthorizationPolicy[] = [];
@@ -42,36 +30,13 @@ function policies(n: number): AuthorizationPolicy[] {
 }
 const policyOf = (n: number) => inboundPolicyFromListener(unpackAny(packAny(TYPE_URL.listener, inboundListener({ authorizationPolicies: policies(n), peerAuthentications: [] }, { namespace: 'demo', labels: { app: 'b' } }))));
 
-const app = http.createServer((_req, res) => res.end('ok'));
-await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-const appPort = (app.address() as net.AddressInfo).port;
-const inbound = await startInbound({ host: '127.0.0.1', port: 0, appPort, ownId: idB, trustDomain: 'cluster.local', destinationService: 'b', tls: { ...b, ca: ca.root }, registry: newRegistry(), log });
-const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...a, ca: ca.root }, registry: newRegistry(), log });
-out.setEndpoints(new Map([[gatewaySni('b.demo.svc.cluster.local', 8080), [{ address: '127.0.0.1', port: inbound.port, healthy: true }]]]));
-const outPort = await out.listen();
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
-function once(path: string): Promise<{ ms: number; status: number }> {
-  const t = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: outPort, path, agent }, (res) => { res.resume(); res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, status: res.statusCode ?? 0 })); }).on('error', reject);
-  });
-}
+const { idA, appPort, outPort, inbound, get, close } = await startSidecarPair(CONC);
 async function run() {
-  const lat: number[] = [];
-  let next = 0;
-  let bad = 0;
-  const t0 = Date.now();
-  const c0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: CONC }, async () => { while (next < N) { next++; const r = await once('http://b.demo:8080/x'); lat.push(r.ms); if (r.status !== 200) bad++; } }));
-  if (bad) throw new Error(`${bad} requests were not 200: the policies must admit the caller`);
-  const secs = (Date.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  lat.sort((x, y) => x - y);
-  const p = (q: number) => +lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]!.toFixed(3);
+  const r = await closedLoop(N, CONC, () => get(outPort, 'http://b.demo:8080/x'));
+  if (r.failed) throw new Error(`${r.failed} requests were not 200: the policies must admit the caller`);
   // client, outbound, inbound and app share this process: CPU per request is what bounds requests/s at saturation,
   // and it is far less disturbed by other processes on a busy machine than wall-clock throughput
-  return { reqPerSec: +(N / secs).toFixed(1), p50ms: p(0.5), p99ms: p(0.99), cpuMicrosPerRequest: +((cpu.user + cpu.system) / N).toFixed(1) };
+  return { ...throughputFigures(r, N), cpuMicrosPerRequest: +(r.cpuMicros / N).toFixed(1) };
 }
 const configs = [0, 10, 100];
 const compiled = new Map(configs.map((n) => [n, policyOf(n)]));
@@ -107,7 +72,6 @@ const ce = process.cpuUsage();
 for (let i = 0; i < M; i++) if (!evaluateRbac(chain.http, req).allowed) throw new Error('not allowed');
 const ceu = process.cpuUsage(ce);
 result.evaluate100CpuMicrosPerRequest = +((ceu.user + ceu.system) / M).toFixed(2);
-agent.destroy();
-await out.close(); await inbound.close(); app.close();
+await close();
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -3,8 +3,8 @@
 // reconnects with jittered backoff, to the next control-plane replica when it was given several, and resumes with its
 // last versions and nonces (a replica that serves the same content sends nothing until something changes).
 import { setTimeout as delay } from 'node:timers/promises';
-import * as grpc from '@grpc/grpc-js';
-import { adsService, unpackAny, type AnyMessage } from './protos.ts';
+import { GrpcChannel, type BidiCall } from '../grpc/client.ts';
+import { ADS_PATH, messageCodec, unpackAny, type AnyMessage } from './protos.ts';
 import { nodeMessage } from './node.ts';
 import { parseXdsAddresses, reconnectDelay } from './xdsAddresses.ts';
 import type { Logger } from '../log.ts';
@@ -24,9 +24,6 @@ export interface NodeInfo {
 export type ResourceHandler = (resources: Record<string, unknown>[], version: string) => void;
 
 interface DiscoveryResponse { version_info: string; resources: AnyMessage[]; type_url: string; nonce: string }
-interface StreamLike extends NodeJS.EventEmitter { write(m: object): boolean; end(): void; cancel(): void }
-
-type AdsStub = grpc.Client & { StreamAggregatedResources: () => StreamLike };
 
 export interface XdsClientOptions {
   /**
@@ -42,14 +39,12 @@ const UP_AFTER_MS = 5000;
 
 export class XdsClient {
   private readonly subs = new Map<string, { names: string[]; version: string; nonce: string; handler: ResourceHandler }>();
-  private stream: StreamLike | undefined;
+  private stream: BidiCall<object> | undefined;
   /** the control plane's replicas (one entry: its Service) */
   private readonly addresses: string[];
-  /**
-   * The channel of the current stream: a fresh one per attempt (grpc-js would keep a failed one in its own reconnect
-   * backoff, up to 2 min, and a replica restarted meanwhile would wait for it; this client's backoff is the only one).
-   */
-  private client: AdsStub | undefined;
+  /** the connection of the current stream: a fresh one per attempt, so this client's backoff is the only one */
+  private channel: GrpcChannel | undefined;
+  private readonly codec = { encode: messageCodec('envoy.service.discovery.v3.DiscoveryRequest').encode, decode: messageCodec<DiscoveryResponse>('envoy.service.discovery.v3.DiscoveryResponse').decode };
   /** index into addresses of the one to try next; starts at a random replica, as a Service would spread proxies */
   private next: number;
   private current = '';
@@ -59,11 +54,8 @@ export class XdsClient {
   private failing = '';
   private gotResponse = false;
 
-  /**
-   * `address`: `host:port`, or several replicas as `host:port,host:port` (throws naming a malformed entry). Each
-   * XdsClient has its own connection (a proxy's own), not one shared with other clients in the process.
-   */
-  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly credentials = grpc.credentials.createInsecure(), private readonly opts: XdsClientOptions = {}) {
+  /** `address`: `host:port`, or several replicas as `host:port,host:port` (throws naming a malformed entry). */
+  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly opts: XdsClientOptions = {}) {
     this.addresses = parseXdsAddresses(address);
     this.next = Math.floor(Math.random() * this.addresses.length);
   }
@@ -71,14 +63,6 @@ export class XdsClient {
   /** The address of the replica the stream is open to ('' between streams). */
   get connectedTo(): string {
     return this.stream ? this.current : '';
-  }
-
-  private newClient(address: string): AdsStub {
-    const Ctor = adsService();
-    return new Ctor(address, this.credentials, {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.keepalive_time_ms': this.opts.keepaliveMs ?? 10_000, 'grpc.keepalive_timeout_ms': this.opts.keepaliveTimeoutMs ?? 5_000,
-    }) as unknown as AdsStub;
   }
 
   /** Subscribe (or change the names of) a type. Empty names = wildcard. */
@@ -100,8 +84,8 @@ export class XdsClient {
       const opened = performance.now();
       this.gotResponse = false;
       const err = await this.runStream(address);
-      this.client?.close();
-      this.client = undefined;
+      this.channel?.close();
+      this.channel = undefined;
       if (this.abort.signal.aborted) return;
       if (this.gotResponse || performance.now() - opened >= UP_AFTER_MS) failures = 0;
       if (err.message !== this.failing) {
@@ -115,7 +99,7 @@ export class XdsClient {
   stop(): void {
     this.abort.abort();
     this.stream?.cancel();
-    this.client?.close();
+    this.channel?.close();
   }
 
   private send(typeUrl: string, errorDetail?: string): void {
@@ -142,8 +126,8 @@ export class XdsClient {
     return new Promise<Error>((resolve) => {
       if (this.abort.signal.aborted) return resolve(new Error('stopped'));
       this.current = address;
-      this.client = this.newClient(address);
-      const stream = this.client.StreamAggregatedResources();
+      this.channel = new GrpcChannel(address, { keepalive: { intervalMs: this.opts.keepaliveMs ?? 10_000, timeoutMs: this.opts.keepaliveTimeoutMs ?? 5_000 } });
+      const stream = this.channel.bidi(ADS_PATH, this.codec);
       this.stream = stream;
       this.nodeSent = false;
       for (const t of this.subs.keys()) this.send(t);

@@ -8,7 +8,6 @@ import { gatewaySni } from '../../src/mesh/names.ts';
 import { createLogger } from '../../src/log.ts';
 import { TestAds } from '../helpers/adsServer.ts';
 import { freezeProxy } from '../helpers/freezeProxy.ts';
-import * as grpc from '@grpc/grpc-js';
 
 const sni = gatewaySni('echo.demo.svc.cluster.local', 8080);
 const cla = (ip: string) => ({ cluster_name: sni, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 15006 } } } }] }] });
@@ -113,7 +112,7 @@ test('xDS client leaves a replica that hangs without closing its connection (kee
   // each replica behind a proxy that can freeze, as a SIGSTOPped process: the kernel keeps the connection, nothing answers
   const frozen = await Promise.all(ports.map((p) => freezeProxy(p)));
   const addrs = frozen.map((f) => `127.0.0.1:${f.port}`);
-  const xds = new XdsClient(addrs.join(','), { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'), grpc.credentials.createInsecure(), { keepaliveMs: 300, keepaliveTimeoutMs: 300 });
+  const xds = new XdsClient(addrs.join(','), { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'), { keepaliveMs: 300, keepaliveTimeoutMs: 300 });
   const versions: string[] = [];
   xds.subscribe(TYPE_URL.cluster, [], (_r, v) => { versions.push(v); });
   const running = xds.start();
