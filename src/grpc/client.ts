@@ -156,6 +156,9 @@ function settle(st: http2.ClientHttp2Stream, address: string, onMessage: (b: Buf
     statusOf(h);
   });
   st.on('trailers', statusOf);
+  // the server ended the call (its trailers came): end our side too, or the stream stays half-open, never 'close's,
+  // and the server's graceful shutdown waits for it forever
+  st.on('end', () => { if (!st.writableEnded) st.end(); });
   st.on('data', (d: Buffer) => {
     try {
       for (const m of reader.push(d)) onMessage(m);

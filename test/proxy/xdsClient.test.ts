@@ -8,6 +8,8 @@ import { gatewaySni } from '../../src/mesh/names.ts';
 import { createLogger } from '../../src/log.ts';
 import { TestAds } from '../helpers/adsServer.ts';
 import { freezeProxy } from '../helpers/freezeProxy.ts';
+import { Pilot } from '../../src/pilot/server.ts';
+import { emptySnapshot } from '../../src/mesh/types.ts';
 
 const sni = gatewaySni('echo.demo.svc.cluster.local', 8080);
 const cla = (ip: string) => ({ cluster_name: sni, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ip, port_value: 15006 } } } }] }] });
@@ -125,5 +127,24 @@ test('xDS client leaves a replica that hangs without closing its connection (kee
     await until(() => versions.includes('v2'), 'v2 from the other replica');
   } finally {
     xds.stop(); for (const f of frozen) { f.thaw(); await f.close(); } for (const r of replicas) r.stop(); await running;
+  }
+});
+
+test('a replica that shuts down gracefully (pilot ends its streams) finishes its shutdown, and the client moves to the other', { timeout: 30_000 }, async () => {
+  const pilots = [new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 1 }), new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 1 })];
+  const addrs = await Promise.all(pilots.map(async (p) => `127.0.0.1:${await p.start()}`));
+  for (const p of pilots) p.setSnapshot(emptySnapshot({ version: 1, builtAt: new Date().toISOString() }));
+  const xds = new XdsClient(addrs.join(','), { id: 'router~x', role: 'gateway', clusterId: 'c', network: 'n', locality: { region: 'r' } }, createLogger('t'));
+  let got = 0;
+  xds.subscribe(TYPE_URL.cluster, [], () => { got++; });
+  const running = xds.start();
+  try {
+    await until(() => got > 0 && xds.connectedTo !== '', 'the first CDS response');
+    const i = addrs.indexOf(xds.connectedTo);
+    // the client ends its side when the server ends the call, so the server's graceful shutdown does not wait forever
+    await Promise.race([pilots[i]!.stop(), new Promise((_r, rej) => setTimeout(() => rej(new Error('pilot.stop() did not finish: the client kept the ended stream open')), 5000))]);
+    await until(() => xds.connectedTo === addrs[1 - i], 'the move to the other replica');
+  } finally {
+    xds.stop(); for (const p of pilots) await p.stop(); await running;
   }
 });
