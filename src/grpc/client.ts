@@ -17,6 +17,11 @@ export class GrpcError extends Error {
 export interface ChannelOptions {
   /** TLS: roots that verify the server, and the name to verify (grpc-js's ssl_target_name_override) */
   tls?: { caPem: string; serverName?: string };
+  /**
+   * An HTTP/2 PING every intervalMs; the connection is given up (its calls fail UNAVAILABLE) when one is not answered
+   * within timeoutMs: a peer that hangs without closing the connection (SIGSTOP, a partition). Default: none.
+   */
+  keepalive?: { intervalMs: number; timeoutMs: number };
 }
 
 export interface Codec<Req, Res> { encode: (m: Req) => Uint8Array; decode: (b: Buffer) => Res }
@@ -54,6 +59,7 @@ export class GrpcChannel {
     s.on('error', () => {});
     s.on('goaway', () => { if (this.session === s) this.session = undefined; });
     s.on('close', () => { if (this.session === s) this.session = undefined; });
+    if (this.opts.keepalive) keepAlive(s, this.opts.keepalive, this.address);
     this.session = s;
     return s;
   }
@@ -114,6 +120,17 @@ export class GrpcChannel {
   }
 }
 
+function keepAlive(s: http2.ClientHttp2Session, k: { intervalMs: number; timeoutMs: number }, address: string): void {
+  const every = setInterval(() => {
+    if (s.closed || s.destroyed || s.connecting) return;
+    const late = setTimeout(() => s.destroy(new Error(`${address} did not answer a keepalive PING within ${k.timeoutMs} ms`)), k.timeoutMs);
+    late.unref();
+    try { s.ping(() => clearTimeout(late)); } catch { clearTimeout(late); }
+  }, k.intervalMs);
+  every.unref();
+  s.once('close', () => clearInterval(every));
+}
+
 function asGrpcError(e: unknown, address: string): GrpcError {
   if (e instanceof GrpcError) return e;
   return new GrpcError(`gRPC connection to ${address} failed: ${(e as Error).message}`, GrpcStatus.UNAVAILABLE);
@@ -139,6 +156,9 @@ function settle(st: http2.ClientHttp2Stream, address: string, onMessage: (b: Buf
     statusOf(h);
   });
   st.on('trailers', statusOf);
+  // the server ended the call (its trailers came): end our side too, or the stream stays half-open, never 'close's,
+  // and the server's graceful shutdown waits for it forever
+  st.on('end', () => { if (!st.writableEnded) st.end(); });
   st.on('data', (d: Buffer) => {
     try {
       for (const m of reader.push(d)) onMessage(m);

@@ -1,5 +1,5 @@
-// The running playground's control endpoint (127.0.0.1 only): `meshfed dev failover|restore|call` talk to it.
-//   POST /failover?region=R   POST /restore?region=R   GET /call?from=CLUSTER&service=echo
+// The running playground's control endpoint (127.0.0.1 only): `meshfed dev failover|restore|call|kill-leader` talk to it.
+//   POST /failover?region=R   POST /restore?region=R   GET /call?from=CLUSTER&service=echo   POST /kill-leader
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MeshPlayground } from './mesh.ts';
@@ -23,6 +23,12 @@ export async function startControlServer(pg: MeshPlayground): Promise<ControlSer
         const t0 = Date.now();
         await pg.restoreRegion(region);
         return reply(200, { region, down: false, ms: Date.now() - t0 });
+      }
+      if (req.method === 'POST' && u.pathname === '/kill-leader') {
+        const lease = pg.controlPlanes.leader()?.elector?.status().leaseDurationSeconds;
+        const k = await pg.controlPlanes.killLeader();
+        const others = pg.controlPlanes.all().map((c) => ({ replica: c.elector!.identity, admin: `127.0.0.1:${c.ports.admin}` }));
+        return reply(200, { ...k, leaseDurationSeconds: lease, others });
       }
       if (req.method === 'GET' && u.pathname === '/call') {
         const from = u.searchParams.get('from') ?? pg.topology.clusters[0]!.name;

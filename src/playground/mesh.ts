@@ -9,7 +9,9 @@ import { adminKubeConfig } from '../devcluster/clientConfig.ts';
 import type { SecureServer } from '../devcluster/secure.ts';
 import { startPlayground } from './clusters.ts';
 import { writeKubeconfig } from '../devcluster/kubeconfigFile.ts';
-import { CONTROL_PLANE_SERVICE_NAME, startControlPlane, type ControlPlane } from '../controlplane/controlPlane.ts';
+import { CONTROL_PLANE_SERVICE_NAME, type ControlPlane } from '../controlplane/controlPlane.ts';
+import type { LeaderElectionTiming } from '../controlplane/leaderElectionTiming.ts';
+import { startControlPlaneReplicas, type ControlPlaneReplicas } from './controlPlanes.ts';
 import { registerCluster } from '../federation/register.ts';
 import { startGateway, type RunningGateway } from '../proxy/runGateway.ts';
 import type { ScrapeTarget } from '../admin/sources.ts';
@@ -30,13 +32,18 @@ export interface MeshPlaygroundOptions {
   onProgress?: (line: string) => void;
   /** the sleep client of every cluster calls echo this often (ms) — traffic for the dashboard; 0/undefined: none */
   trafficEveryMs?: number;
+  /** control-plane replicas in this process (default 1), electing a leader with this timing (default client-go's) */
+  controlPlaneReplicas?: number;
+  leaderElection?: Partial<LeaderElectionTiming>;
 }
 
 export interface MeshPlayground {
   topology: Topology;
   kubeconfig: string;
   clusters: ReadonlyMap<string, SecureServer>;
-  controlPlane: ControlPlane;
+  /** the first replica running (the one whose dashboard is printed) */
+  readonly controlPlane: ControlPlane;
+  controlPlanes: ControlPlaneReplicas;
   pods: ReadonlyMap<string, RunningPod | undefined>;
   gateways: ReadonlyMap<string, RunningGateway | undefined>;
   /** regions currently failed */
@@ -86,21 +93,22 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
 
     const pods = new Map<string, RunningPod | undefined>();
     const gateways = new Map<string, RunningGateway | undefined>();
-    const cp = await startControlPlane({
+    const cps = await startControlPlaneReplicas(o.controlPlaneReplicas ?? 1, {
       kubeConfig: cpKc,
       local: { name: cpCluster.name, network: cpCluster.network, region: cpCluster.region },
       failover: t.failover, trustDomain: t.trustDomain, domainSuffix: t.domainSuffix,
       host: LOOPBACK, ports: o.ports,
       scrapeTargets: () => scrapeTargets(pods, gateways, t),
-      onProgress: (l) => progress(`control plane: ${l}`),
-    });
-    cleanup.push(() => cp.stop());
-    await cp.federation.whenSynced(60_000);
+      leaderElection: o.leaderElection ?? {},
+    }, progress);
+    cleanup.push(() => cps.stop());
+    const cp = cps.first();
+    for (const c of cps.all()) await c.federation.whenSynced(60_000);
     progress(`${t.clusters.length}/${t.clusters.length} clusters synced`);
 
     const caCertFile = join(stateDir, 'root-cert.pem');
     writeFileSync(caCertFile, cp.roots.join(''));
-    const mesh: MeshEndpoints = { xds: `${LOOPBACK}:${cp.ports.xds}`, ca: `${LOOPBACK}:${cp.ports.secure}`, caServerName: CONTROL_PLANE_SERVICE_NAME, caCertFile, trustDomain: t.trustDomain };
+    const mesh: MeshEndpoints = { xds: cps.xdsTarget, ca: `${LOOPBACK}:${cp.ports.secure}`, caServerName: CONTROL_PLANE_SERVICE_NAME, caCertFile, trustDomain: t.trustDomain };
 
     const startGw = async (g: Topology['gateways'][number]): Promise<void> => {
       gateways.set(g.network, await startGateway({
@@ -163,7 +171,7 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
     }
 
     return {
-      topology: t, kubeconfig, clusters, controlPlane: cp, pods, gateways, failed,
+      topology: t, kubeconfig, clusters, get controlPlane() { return cps.first(); }, controlPlanes: cps, pods, gateways, failed,
       call, stopWorkloads, startWorkloads,
       failRegion: async (region) => {
         checkRegion(region);

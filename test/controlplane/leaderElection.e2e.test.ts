@@ -6,12 +6,12 @@
 // servers, not from the control planes' own accounts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
-import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+import { meshfed } from '../helpers/meshfed.ts';
+import { adminJson, leaseFlags, leaseHolder, startReplica, stopReplicas, until, whenReady, type Replica } from '../helpers/controlPlaneReplica.ts';
 import { startRegisteredClusters } from '../helpers/registeredClusters.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,10 +19,9 @@ const SERVICES = 400;
 const SERVICES2 = 500;
 // short, but with room for a loaded machine (a leader whose renewals stall for the renew deadline loses the lease)
 const LEASE_S = 6;
-const TIMING = ['--leader-elect-lease-duration', `${LEASE_S}s`, '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '500ms'];
+const TIMING = leaseFlags(LEASE_S, 4, 500);
 
 interface Write { at: number; replica: string; method: string; path: string; cluster: string }
-interface Replica { id: string; child: ChildProcessWithoutNullStreams; admin: number; err: () => string }
 
 /** Record every non-GET request a control-plane replica makes to this stand-in. */
 function recordWrites(s: SecureServer, writes: Write[]): void {
@@ -35,48 +34,26 @@ function recordWrites(s: SecureServer, writes: Write[]): void {
   };
 }
 
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 test('three control-plane replicas: one writes; takeover from a SIGSTOPped leader (which writes nothing when resumed) and from a killed one', { timeout: 420_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-ha-'));
   const { a, b, aFile } = await startRegisteredClusters(dir, 81);
   const writes: Write[] = [];
   recordWrites(a!, writes);
   recordWrites(b!, writes);
-  const leaseInfo = a!.store.info('coordination.k8s.io', 'leases');
-  const holder = (): string => { try { return String((a!.store.get(leaseInfo, 'meshfed-system', 'meshfed-control-plane').spec as { holderIdentity?: string }).holderIdentity ?? ''); } catch { return ''; } };
+  const holder = (): string => leaseHolder(a!);
 
   const replicas: Replica[] = [];
   const start = async (id: string): Promise<Replica> => {
-    const child = spawn(process.execPath, [MESHFED_BIN, 'control-plane', '--kubeconfig', aFile, '--cluster-name', 'a', '--network', 'n1', '--region', 'r1',
-      '--host', '127.0.0.1', '--xds-port', '0', '--secure-port', '0', '--admin-port', '0', '--leader-elect-identity', id, ...TIMING], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const r: Replica = { id, child, admin: 0, err: () => err.slice(-3000) };
+    const r = await startReplica({ kubeconfig: aFile, cluster: { name: 'a', network: 'n1', region: 'r1' }, id, args: TIMING });
     replicas.push(r);
-    const line = await until(`replica ${id} to start`, 90_000, () => { assert.equal(child.exitCode, null, `${id} exited: ${err.slice(-3000)}`); return out.includes('"admin"') ? out.trim().split('\n')[0] : undefined; });
-    const started = JSON.parse(line) as { admin: number; replica: string };
-    assert.equal(started.replica, id);
-    r.admin = started.admin;
     return r;
   };
-  const adminJson = async <T>(r: Replica, path: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${r.admin}${path}`)).json()) as T;
   const metricsOf = async (r: Replica): Promise<string> => (await fetch(`http://127.0.0.1:${r.admin}/metrics`)).text();
 
   try {
     const all = await Promise.all([start('cp-1'), start('cp-2'), start('cp-3')]);
     // every replica serves (ready), only one leads; they say so on their admin servers and metrics
-    for (const r of all) await until(`${r.id} ready`, 60_000, async () => (await fetch(`http://127.0.0.1:${r.admin}/readyz`)).status === 200);
+    for (const r of all) await whenReady(r);
     const leaderId = await until('the replicas to agree on one leader', 60_000, async () => {
       const h = holder();
       const ls = await Promise.all(all.map((r) => adminJson<{ identity: string; leading: boolean; leader: string }>(r, '/debug/leader')));
@@ -168,8 +145,7 @@ test('three control-plane replicas: one writes; takeover from a SIGSTOPped leade
     assert.deepEqual(foreign, [], summary);
     process.stderr.write(`# ${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services; the resumed leader refused ${fenced} writes\n`);
   } finally {
-    for (const r of replicas) { r.child.kill('SIGCONT'); r.child.kill('SIGTERM'); }
-    const codes = await Promise.all(replicas.map((r) => (r.child.exitCode !== null || r.child.signalCode !== null ? r.child.exitCode : new Promise((res) => r.child.once('exit', res)))));
+    const codes = await stopReplicas(replicas);
     await Promise.all([a!.close(), b!.close()]);
     // the killed one has no exit code; the others stop cleanly
     codes.forEach((c, i) => { if (replicas[i]!.child.signalCode !== 'SIGKILL') assert.equal(c, 0, replicas[i]!.err()); });

@@ -11,7 +11,8 @@ import { controlRequest } from '../../playground/control.ts';
 import type { CallResult } from '../../playground/call.ts';
 import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
-import { hostPort, int, requireStr, str, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
+import { hostPort, int, requireStr, str, UsageError, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
+import { LEADER_ELECTION_FLAG_HELP, leaderElectionFromFlags, type LeaderElectionFlags } from '../../controlplane/leaderElectionFlags.ts';
 
 const STATE_DIR = '.meshfed/playground';
 
@@ -33,6 +34,19 @@ async function regionCommand(args: ParsedArgs, io: CommandIO, op: 'failover' | '
   return 0;
 }
 
+/** the lease timing flags `dev up` takes (as `meshfed control-plane`) */
+const LEASE_FLAGS = ['leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period'] as const;
+
+async function killLeader(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const st = running(requireStr(args, 'state-dir'));
+  const r = await controlRequest(st.control, 'POST', '/kill-leader').catch((e: unknown) => { throw new UserError((e as Error).message); });
+  if (r.status !== 200) throw new UserError(String(r.body.error));
+  const others = (r.body.others as Array<{ replica: string; admin: string }>);
+  io.out(`control-plane replica ${String(r.body.killed)} (the leader) ended without releasing its Lease: ${others.length ? others.map((o) => o.replica).join(', ') : 'its replacement'} may take over once the Lease expires (${String(r.body.leaseDurationSeconds)} s after its last renewal); a replacement is starting on its ports, and the proxies move to a live replica`);
+  io.out(`watch it: meshfed status --admin ${others[0]?.admin ?? st.admin}   (or the dashboard)`);
+  return 0;
+}
+
 async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   const topologyFile = requireStr(args, 'topology');
   const t = loadTopologyFile(topologyFile);
@@ -47,8 +61,14 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   const { startControlServer } = await import('../../playground/control.ts');
   let pg;
   try {
+    const replicas = int(args, 'control-plane-replicas', 1);
+    let timing;
+    try {
+      timing = leaderElectionFromFlags(Object.fromEntries(LEASE_FLAGS.map((k) => [k, str(args, k)])) as LeaderElectionFlags);
+    } catch (e) { throw new UsageError((e as Error).message); }
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new UsageError(`--control-plane-replicas must be 1 to 5, got ${replicas}`);
     pg = await startMeshPlayground({
-      topology: t, stateDir,
+      topology: t, stateDir, controlPlaneReplicas: replicas, ...(timing ? { leaderElection: timing } : {}),
       ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
       onProgress: (l) => io.out(`  ${l}`),
       trafficEveryMs: 1000,
@@ -65,12 +85,15 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   io.out(`the mesh is up. kubeconfig: ${pg.kubeconfig}`);
   io.out(`contexts: ${t.clusters.map((c) => `${c.name} (${c.region}, ${c.network})`).join(', ')}`);
   io.out(`dashboard: http://${admin}/   (admin API: /debug/registry, /debug/clusters, /metrics)`);
+  const cps = pg.controlPlanes.all();
+  if (cps.length > 1) io.out(`control plane: ${cps.length} replicas (${cps.map((c) => `${c.elector!.identity} admin 127.0.0.1:${c.ports.admin}`).join(', ')}); the proxies know every one`);
   io.out('');
   io.out('try:');
   io.out(`  kubectl --kubeconfig ${pg.kubeconfig} --context ${other.name} get svc -A`);
   io.out(`  meshfed cluster list --admin ${admin} --config-kubeconfig ${pg.kubeconfig}`);
   io.out(`  meshfed dev call echo --from ${t.clusters[0]!.name}`);
   io.out(`  meshfed dev failover --region ${t.clusters[0]!.region}    (then dev call again; dev restore --region ${t.clusters[0]!.region})`);
+  io.out(`  meshfed dev kill-leader    (then meshfed status --admin ${admin}: another control-plane replica takes over)`);
   io.out('');
   io.out('Ctrl-C stops everything.');
   const sig = await untilSignal();
@@ -150,8 +173,16 @@ export const devCommands: Command[] = [
       'xds-port': { type: 'string', default: '15010', help: 'PORT  control plane plaintext xDS on 127.0.0.1 (0: any free port)' },
       'secure-port': { type: 'string', default: '15012', help: 'PORT  control plane CA + mTLS xDS' },
       'admin-port': { type: 'string', default: '15014', help: 'PORT  control plane admin and dashboard' },
+      'control-plane-replicas': { type: 'string', default: '1', help: 'N  control-plane replicas (1–5; replica k listens on each port + 100·k), one leader among them (try dev kill-leader)' },
+      ...Object.fromEntries(LEASE_FLAGS.map((k) => [k, { type: 'string' as const, ...LEADER_ELECTION_FLAG_HELP[k] }])),
     },
     run: async (args, io) => meshUp(args, io),
+  },
+  {
+    path: ['dev', 'kill-leader'],
+    summary: 'end the leading control-plane replica of the running playground as a crash would (its Lease is not released) and start a replacement: watch another take over',
+    flags: { 'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' } },
+    run: async (args, io) => killLeader(args, io),
   },
   {
     path: ['dev', 'failover'],
