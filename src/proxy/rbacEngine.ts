@@ -1,11 +1,13 @@
 // Envoy's RBAC filter semantics over meshfed's request/connection attributes (sidecar side, pure). Configs are
-// compiled once per xDS update into closures (regexes built once), so a request pays only the matching.
+// compiled once per xDS update into closures (regexes built once), so a request pays only the matching — and only
+// of the policies that can match its principal and method (rbacIndex.ts), not of every policy in the config.
 //   ALLOW filter: allowed iff some policy matches (no policies → nothing is allowed).
 //   DENY filter: denied iff some policy matches.  LOG filter: never decides; matches are reported as audited.
 // A policy matches when one of its permissions AND one of its principals match. Works on objects as pilot builds
 // them and as protobufjs decodes them (oneof discriminators, defaults filled in).
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { CidrRange, HeaderMatcher, Permission, Principal, RbacFilter, StringMatcher } from '../security/rbacTypes.ts';
+import { candidateIndex, oneof, type CandidateIndex } from './rbacIndex.ts';
 
 export interface RbacRequest {
   /** SPIFFE URI of the verified client certificate; undefined for plaintext */
@@ -27,6 +29,8 @@ export interface CompiledRbac {
   action: 'ALLOW' | 'DENY' | 'LOG';
   /** policies in name order */
   policies: { name: string; match: Pred }[];
+  /** positions in `policies` that can match a principal and method; the others are skipped */
+  candidates: CandidateIndex;
 }
 
 export interface RbacDecision {
@@ -41,13 +45,6 @@ export interface RbacDecision {
 
 const TRUE: Pred = () => true;
 const FALSE: Pred = () => false;
-
-/** The set member of a oneof: protobufjs' discriminator when present, else the first key that is set. */
-function oneof<T extends object>(o: T, disc: string, keys: readonly string[]): string | undefined {
-  const d = (o as Record<string, unknown>)[disc];
-  if (typeof d === 'string' && keys.includes(d)) return d;
-  return keys.find((k) => { const v = (o as Record<string, unknown>)[k]; return v !== undefined && v !== null && v !== false; });
-}
 
 export function compileString(m: StringMatcher | undefined): (s: string) => boolean {
   if (!m) return () => false;
@@ -129,14 +126,15 @@ export function compilePrincipal(p: Principal): Pred {
 export function compileRbac(f: RbacFilter): CompiledRbac {
   const action = (f.rules?.action ?? 'ALLOW') as CompiledRbac['action'];
   const names = Object.keys(f.rules?.policies ?? {}).sort();
+  const configs = names.map((name) => ({ permissions: f.rules.policies[name]!.permissions ?? [], principals: f.rules.policies[name]!.principals ?? [] }));
   return {
     action,
-    policies: names.map((name) => {
-      const pol = f.rules.policies[name]!;
-      const perms = (pol.permissions ?? []).map(compilePermission);
-      const ids = (pol.principals ?? []).map(compilePrincipal);
-      return { name, match: (r: RbacRequest) => perms.some((p) => p(r)) && ids.some((i) => i(r)) };
+    policies: names.map((name, i) => {
+      const perms = configs[i]!.permissions.map(compilePermission);
+      const ids = configs[i]!.principals.map(compilePrincipal);
+      return { name, match: (r: RbacRequest) => perms.some((p) => p(r)) && ids.some((id) => id(r)) };
     }),
+    candidates: candidateIndex(configs),
   };
 }
 
@@ -144,12 +142,16 @@ export function compileRbac(f: RbacFilter): CompiledRbac {
 export function evaluateRbac(filters: readonly CompiledRbac[], r: RbacRequest): RbacDecision {
   const audited: string[] = [];
   let allowedBy: string | undefined;
+  const principal = r.principal ?? '';
+  const method = r.headers?.(':method') ?? '';
   for (const f of filters) {
-    const hit = f.policies.find((p) => p.match(r))?.name;
+    const cands = f.candidates(principal, method);
     if (f.action === 'LOG') {
-      if (hit !== undefined) for (const p of f.policies) if (p.match(r)) audited.push(p.name);
+      for (const i of cands) if (f.policies[i]!.match(r)) audited.push(f.policies[i]!.name);
       continue;
     }
+    let hit: string | undefined;
+    for (const i of cands) if (f.policies[i]!.match(r)) { hit = f.policies[i]!.name; break; }
     if (f.action === 'DENY' && hit !== undefined) return { allowed: false, policy: hit, audited, enforced: true };
     if (f.action === 'ALLOW' && hit === undefined) return { allowed: false, policy: '', audited, enforced: true };
     if (f.action === 'ALLOW') allowedBy = hit;
