@@ -57,6 +57,14 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   let policy: InboundPolicy = DEFAULT_INBOUND;
   const authz = authzMetrics(o.registry);
   const plaintextSockets = new WeakSet<net.Socket>();
+  // the verified peer of a connection, read once: getPeerCertificate() builds the whole certificate object per call
+  const peers = new WeakMap<TLSSocket, string | undefined>();
+  const peerOf = (sock: TLSSocket): string | undefined => {
+    if (peers.has(sock)) return peers.get(sock);
+    const id = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    peers.set(sock, id);
+    return id;
+  };
 
   // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
   // raw TCP, everything else is HTTP/1.1 handled by `web`.
@@ -87,7 +95,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     const started = Date.now();
     const sock = req.socket as TLSSocket;
     const plaintext = plaintextSockets.has(sock);
-    const peer = plaintext ? undefined : peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    const peer = plaintext ? undefined : peerOf(sock);
     if (!peer && !plaintext) {
       refused.inc({ reason: 'no_spiffe_id' });
       res.writeHead(403, { 'content-type': 'text/plain' }).end(`peer certificate has no SPIFFE ID in trust domain ${o.trustDomain}\n`);
