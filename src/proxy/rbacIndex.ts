@@ -66,15 +66,18 @@ export function candidateIndex(policies: readonly { principals: readonly Princip
   const methodsNamed = new Set(keyed.flatMap((k) => [...(k.methods ?? [])]));
   const all = keyed.map((_, i) => i);
   if (principalsNamed.size === 0 && methodsNamed.size === 0) return () => all;
-  const cache = new Map<string, readonly number[]>();
+  // nested maps keyed by the request's own strings: no key is built per request, and a principal string (one per
+  // connection) or a method (interned by node's HTTP parser) keeps its hash
+  const cache = new Map<string, Map<string, readonly number[]>>();
   return (principal, method) => {
     const p = principalsNamed.has(principal) ? principal : '';
+    let byMethod = cache.get(p);
+    if (!byMethod) cache.set(p, (byMethod = new Map()));
     const m = methodsNamed.has(method) ? method : '';
-    const key = `${p}\n${m}`;
-    let c = cache.get(key);
+    let c = byMethod.get(m);
     if (!c) {
       c = all.filter((i) => (keyed[i]!.principals?.has(p) ?? true) && (keyed[i]!.methods?.has(m) ?? true));
-      cache.set(key, c);
+      byMethod.set(m, c);
     }
     return c;
   };
