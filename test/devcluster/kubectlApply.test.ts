@@ -3,16 +3,13 @@
 // apply --server-side after a client-side apply (kubectl takes the fields over), explain at depth, nested validation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KUBECTL, KUBECTL_MISSING, kubectl, run } from '../helpers/kubectl.ts';
-import { standinTls } from '../../src/playground/standinTls.ts';
-import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
+import { kubectlStandin, type KubectlStandin } from './fixtures/kubectlStandin.ts';
 
 const skip = KUBECTL_MISSING;
-let server: SecureServer;
+let standin: KubectlStandin;
 let dir: string;
 let kc: string;
 const k = (...args: string[]) => kubectl(kc, args);
@@ -40,12 +37,10 @@ spec:
 
 before(async () => {
   if (skip) return;
-  server = await startSecureApiServer({ name: 'apply', tls: standinTls('apply') });
-  dir = mkdtempSync(join(tmpdir(), 'meshfed-kubectl-apply-'));
-  kc = join(dir, 'kubeconfig');
-  writeFileSync(kc, kubeconfigFor([server]), { mode: 0o600 });
+  standin = await kubectlStandin('apply');
+  ({ dir, kubeconfig: kc } = standin);
 });
-after(async () => { if (skip) return; await server.close(); rmSync(dir, { recursive: true, force: true }); });
+after(async () => { if (!skip) await standin.close(); });
 
 const field = (path: string) => ok('get', 'deploy', 'web', '-o', `jsonpath=${path}`);
 

@@ -4,20 +4,13 @@
 // keyed ServiceEntry `ports` by a `port` field they do not have and answered 500 to every later change.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
-import { standinTls } from '../../src/playground/standinTls.ts';
-import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { SECURITY_CRDS } from '../../src/security/crds.ts';
+import { kubectlStandin, type KubectlStandin } from './fixtures/kubectlStandin.ts';
 
 const skip = KUBECTL_MISSING;
-let server: SecureServer;
-let dir: string;
-let kc: string;
-const k = (args: string[], input?: string) => kubectl(kc, args, input);
+let standin: KubectlStandin;
+const k = (args: string[], input?: string) => kubectl(standin.kubeconfig, args, input);
 async function ok(args: string[], input?: string): Promise<string> {
   const r = await k(args, input);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -31,13 +24,10 @@ const spec = async (): Promise<{ endpoints: unknown; ports: unknown }> => JSON.p
 
 before(async () => {
   if (skip) return;
-  server = await startSecureApiServer({ name: 'cr', tls: standinTls('cr') });
-  dir = mkdtempSync(join(tmpdir(), 'meshfed-kubectl-cr-'));
-  kc = join(dir, 'kubeconfig');
-  writeFileSync(kc, kubeconfigFor([server]), { mode: 0o600 });
+  standin = await kubectlStandin('cr');
   await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: SECURITY_CRDS }));
 });
-after(async () => { if (skip) return; await server.close(); rmSync(dir, { recursive: true, force: true }); });
+after(async () => { if (!skip) await standin.close(); });
 
 test('kubectl apply changes a ServiceEntry with endpoints and ports (client-side merge patch), lists replaced whole', { skip }, async () => {
   await ok(['apply', '-f', '-'], serviceEntry('127.0.9.9', [80, 443]));
