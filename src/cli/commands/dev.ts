@@ -106,7 +106,7 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
 }
 
 /** -X/-H/-d as curl reads them: -d without -X is a POST; a header is "Name: value". */
-export function callRequestOf(args: ParsedArgs): CallRequest {
+function callRequestOf(args: ParsedArgs): CallRequest {
   const headers: Record<string, string> = {};
   const given = args.values.header;
   for (const h of Array.isArray(given) ? given : []) {
