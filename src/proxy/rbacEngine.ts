@@ -5,7 +5,7 @@
 //   DENY filter: denied iff some policy matches.  LOG filter: never decides; matches are reported as audited.
 // A policy matches when one of its permissions AND one of its principals match. Works on objects as pilot builds
 // them and as protobufjs decodes them (oneof discriminators, defaults filled in).
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv6 } from 'node:net';
 import type { CidrRange, HeaderMatcher, Permission, Principal, RbacFilter, StringMatcher } from '../security/rbacTypes.ts';
 import { candidateIndex, oneof, type CandidateIndex } from './rbacIndex.ts';
 
@@ -73,16 +73,47 @@ function compileHeader(h: HeaderMatcher): Pred {
   };
 }
 
+/** a.b.c.d (or ::ffff:a.b.c.d) → its 32-bit number; undefined for anything else (IPv6). */
+export function ipv4Number(ip: string): number | undefined {
+  const s = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  let n = 0;
+  let part = -1;
+  let parts = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // a final '.'
+    if (c === 46) {
+      if (part < 0 || part > 255 || ++parts > 4) return undefined;
+      n = n * 256 + part;
+      part = -1;
+    } else if (c >= 48 && c <= 57) {
+      part = part < 0 ? c - 48 : part * 10 + c - 48;
+    } else return undefined;
+  }
+  return parts === 4 ? n : undefined;
+}
+
+/**
+ * IPv4 ranges compare numbers (node's BlockList crosses into C++ per check: ~3 µs, which 50 ipBlocks rules made the
+ * largest cost of a request); the last address seen is remembered, as requests on one connection share it.
+ */
 function compileCidr(c: CidrRange): (ip: string | undefined) => boolean {
-  const bl = new BlockList();
-  const fam = isIPv6(c.address_prefix) ? 'ipv6' : 'ipv4';
-  const len = c.prefix_len?.value ?? (fam === 'ipv6' ? 128 : 32);
-  bl.addSubnet(c.address_prefix, len, fam);
+  if (isIPv6(c.address_prefix)) {
+    const bl = new BlockList();
+    bl.addSubnet(c.address_prefix, c.prefix_len?.value ?? 128, 'ipv6');
+    return (ip) => ip !== undefined && isIPv6(ip) && bl.check(ip, 'ipv6');
+  }
+  const len = c.prefix_len?.value ?? 32;
+  const mask = len <= 0 ? 0 : len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0;
+  const net = ((ipv4Number(c.address_prefix) ?? 0) & mask) >>> 0;
+  let lastIp: string | undefined;
+  let lastHit = false;
   return (ip) => {
     if (!ip) return false;
-    const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip)?.[1];
-    const a = v4mapped && fam === 'ipv4' ? v4mapped : ip;
-    return isIPv4(a) ? fam === 'ipv4' && bl.check(a, 'ipv4') : isIPv6(a) && fam === 'ipv6' && bl.check(a, 'ipv6');
+    if (ip === lastIp) return lastHit;
+    const n = ipv4Number(ip);
+    lastIp = ip;
+    lastHit = n !== undefined && ((n & mask) >>> 0) === net;
+    return lastHit;
   };
 }
 

@@ -67,6 +67,14 @@ test('a caller with its own ALLOW rule among 100 per-caller rules is checked aga
   assert.deepEqual(allow!.candidates(`spiffe://${p('client-42')}`, 'POST'), [], 'no rule names POST');
   assert.deepEqual(allow!.candidates(`spiffe://${p('stranger')}`, 'GET'), []);
   assert.deepEqual(allow!.candidates('', ''), [], 'plaintext TCP');
+  // namespaces (a regex on the principal), prefixes, notPrincipals and notMethods are indexed too
+  const byNs = Array.from({ length: 100 }, (_, i) => ap(`ns-${String(i).padStart(3, '0')}`, { rules: [{ from: [{ source: { namespaces: [`team-${i}`] } }] }, { from: [{ source: { principals: [`cluster.local/ns/ops-${i}/*`] } }], to: [{ operation: { notMethods: ['DELETE'] } }] }] }));
+  const [nsAllow] = compiled(byNs, false);
+  const names = (principal: string, method: string) => nsAllow!.candidates(principal, method).map((i) => nsAllow!.policies[i]!.name);
+  assert.deepEqual(names(`spiffe://${p('web', 'team-7')}`, 'GET'), ['ns[demo]-policy[ns-007]-rule[0]']);
+  assert.deepEqual(names(`spiffe://${p('x', 'ops-7')}`, 'GET'), ['ns[demo]-policy[ns-007]-rule[1]']);
+  assert.deepEqual(names(`spiffe://${p('x', 'ops-7')}`, 'DELETE'), []);
+  assert.deepEqual(names(`spiffe://${p('x', 'elsewhere')}`, 'GET'), []);
 });
 
 test('matchers pilot does not generate but Envoy allows (inverted, case-insensitive, present, and/or/not trees) are never skipped wrongly', () => {
@@ -81,12 +89,16 @@ test('matchers pilot does not generate but Envoy allows (inverted, case-insensit
       'and-of-two': { permissions: [{ and_rules: { rules: [method({ string_match: { exact: 'PUT' } }), { any: true }] } }], principals: [{ and_ids: { ids: [who('c'), who('c')] } }] },
     }),
     filter('ALLOW', {
+      'a-or-of-not': { permissions: [{ or_rules: { rules: [{ not_rule: method({ string_match: { exact: 'GET' } }) }, method({ string_match: { exact: 'GET' } })] } }], principals: [{ or_ids: { ids: [{ not_id: who('c') }, who('b')] } }] },
       'not-principal': { permissions: [{ any: true }], principals: [{ not_id: who('a') }] },
       'any-case-principal': { permissions: [{ not_rule: method({ string_match: { exact: 'PATCH' } }) }], principals: [who('A', { ignore_case: true })] },
+      'suffix-or-regex': { permissions: [{ or_rules: { rules: [method({ string_match: { exact: 'PUT' } }), method({ string_match: { prefix: 'DEL' } })] } }], principals: [{ or_ids: { ids: [{ authenticated: { principal_name: { suffix: '/sa/b' } } }, { authenticated: { principal_name: { safe_regex: { regex: '.*/sa/[cd]' } } } }] } }] },
+      'contains-not-prefix': { permissions: [{ any: true }], principals: [{ and_ids: { ids: [{ authenticated: { principal_name: { contains: '/ns/demo/' } } }, { not_id: { authenticated: { principal_name: { prefix: 'spiffe://cluster.local/ns/demo/sa/a' } } } }] } }] },
+      'any-authenticated': { permissions: [method({ string_match: { exact: 'OPTIONS' } })], principals: [{ authenticated: {} }] },
     }),
   ];
   const slow = unindexed(fast);
-  for (const principal of [undefined, ...['a', 'b', 'c', 'd'].map((sa) => `spiffe://${p(sa)}`)]) for (const m of [undefined, 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'delete']) {
+  for (const principal of [undefined, ...['a', 'ab', 'b', 'c', 'd', 'e'].map((sa) => `spiffe://${p(sa)}`), `spiffe://${p('b', 'other')}`]) for (const m of [undefined, 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'DELX', 'delete', 'OPTIONS']) {
     const r: RbacRequest = { ...(principal ? { principal } : {}), sourceIp: '10.0.0.1', destinationPort: 8080, headers: (k) => (k === ':method' ? m : undefined), path: '/' };
     assert.deepEqual(evaluateRbac(fast, r), evaluateRbac(slow, r), `${principal ?? 'plaintext'} ${m ?? '-'}`);
   }
