@@ -46,6 +46,16 @@ export interface RbacDecision {
 const TRUE: Pred = () => true;
 const FALSE: Pred = () => false;
 
+/** AND / OR of predicates as loops (no closure allocated per request); one operand is returned as it is. */
+function all(ps: Pred[]): Pred {
+  if (ps.length === 1) return ps[0]!;
+  return (r) => { for (const p of ps) if (!p(r)) return false; return true; };
+}
+function any(ps: Pred[]): Pred {
+  if (ps.length === 1) return ps[0]!;
+  return (r) => { for (const p of ps) if (p(r)) return true; return false; };
+}
+
 export function compileString(m: StringMatcher | undefined): (s: string) => boolean {
   if (!m) return () => false;
   const ic = m.ignore_case === true;
@@ -122,8 +132,8 @@ const PERMISSION_KEYS = ['and_rules', 'or_rules', 'any', 'header', 'url_path', '
 export function compilePermission(p: Permission): Pred {
   switch (oneof(p, 'rule', PERMISSION_KEYS)) {
     case 'any': return TRUE;
-    case 'and_rules': { const ps = (p.and_rules?.rules ?? []).map(compilePermission); return (r) => ps.every((f) => f(r)); }
-    case 'or_rules': { const ps = (p.or_rules?.rules ?? []).map(compilePermission); return (r) => ps.some((f) => f(r)); }
+    case 'and_rules': return all((p.and_rules?.rules ?? []).map(compilePermission));
+    case 'or_rules': return any((p.or_rules?.rules ?? []).map(compilePermission));
     case 'not_rule': { const f = compilePermission(p.not_rule!); return (r) => !f(r); }
     case 'header': return compileHeader(p.header!);
     case 'url_path': { const f = compileString(p.url_path?.path); return (r) => r.path !== undefined && f(r.path); }
@@ -138,8 +148,8 @@ const PRINCIPAL_KEYS = ['and_ids', 'or_ids', 'any', 'authenticated', 'direct_rem
 export function compilePrincipal(p: Principal): Pred {
   switch (oneof(p, 'identifier', PRINCIPAL_KEYS)) {
     case 'any': return TRUE;
-    case 'and_ids': { const ps = (p.and_ids?.ids ?? []).map(compilePrincipal); return (r) => ps.every((f) => f(r)); }
-    case 'or_ids': { const ps = (p.or_ids?.ids ?? []).map(compilePrincipal); return (r) => ps.some((f) => f(r)); }
+    case 'and_ids': return all((p.and_ids?.ids ?? []).map(compilePrincipal));
+    case 'or_ids': return any((p.or_ids?.ids ?? []).map(compilePrincipal));
     case 'not_id': { const f = compilePrincipal(p.not_id!); return (r) => !f(r); }
     case 'authenticated': {
       const name = p.authenticated?.principal_name;
@@ -163,7 +173,8 @@ export function compileRbac(f: RbacFilter): CompiledRbac {
     policies: names.map((name, i) => {
       const perms = configs[i]!.permissions.map(compilePermission);
       const ids = configs[i]!.principals.map(compilePrincipal);
-      return { name, match: (r: RbacRequest) => perms.some((p) => p(r)) && ids.some((id) => id(r)) };
+      const [anyPerm, anyId] = [any(perms), any(ids)];
+      return { name, match: (r: RbacRequest) => anyPerm(r) && anyId(r) };
     }),
     candidates: candidateIndex(configs),
   };
