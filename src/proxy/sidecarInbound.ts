@@ -1,9 +1,9 @@
 // Sidecar inbound: terminates mTLS (client certificate required, chained to the trust bundle, SPIFFE ID of the
 // trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app. The first byte
 // tells TLS from plaintext (Istio's protocol sniffing): plaintext HTTP is served only where the PeerAuthentication in
-// force (pilot's inbound listener, src/proxy/inboundPolicy.ts) is PERMISSIVE or DISABLE; under DISABLE TLS is refused. Authorization (RBAC) runs per
-// HTTP request (403 "RBAC: access denied", as Envoy) and per TCP tunnel at connect; the peer identity is only ever the
-// verified client certificate's SPIFFE ID.
+// force (pilot's inbound listener, src/proxy/inboundPolicy.ts) is PERMISSIVE or DISABLE, and TLS is refused under
+// DISABLE. Authorization (RBAC) runs per HTTP request (403 "RBAC: access denied", as Envoy) and per TCP tunnel at
+// connect; the peer identity is only ever the verified client certificate's SPIFFE ID.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
