@@ -11,7 +11,7 @@ import type { Permission, Principal, StringMatcher } from '../security/rbacTypes
 
 interface Clause { only?: ReadonlySet<string>; patterns?: readonly ((s: string) => boolean)[]; except?: ReadonlySet<string> }
 type Need = readonly Clause[];
-const ANY: Need = [];
+const ANY: Need = Object.freeze([]);
 
 /** The set member of a oneof: protobufjs' discriminator when present, else the first key that is set. */
 export function oneof<T extends object>(o: T, disc: string, keys: readonly string[]): string | undefined {
