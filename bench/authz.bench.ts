@@ -8,30 +8,17 @@
 // and method (src/proxy/rbacIndex.ts). "100 unindexed" is the worst case beside them: 100 policies on IP blocks,
 // headers and paths only, which the index cannot rule out, so every one is evaluated for every request.
 // Target: 100 policies cost ≤ 10% of requests/s. Prints progress on stderr and one JSON object on the last stdout line.
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
-import { startInbound } from '../src/proxy/sidecarInbound.ts';
-import { Outbound } from '../src/proxy/sidecarOutbound.ts';
-import { newRegistry } from '../src/observe/metrics.ts';
-import { createLogger } from '../src/log.ts';
-import { gatewaySni, spiffeId } from '../src/mesh/names.ts';
 import { inboundListener } from '../src/security/inboundListener.ts';
 import { packAny, unpackAny, TYPE_URL } from '../src/xds/protos.ts';
 import { inboundPolicyFromListener } from '../src/proxy/inboundPolicy.ts';
 import type { AuthorizationPolicy } from '../src/security/types.ts';
-import { meshCa } from '../test/helpers/tlsCerts.ts';
+import { startSidecarPair } from './fixtures/sidecarPair.ts';
+import { closedLoop, quantileMs } from './fixtures/closedLoop.ts';
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 200);
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 40);
 const CONC = Number(process.env.BENCH_CONC ?? 8);
-const log = createLogger('bench', { level: 'silent' });
-const ca = meshCa();
-const idA = spiffeId('cluster.local', 'demo', 'a');
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const a = ca.leaf(idA);
-const b = ca.leaf(idB);
-
 /**
  * `unindexed`: the worst case, policies the sidecar's index cannot rule out because they name no principal or method
  * (sources by IP block, conditions on headers and paths): every one is evaluated for every request.
@@ -54,32 +41,14 @@ function policies(n: number, unindexed = false): AuthorizationPolicy[] {
 }
 const policyOf = (n: number, unindexed = false) => inboundPolicyFromListener(unpackAny(packAny(TYPE_URL.listener, inboundListener({ authorizationPolicies: policies(n, unindexed), peerAuthentications: [] }, { namespace: 'demo', labels: { app: 'b' } }))));
 
-const app = http.createServer((_req, res) => res.end('ok'));
-await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-const appPort = (app.address() as net.AddressInfo).port;
-const inbound = await startInbound({ host: '127.0.0.1', port: 0, appPort, ownId: idB, trustDomain: 'cluster.local', destinationService: 'b', tls: { ...b, ca: ca.root }, registry: newRegistry(), log });
-const out = new Outbound({ host: '127.0.0.1', port: 0, namespace: 'demo', sourceWorkload: 'a', trustDomain: 'cluster.local', tls: { ...a, ca: ca.root }, registry: newRegistry(), log });
-out.setEndpoints(new Map([[gatewaySni('b.demo.svc.cluster.local', 8080), [{ address: '127.0.0.1', port: inbound.port, healthy: true }]]]));
-const outPort = await out.listen();
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
-function once(path: string): Promise<{ ms: number; status: number }> {
-  const t = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port: outPort, path, agent }, (res) => { res.resume(); res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - t) / 1e6, status: res.statusCode ?? 0 })); }).on('error', reject);
-  });
-}
+const { idA, appPort, outPort, inbound, get, close } = await startSidecarPair(CONC);
 /** One batch of `n` requests with CONC in flight: its wall and CPU time; latencies are appended to `lat`. */
 async function batch(n: number, lat: number[]): Promise<{ wallMs: number; cpuMicros: number }> {
-  let next = 0;
-  let bad = 0;
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: CONC }, async () => { while (next < n) { next++; const r = await once('http://b.demo:8080/x'); lat.push(r.ms); if (r.status !== 200) bad++; } }));
-  if (bad) throw new Error(`${bad} requests were not 200: the policies must admit the caller`);
-  const cpu = process.cpuUsage(c0);
+  const r = await closedLoop(n, CONC, () => get(outPort, 'http://b.demo:8080/x'));
+  if (r.failed) throw new Error(`${r.failed} requests were not 200: the policies must admit the caller`);
+  for (const ms of r.latMs) lat.push(ms);
   // client, outbound, inbound and app share this process: CPU per request is what bounds requests/s at saturation
-  return { wallMs: performance.now() - t0, cpuMicros: cpu.user + cpu.system };
+  return { wallMs: r.secs * 1000, cpuMicros: r.cpuMicros };
 }
 const configs = [
   { name: 'policies0', policy: policyOf(0) },
@@ -110,8 +79,7 @@ const cpuPer = (name: string) => { const t = totals.get(name)!; return t.cpuMicr
 for (const c of configs) {
   const t = totals.get(c.name)!;
   t.lat.sort((x, y) => x - y);
-  const p = (q: number) => +t.lat[Math.min(t.lat.length - 1, Math.floor(q * t.lat.length))]!.toFixed(3);
-  result[c.name] = { requests: t.requests, reqPerSec: +rps(c.name).toFixed(1), p50ms: p(0.5), p99ms: p(0.99), cpuMicrosPerRequest: +cpuPer(c.name).toFixed(1) };
+  result[c.name] = { requests: t.requests, reqPerSec: +rps(c.name).toFixed(1), p50ms: quantileMs(t.lat, 0.5), p99ms: quantileMs(t.lat, 0.99), cpuMicrosPerRequest: +cpuPer(c.name).toFixed(1) };
 }
 const base = totals.get('policies0')!;
 for (const name of ['policies10', 'policies100', 'policies100Unindexed']) {
@@ -133,7 +101,6 @@ for (const c of configs.slice(2)) {
   const ceu = process.cpuUsage(ce);
   result[`evaluate${c.name.slice('policies'.length)}CpuMicrosPerRequest`] = +((ceu.user + ceu.system) / M).toFixed(2);
 }
-agent.destroy();
-await out.close(); await inbound.close(); app.close();
+await close();
 console.log(JSON.stringify(result));
 process.exit(0);

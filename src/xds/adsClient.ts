@@ -1,9 +1,9 @@
 // meshfed's ADS client (State of the World), for the sidecar, the gateway and `meshfed proxy-config`: subscribes per
 // type, decodes with unpackAny, ACKs what the handler accepts and NACKs (keeping the previous version) what it rejects;
 // reconnects with backoff (p-retry) and resumes with its last versions and nonces.
-import * as grpc from '@grpc/grpc-js';
 import pRetry from 'p-retry';
-import { adsService, unpackAny, type AnyMessage } from './protos.ts';
+import { GrpcChannel, type BidiCall } from '../grpc/client.ts';
+import { ADS_PATH, messageCodec, unpackAny, type AnyMessage } from './protos.ts';
 import { nodeMessage } from './node.ts';
 import type { Logger } from '../log.ts';
 
@@ -22,20 +22,19 @@ export interface NodeInfo {
 export type ResourceHandler = (resources: Record<string, unknown>[], version: string) => void;
 
 interface DiscoveryResponse { version_info: string; resources: AnyMessage[]; type_url: string; nonce: string }
-interface StreamLike extends NodeJS.EventEmitter { write(m: object): boolean; end(): void; cancel(): void }
 
 export class XdsClient {
   private readonly subs = new Map<string, { names: string[]; version: string; nonce: string; handler: ResourceHandler }>();
-  private stream: StreamLike | undefined;
-  private readonly client: grpc.Client & { StreamAggregatedResources: () => StreamLike };
+  private stream: BidiCall<object> | undefined;
+  private readonly channel: GrpcChannel;
+  private readonly codec = { encode: messageCodec('envoy.service.discovery.v3.DiscoveryRequest').encode, decode: messageCodec<DiscoveryResponse>('envoy.service.discovery.v3.DiscoveryResponse').decode };
   private readonly abort = new AbortController();
   private nodeSent = false;
   /** the last stream failure while it lasts ('' when connected): one log line per change, not one per retry */
   private failing = '';
 
-  constructor(private readonly address: string, private readonly node: NodeInfo, private readonly log: Logger, credentials = grpc.credentials.createInsecure()) {
-    const Ctor = adsService();
-    this.client = new Ctor(address, credentials) as unknown as typeof this.client;
+  constructor(private readonly address: string, private readonly node: NodeInfo, private readonly log: Logger) {
+    this.channel = new GrpcChannel(address);
   }
 
   /** Subscribe (or change the names of) a type. Empty names = wildcard. */
@@ -60,7 +59,7 @@ export class XdsClient {
   stop(): void {
     this.abort.abort();
     this.stream?.cancel();
-    this.client.close();
+    this.channel.close();
   }
 
   private send(typeUrl: string, errorDetail?: string): void {
@@ -85,7 +84,7 @@ export class XdsClient {
   private runStream(): Promise<void> {
     return new Promise<void>((_resolve, reject) => {
       if (this.abort.signal.aborted) return reject(new Error('stopped'));
-      const stream = this.client.StreamAggregatedResources();
+      const stream = this.channel.bidi(ADS_PATH, this.codec);
       this.stream = stream;
       this.nodeSent = false;
       for (const t of this.subs.keys()) this.send(t);

@@ -2,15 +2,15 @@
 // fields): kube-apiserver treats the lists of such a schema as atomic — a changed list replaces the old one, and a
 // manager owns the list as one field (`f:ports: {}`), never items keyed by a guessed merge key. The stand-in once
 // keyed ServiceEntry `ports` by a `port` field they do not have and answered 500 to every later change.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
+import { useKubectlStandin } from '../helpers/kubectlStandin.ts';
 import { SECURITY_CRDS } from '../../src/security/crds.ts';
-import { kubectlStandin, type KubectlStandin } from './fixtures/kubectlStandin.ts';
 
 const skip = KUBECTL_MISSING;
-let standin: KubectlStandin;
-const k = (args: string[], input?: string) => kubectl(standin.kubeconfig, args, input);
+const standin = useKubectlStandin('cr', 'meshfed-kubectl-cr-');
+const k = (args: string[], input?: string) => kubectl(standin.kc, args, input);
 async function ok(args: string[], input?: string): Promise<string> {
   const r = await k(args, input);
   assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
@@ -24,10 +24,8 @@ const spec = async (): Promise<{ endpoints: unknown; ports: unknown }> => JSON.p
 
 before(async () => {
   if (skip) return;
-  standin = await kubectlStandin('cr');
   await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: SECURITY_CRDS }));
 });
-after(async () => { if (!skip) await standin.close(); });
 
 test('kubectl apply changes a ServiceEntry with endpoints and ports (client-side merge patch), lists replaced whole', { skip }, async () => {
   await ok(['apply', '-f', '-'], serviceEntry('127.0.9.9', [80, 443]));

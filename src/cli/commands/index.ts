@@ -21,7 +21,9 @@ export const areas: Area[] = [
   { words: ['version'], load: async () => (await import('./version.ts')).versionCommands },
 ];
 
-const byPath = (a: Command, b: Command) => a.path.join(' ').localeCompare(b.path.join(' '));
+// code-point order, not localeCompare: the same in every locale, and it spares every process (a sidecar too) the
+// ~3 MB of ICU collation data localeCompare pages in
+const byPath = (a: Command, b: Command): number => { const x = a.path.join(' '); const y = b.path.join(' '); return x < y ? -1 : x > y ? 1 : 0; };
 
 /** The commands of the area that owns `first`, or of every area when no area owns it (help, unknown words). */
 export async function loadCommands(first?: string, from: Area[] = areas): Promise<Command[]> {
