@@ -2,7 +2,7 @@
 // fields): kube-apiserver treats the lists of such a schema as atomic — a changed list replaces the old one, and a
 // manager owns the list as one field (`f:ports: {}`), never items keyed by a guessed merge key. The stand-in once
 // keyed ServiceEntry `ports` by a `port` field they do not have and answered 500 to every later change.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
 import { useKubectlStandin } from '../helpers/kubectlStandin.ts';
@@ -22,12 +22,12 @@ const serviceEntry = (address: string, ports: number[]) => JSON.stringify({
 });
 const spec = async (): Promise<{ endpoints: unknown; ports: unknown }> => JSON.parse(await ok(['get', 'serviceentry', 'external-api', '-o', 'jsonpath={.spec}'])) as { endpoints: unknown; ports: unknown };
 
-before(async () => {
-  if (skip) return;
-  await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: SECURITY_CRDS }));
-});
+// in the tests, not a before hook: the stand-in's own before hook may not have finished when another one runs
+let crds: Promise<string> | undefined;
+const installCrds = () => (crds ??= ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: SECURITY_CRDS })));
 
 test('kubectl apply changes a ServiceEntry with endpoints and ports (client-side merge patch), lists replaced whole', { skip }, async () => {
+  await installCrds();
   await ok(['apply', '-f', '-'], serviceEntry('127.0.9.9', [80, 443]));
   await ok(['apply', '-f', '-'], serviceEntry('127.0.9.10', [8080]));
   assert.deepEqual(await spec().then((s) => [s.endpoints, s.ports]), [[{ address: '127.0.9.10' }], [{ number: 8080, name: 'p8080', protocol: 'HTTP' }]]);
@@ -45,6 +45,7 @@ test('kubectl apply changes a ServiceEntry with endpoints and ports (client-side
 });
 
 test('kubectl apply --server-side on a ServiceEntry: the manager owns the lists whole and a later apply replaces them', { skip }, async () => {
+  await installCrds();
   await ok(['delete', 'serviceentry', 'external-api', '--ignore-not-found']);
   await ok(['apply', '--server-side', '--field-manager', 'ops', '-f', '-'], serviceEntry('127.0.9.9', [80, 443]));
   await ok(['apply', '--server-side', '--field-manager', 'ops', '-f', '-'], serviceEntry('127.0.9.10', [443, 8443]));
