@@ -1,6 +1,7 @@
 // Who may talk to whom, on the playground as users run it: `meshfed dev up`, Istio objects applied with kubectl to the
 // control-plane cluster, requests sent with `meshfed dev call` (curl-like -X/-d), plaintext sent straight to a pod's
-// inbound as a pod without a sidecar would, and the dashboard's event stream. One sequence:
+// inbound as a pod without a sidecar would, and the dashboard's event stream (clusters/playground.yaml's topology on
+// other loopback addresses). One sequence:
 //   DENY sleep's POST → POST 403 "RBAC: access denied", GET served, the denial on the event stream; an ALLOW for
 //   another principal denies sleep; a bad update is reported in the status and the last good policy stays; removing
 //   it restores access; STRICT refuses plaintext, PERMISSIVE serves it, DISABLE refuses mTLS; REGISTRY_ONLY refuses an
@@ -9,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
 import { meshfed } from '../helpers/meshfed.ts';
@@ -17,6 +19,8 @@ import type { CallRequest, CallResult } from '../../src/playground/call.ts';
 import type { MeshEvent } from '../../src/observe/events.ts';
 import { startDevUp } from './fixtures/devUp.ts';
 
+/** clusters/playground.yaml on other addresses: this test runs beside the other playground tests */
+const TOPOLOGY = fileURLToPath(new URL('./security-topology.yaml', import.meta.url));
 const SLEEP = 'cluster.local/ns/demo/sa/sleep';
 const ECHO = { selector: { matchLabels: { app: 'echo' } } };
 const authz = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'demo' }, spec: { ...ECHO, ...spec } });
@@ -47,7 +51,7 @@ test('AuthorizationPolicy, PeerAuthentication and egress control on the playgrou
   const moved = http.createServer((req, res) => res.end(`moved saw ${req.headers.host} ${req.url}`));
   const extPort = await listen(external, '127.0.9.9');
   const movedPort = await listen(moved, '127.0.9.10');
-  const up = await startDevUp('meshfed-security-');
+  const up = await startDevUp('meshfed-security-', { topology: TOPOLOGY });
   const events: MeshEvent[] = [];
   const ws = new WebSocket(`${up.adminUrl().replace('http', 'ws')}/events`);
   ws.on('message', (m) => events.push(JSON.parse(String(m)) as MeshEvent));
