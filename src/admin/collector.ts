@@ -9,6 +9,7 @@ import { createLogger } from '../log.ts';
 import { requestsByRegion } from './promtext.ts';
 import type { ScrapeTarget } from './sources.ts';
 import { addFlows, parseWanted, proxyTotals, totalsDelta, windowFlows, type FlowCounts, type ProxyTotals, type Tick } from './traffic.ts';
+import { denialDelta, DenialEvents, denialTotals, type Denial, type DenialEvent } from './denials.ts';
 
 const log = createLogger('admin');
 
@@ -82,9 +83,13 @@ export class TrafficCollector {
   /** one kept-alive connection per proxy between rounds, closed after 5 s idle (a large mesh's rounds are further apart) */
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, timeout: 5000 });
   private lastRoundStart = 0;
+  /** per proxy URL: its denial counters at the last scrape */
+  private readonly lastDenials = new Map<string, Map<string, Denial>>();
+  private readonly denialEvents = new DenialEvents();
   stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, lastRoundCpuMs: 0, periodMs: 0, errors: [] };
 
-  constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
+  /** `onDenied`: requests the proxies' authorization denied since the last round, at a bounded rate (denials.ts) */
+  constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}, private readonly onDenied?: (e: DenialEvent) => void) {
     this.o = {
       intervalMs: opts.intervalMs ?? 1000, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
       concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.05,
@@ -127,6 +132,7 @@ export class TrafficCollector {
     const flows = new Map<string, FlowCounts>();
     const ejections = new Map<string, number>();
     const seen = new Set<string>();
+    const denied = new Map<string, Denial[]>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < targets.length) {
@@ -139,6 +145,10 @@ export class TrafficCollector {
           this.last.set(t.url, totals);
           this.regionTotals.set(t.url, requestsByRegion(samples));
           addFlows(flows, d.flows);
+          const den = denialTotals(samples);
+          const dd = denialDelta(this.lastDenials.get(t.url), den);
+          this.lastDenials.set(t.url, den);
+          if (dd.length) denied.set(t.name, dd);
           const network = t.name.startsWith('gateway/') ? t.name.slice('gateway/'.length) : undefined;
           for (const [label, n] of d.ejections) {
             ejections.set(label, (ejections.get(label) ?? 0) + n);
@@ -152,8 +162,9 @@ export class TrafficCollector {
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, targets.length) }, worker));
     // proxies that went away: forget them (a proxy that comes back starts from a new baseline)
-    for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); }
+    for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); this.lastDenials.delete(url); }
     const end = Date.now();
+    if (this.onDenied) for (const e of this.denialEvents.round(end, denied)) this.onDenied(e);
     const seconds = prevStart > 0 ? (start - prevStart) / 1000 : this.o.intervalMs / 1000;
     this.ticks.push({ at: end, seconds, flows, ejections });
     this.ticks = this.ticks.filter((t) => t.at >= end - this.o.windowMs - this.periodMs(targets.length));

@@ -18,7 +18,7 @@ import type { ScrapeTarget } from '../admin/sources.ts';
 import { allDemoPods, DEMO_NAMESPACE, ECHO_PORT, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
 import { applyDemoWithTokens, applyGatewayService } from './objects.ts';
 import { startMeshedPod, type MeshEndpoints, type RunningPod } from './meshedPod.ts';
-import { callThroughSidecar, type CallResult } from './call.ts';
+import { callThroughSidecar, callUrl, type CallRequest, type CallResult } from './call.ts';
 
 export const GATEWAY_PORTS = { listen: 15443, health: 15021, metrics: 15090 } as const;
 const LOOPBACK = '127.0.0.1';
@@ -48,8 +48,8 @@ export interface MeshPlayground {
   gateways: ReadonlyMap<string, RunningGateway | undefined>;
   /** regions currently failed */
   failed: ReadonlySet<string>;
-  /** one request from the `sleep` pod of `from` to http://<service>:<port>/ through its sidecar */
-  call(from: string, service?: string): Promise<CallResult>;
+  /** one request from the `sleep` pod of `from` through its sidecar to `target` (SERVICE[:PORT][/PATH] or an http:// URL; default echo) */
+  call(from: string, target?: string, request?: CallRequest): Promise<CallResult>;
   /** stop (or start again) the echo workloads of a region only */
   stopWorkloads(region: string): Promise<void>;
   startWorkloads(region: string): Promise<void>;
@@ -134,10 +134,9 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
       if (!p) throw new Error(`no cluster "${cluster}" in the playground (clusters: ${t.clusters.map((c) => c.name).join(', ')})`);
       return p;
     };
-    const call = (from: string, service = 'echo'): Promise<CallResult> => {
+    const call = (from: string, target = 'echo', request?: CallRequest): Promise<CallResult> => {
       const p = sleepOf(from);
-      const host = service.includes(':') ? service : `${service}:${ECHO_PORT}`;
-      return callThroughSidecar({ host: p.ip, port: SIDECAR_OUTBOUND }, `http://${host}/`);
+      return callThroughSidecar({ host: p.ip, port: SIDECAR_OUTBOUND }, callUrl(target, ECHO_PORT), 5000, request);
     };
     const echoPods = (region: string): DemoPod[] => demo.filter((p) => p.region === region && p.app === 'echo');
     const checkRegion = (region: string): void => {

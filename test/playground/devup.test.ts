@@ -1,34 +1,21 @@
 // `meshfed dev up` (= npm start) as a user runs it: the whole local mesh from clusters/playground.yaml, then
 // kubectl, `dev call`, `dev failover` / `dev restore`, and a second `dev up` that says one is running.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
-import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+import { meshfed } from '../helpers/meshfed.ts';
+import { startDevUp } from './fixtures/devUp.ts';
 
 test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl sees replicated services; dev call / failover / restore', { timeout: 300_000, skip: KUBECTL_MISSING }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'meshfed-devup-'));
-  const stateArgs = ['--state-dir', dir];
-  const child = spawn(process.execPath, [MESHFED_BIN, 'dev', 'up', ...stateArgs, '--xds-port', '0', '--secure-port', '0', '--admin-port', '0'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
+  const up = await startDevUp('meshfed-devup-');
+  const { stateArgs } = up;
+  const out = up.out();
   try {
-    const deadline = Date.now() + 180_000; // generous: a loaded CI machine starts node slowly
-    while (!out.includes('Ctrl-C stops everything')) {
-      assert.ok(Date.now() < deadline, `dev up did not finish starting:\n${out}\n${err.slice(-2000)}`);
-      assert.equal(child.exitCode, null, `dev up exited ${child.exitCode}:\n${out}\n${err.slice(-2000)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
     // progress, then the summary
     assert.match(out, /registered east-2 .* registered west-1/s);
     assert.match(out, /3\/3 clusters synced/);
     assert.match(out, /dashboard: http:\/\/127\.0\.0\.1:\d+\//);
-    const kc = join(dir, 'kubeconfig');
+    const kc = up.kubeconfig;
 
     // echo.demo exists in every cluster (native where it runs; the west cluster also resolves the name)
     const svcs = await kubectl(kc, ['--context', 'west-1', 'get', 'svc', '-n', 'demo', '--no-headers']);
@@ -49,8 +36,8 @@ test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already down/);
 
-    const up = await meshfed(['dev', 'restore', '--region', 'us-east', ...stateArgs]);
-    assert.equal(up.code, 0, up.stderr);
+    const restored = await meshfed(['dev', 'restore', '--region', 'us-east', ...stateArgs]);
+    assert.equal(restored.code, 0, restored.stderr);
     let local = '';
     for (let i = 0; i < 50 && !/region us-east/.test(local); i++) {
       local = (await meshfed(['dev', 'call', 'echo', '--from', 'east-1', ...stateArgs])).stdout;
@@ -66,8 +53,7 @@ test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl
     assert.equal(second.code, 1);
     assert.match(second.stderr, /a playground is already running \(pid \d+/);
   } finally {
-    child.kill('SIGINT');
-    await new Promise((r) => child.once('exit', r));
+    await up.stop();
   }
   const gone = await meshfed(['dev', 'call', 'echo', ...stateArgs]);
   assert.equal(gone.code, 1);

@@ -68,7 +68,6 @@ test('egress: ALLOW_ANY passes through, REGISTRY_ONLY refuses an external addres
     assert.equal((await get(sleep, EXT)).status, 502, 'the bare address is still not in the registry');
 
     // a bad ServiceEntry is reported by field; the good one keeps working
-    // (a new object: the API stand-in answers 500 to kubectl's patch of a ServiceEntry holding spec.endpoints)
     await apply({ ...se({ hosts: ['other.external.example'], ports: [{ number: 80, name: 'http' }], resolution: 'DYNAMIC' }), metadata: { name: 'broken', namespace: 'demo' } });
     await until('status names the field', async () => {
       const r = await run(KUBECTL, ['--kubeconfig', kubeconfig, '-n', 'demo', 'get', 'serviceentry', 'broken', '-o', 'jsonpath={.status.conditions[0].message}']);

@@ -8,7 +8,7 @@ import { writeKubeconfig } from '../../devcluster/kubeconfigFile.ts';
 import { createLogger } from '../../log.ts';
 import { removeState, runningPlayground, writeState, type PlaygroundState } from '../../playground/lock.ts';
 import { controlRequest } from '../../playground/control.ts';
-import type { CallResult } from '../../playground/call.ts';
+import type { CallRequest, CallResult } from '../../playground/call.ts';
 import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
 import { hostPort, int, requireStr, str, UsageError, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
@@ -128,6 +128,39 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
   return 0;
 }
 
+/** -X/-H/-d as curl reads them: -d without -X is a POST; a header is "Name: value". */
+function callRequestOf(args: ParsedArgs): CallRequest {
+  const headers: Record<string, string> = {};
+  const given = args.values.header;
+  for (const h of Array.isArray(given) ? given : []) {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError(`--header must be "NAME: VALUE", got ${JSON.stringify(h)}`);
+    headers[m[1]!.toLowerCase()] = m[2]!;
+  }
+  const data = str(args, 'data');
+  const method = (str(args, 'method') ?? (data !== undefined ? 'POST' : 'GET')).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`--method must be an HTTP method such as GET or POST, got ${JSON.stringify(str(args, 'method'))}`);
+  return { method, ...(Object.keys(headers).length ? { headers } : {}), ...(data !== undefined ? { body: data } : {}) };
+}
+
+async function devCall(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const request = callRequestOf(args);
+  const st = running(requireStr(args, 'state-dir'));
+  const target = args.positionals[0] ?? 'echo';
+  const from = str(args, 'from') ?? st.contexts[0] ?? '';
+  const r = await controlRequest(st.control, 'POST', '/call', { from, target, request }).catch((e: unknown) => { throw new UserError((e as Error).message); });
+  if (r.status !== 200) throw new UserError(String(r.body.error));
+  const c = r.body as unknown as CallResult;
+  const what = `${from} → ${target}${request.method !== 'GET' ? ` (${request.method})` : ''}`;
+  if (!c.ok) throw new UserError(`${what}: failed (${c.status || 'no response'}: ${c.error ?? ''}) after ${c.ms.toFixed(0)} ms`);
+  if (c.reply) io.out(`${what}: answered by ${c.reply.pod} in cluster ${c.reply.cluster} (region ${c.reply.region}, zone ${c.reply.zone}) in ${c.ms.toFixed(1)} ms; caller ${c.reply.caller ?? 'unknown'}`);
+  else {
+    io.out(`${what}: HTTP ${c.status} in ${c.ms.toFixed(1)} ms`);
+    if (c.body) io.out(c.body.replace(/\n$/, ''));
+  }
+  return 0;
+}
+
 export const devCommands: Command[] = [
   {
     path: ['dev', 'apiserver'],
@@ -198,23 +231,16 @@ export const devCommands: Command[] = [
   },
   {
     path: ['dev', 'call'],
-    summary: 'send one request from a cluster\'s sleep pod through its sidecar and print which cluster/region answered',
-    usage: '[SERVICE[:PORT]] [--from CLUSTER]',
+    summary: 'send one request from a cluster\'s sleep pod through its sidecar and print who answered (curl-like -X, -H, -d)',
+    usage: '[SERVICE[:PORT][/PATH] | http://HOST:PORT/PATH] [--from CLUSTER] [-X METHOD] [-H "NAME: VALUE"]… [-d BODY]',
     positionals: true,
     flags: {
       from: { type: 'string', help: 'CLUSTER  client cluster (default: the first cluster of the topology)' },
+      method: { type: 'string', short: 'X', help: 'METHOD  HTTP method (default: GET, or POST with --data)' },
+      header: { type: 'string', short: 'H', multiple: true, help: '"NAME: VALUE"  a request header (repeatable)' },
+      data: { type: 'string', short: 'd', help: 'BODY  request body' },
       'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' },
     },
-    run: async (args, io) => {
-      const st = running(requireStr(args, 'state-dir'));
-      const service = args.positionals[0] ?? 'echo';
-      const from = str(args, 'from') ?? st.contexts[0] ?? '';
-      const r = await controlRequest(st.control, 'GET', `/call?from=${encodeURIComponent(from)}&service=${encodeURIComponent(service)}`).catch((e: unknown) => { throw new UserError((e as Error).message); });
-      if (r.status !== 200) throw new UserError(String(r.body.error));
-      const c = r.body as unknown as CallResult;
-      if (!c.ok || !c.reply) throw new UserError(`${from} → ${service}: failed (${c.status || 'no response'}: ${c.error ?? ''}) after ${c.ms.toFixed(0)} ms`);
-      io.out(`${from} → ${service}: answered by ${c.reply.pod} in cluster ${c.reply.cluster} (region ${c.reply.region}, zone ${c.reply.zone}) in ${c.ms.toFixed(1)} ms; caller ${c.reply.caller ?? 'unknown'}`);
-      return 0;
-    },
+    run: async (args, io) => devCall(args, io),
   },
 ];
