@@ -15,6 +15,7 @@ import { TestAds } from '../test/helpers/adsServer.ts';
 import { selfSigned } from '../test/helpers/tlsCerts.ts';
 import { TYPE_URL } from '../src/xds/protos.ts';
 import { gatewaySni } from '../src/mesh/names.ts';
+import { closedLoop } from './fixtures/closedLoop.ts';
 
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
 const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
@@ -187,23 +188,12 @@ relay.kill('SIGTERM');
 const CONC = Number(process.env.BENCH_CONC ?? 64);
 const STORM_N = Number(process.env.BENCH_STORM_N ?? 3000);
 async function storm(port: number): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number }> {
-  const lat: number[] = [];
-  let next = 0;
-  let failed = 0;
-  const t0 = Date.now();
-  await Promise.all(Array.from({ length: CONC }, async () => {
-    while (next < STORM_N) {
-      next++;
-      const t = process.hrtime.bigint();
-      try {
-        const s = await connect(port);
-        await new Promise<void>((r) => { s.once('data', () => r()); s.write('x'); });
-        s.destroy();
-        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-      } catch { failed++; }
-    }
-  }));
-  return { connPerSec: +(STORM_N / ((Date.now() - t0) / 1000)).toFixed(1), p50ms: +pct(lat, 50).toFixed(2), p99ms: +pct(lat, 99).toFixed(2), failed };
+  const r = await closedLoop(STORM_N, CONC, async () => {
+    const s = await connect(port);
+    await new Promise<void>((done) => { s.once('data', () => done()); s.write('x'); });
+    s.destroy();
+  });
+  return { connPerSec: +(STORM_N / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed };
 }
 const gw2 = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--workers', '2', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports2 = await firstJsonLine<{ listen: number; health: number }>(gw2, 'meshfed gateway --workers 2');

@@ -16,6 +16,7 @@ import { createLogger } from '../log.ts';
 import { requestsByRegion } from './promtext.ts';
 import type { ScrapeTarget } from './sources.ts';
 import { addFlows, parseWanted, proxyTotals, totalsDelta, windowFlows, type FlowCounts, type ProxyTotals, type Tick } from './traffic.ts';
+import { denialDelta, DenialEvents, denialTotals, type Denial, type DenialEvent } from './denials.ts';
 
 const log = createLogger('admin');
 
@@ -97,7 +98,7 @@ export class TrafficCollector {
   /** proxies whose scrape is still open (a round went on without them) */
   private readonly open = new Set<string>();
   /** what such late answers brought, and their failures: counted in the next round */
-  private late = { flows: new Map<string, FlowCounts>(), ejections: new Map<string, number>(), errors: [] as string[] };
+  private late = { flows: new Map<string, FlowCounts>(), ejections: new Map<string, number>(), errors: [] as string[], denied: new Map<string, Denial[]>() };
   /**
    * CPU per proxy of the last rounds (ms). The process's CPU during a round counts whatever else it did meanwhile (a
    * control plane busy with a failover, the playground's proxies in the same process): other work only adds to it, so
@@ -110,9 +111,13 @@ export class TrafficCollector {
   /** the targets of the last round, and those whose last scrape failed: a change of either hurries the rounds */
   private lastUrls = new Set<string>();
   private readonly failing = new Set<string>();
+  /** per proxy URL: its denial counters at the last scrape */
+  private readonly lastDenials = new Map<string, Map<string, Denial>>();
+  private readonly denialEvents = new DenialEvents();
   stats: CollectorStats = { targets: 0, rounds: 0, lastRoundMs: 0, lastRoundCpuMs: 0, periodMs: 0, errors: [] };
 
-  constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}) {
+  /** `onDenied`: requests the proxies' authorization denied since the last round, at a bounded rate (denials.ts) */
+  constructor(private readonly targets: () => readonly ScrapeTarget[], opts: CollectorOptions = {}, private readonly onDenied?: (e: DenialEvent) => void) {
     this.o = {
       intervalMs: opts.intervalMs ?? 1000, hurriedIntervalMs: opts.hurriedIntervalMs ?? 250, hurryMs: opts.hurryMs ?? 5000, waitMs: opts.waitMs ?? 500, windowMs: opts.windowMs ?? 3000, maxScrapesPerSecond: opts.maxScrapesPerSecond ?? 200,
       concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 2000, maxBodyBytes: opts.maxBodyBytes ?? 1 << 20, ejectionShowMs: opts.ejectionShowMs ?? 30_000, cpuBudget: opts.cpuBudget ?? 0.03,
@@ -171,8 +176,8 @@ export class TrafficCollector {
     this.lastRoundStart = start;
     const targets = [...this.targets()];
     // the answers that came after their round, then this round's
-    const { flows, ejections, errors } = this.late;
-    this.late = { flows: new Map(), ejections: new Map(), errors: [] };
+    const { flows, ejections, errors, denied } = this.late;
+    this.late = { flows: new Map(), ejections: new Map(), errors: [], denied: new Map() };
     const seen = new Set<string>();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -183,7 +188,7 @@ export class TrafficCollector {
         this.open.add(t.url);
         let settled = false;
         let late = false;
-        const into = () => (late ? this.late : { flows, ejections, errors });
+        const into = () => (late ? this.late : { flows, ejections, errors, denied });
         const done = scrapeText(t.url, this.agent, this.o.timeoutMs, this.o.maxBodyBytes).then(
           (text) => {
             settled = true;
@@ -213,13 +218,14 @@ export class TrafficCollector {
     };
     await Promise.all(Array.from({ length: Math.min(this.o.concurrency, targets.length) }, worker));
     // proxies that went away: forget them (a proxy that comes back starts from a new baseline)
-    for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); }
+    for (const url of this.last.keys()) if (!seen.has(url)) { this.last.delete(url); this.regionTotals.delete(url); this.lastDenials.delete(url); }
     for (const url of this.open) if (!seen.has(url)) this.open.delete(url);
     for (const url of this.failing) if (!seen.has(url)) this.failing.delete(url);
     // proxies came or went: traffic moves
     if (this.lastUrls.size > 0 && (seen.size !== this.lastUrls.size || [...seen].some((u) => !this.lastUrls.has(u)))) this.hurry();
     this.lastUrls = seen;
     const end = Date.now();
+    if (this.onDenied) for (const e of this.denialEvents.round(end, denied)) this.onDenied(e);
     const seconds = prevStart > 0 ? (start - prevStart) / 1000 : this.o.intervalMs / 1000;
     this.ticks.push({ at: end, seconds, flows, ejections });
     this.ticks = this.ticks.filter((t) => t.at >= end - this.o.windowMs - this.periodMs(targets.length));
@@ -234,13 +240,17 @@ export class TrafficCollector {
   }
 
   /** One proxy's answer: its increments since its last answer go into `into`. */
-  private absorb(t: ScrapeTarget, text: string, into: { flows: Map<string, FlowCounts>; ejections: Map<string, number> }): void {
+  private absorb(t: ScrapeTarget, text: string, into: { flows: Map<string, FlowCounts>; ejections: Map<string, number>; denied: Map<string, Denial[]> }): void {
     const samples = parseWanted(text);
     const totals = proxyTotals(samples);
     const d = totalsDelta(this.last.get(t.url), totals);
     this.last.set(t.url, totals);
     this.regionTotals.set(t.url, requestsByRegion(samples));
     addFlows(into.flows, d.flows);
+    const den = denialTotals(samples);
+    const dd = denialDelta(this.lastDenials.get(t.url), den);
+    this.lastDenials.set(t.url, den);
+    if (dd.length) into.denied.set(t.name, [...(into.denied.get(t.name) ?? []), ...dd]);
     const network = t.name.startsWith('gateway/') ? t.name.slice('gateway/'.length) : undefined;
     for (const [label, n] of d.ejections) {
       into.ejections.set(label, (into.ejections.get(label) ?? 0) + n);

@@ -80,7 +80,8 @@ export async function startAdminServer(sources: AdminSources, opts: AdminServerO
 
   // edge figures: the proxies are scraped in bounded rounds (src/admin/collector.ts), never once per HTTP request
   const targets = (): readonly { name: string; url: string }[] => sources.scrapeTargets?.() ?? [];
-  const collector = new TrafficCollector(targets, opts.collector);
+  // denied requests reach the event stream through the same scrapes, rate-limited (denials.ts)
+  const collector = new TrafficCollector(targets, opts.collector, (e) => sources.events.publish('authz.denied', e.message, { proxy: e.proxy, policy: e.policy, sourcePrincipal: e.source, protocol: e.protocol, count: e.count }));
   const series = new SeriesStore();
 
   async function traffic(): Promise<unknown> {

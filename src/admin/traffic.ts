@@ -2,6 +2,7 @@
 // text, the difference between two scrapes of one proxy, and rates over a window of such differences.
 // Only the source reporter (the calling sidecar) is counted, so every request is counted once.
 import type { Sample } from './promtext.ts';
+import { AUTHZ_METRIC } from './denials.ts';
 
 /** istio_request_duration_milliseconds buckets as the proxies export them (src/proxy/requestMetrics.ts), +Inf last. */
 export const DURATION_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, Infinity] as const;
@@ -37,7 +38,7 @@ const REQUESTS = 'istio_requests_total';
 const BUCKET = 'istio_request_duration_milliseconds_bucket';
 const EJECTIONS = 'meshfed_gateway_outlier_ejections_total';
 /** The metric names the collector reads: lines of others are skipped unparsed (cheap at 1,000 proxies). */
-export const WANTED_METRICS = [REQUESTS, BUCKET, EJECTIONS] as const;
+export const WANTED_METRICS = [REQUESTS, BUCKET, EJECTIONS, AUTHZ_METRIC] as const;
 
 /**
  * The samples of WANTED_METRICS only, with a scanner made for them (5–10× faster than the general parser on a

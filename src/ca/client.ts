@@ -1,6 +1,6 @@
-// Client for the CA's CreateCertificate, for proxies. Free of server imports.
-import * as grpc from '@grpc/grpc-js';
-import { caServiceDefinition, type CertResponse } from './proto.ts';
+// Client for the CA's CreateCertificate, for proxies: the lean gRPC client (src/grpc), no grpc-js, no server code.
+import { GrpcChannel, GrpcError } from '../grpc/client.ts';
+import { certCodec, CREATE_CERTIFICATE_PATH } from './certCodec.ts';
 
 export interface CertificateRequestOptions {
   /** host:port */
@@ -17,46 +17,34 @@ export interface CertificateRequestOptions {
 }
 
 export class CaRequestError extends Error {
-  constructor(message: string, readonly code: grpc.status) { super(message); }
+  /** code: the gRPC status (numerically grpc-js's `status`) */
+  constructor(message: string, readonly code: number) { super(message); }
 }
 
-export function requestCertificate(o: CertificateRequestOptions): Promise<string[]> {
-  const { client: Ctor } = caServiceDefinition();
-  const creds = grpc.credentials.createSsl(Buffer.from(o.caCertPem));
-  const opts: grpc.ClientOptions = o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {};
-  const client = new Ctor(o.address, creds, opts);
-  const md = new grpc.Metadata();
-  md.set('authorization', `Bearer ${o.token}`);
-  md.set('clusterid', o.cluster);
-  return new Promise<string[]>((resolve, reject) => {
-    const call = client as unknown as { CreateCertificate: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: CertResponse) => void) => void };
-    call.CreateCertificate({ csr: o.csrPem, validity_duration: o.validitySeconds ?? 0 }, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (err, res) => {
-      client.close();
-      if (err) reject(new CaRequestError(`CA ${o.address} CreateCertificate failed: ${err.details || err.message}`, err.code));
-      else resolve(res?.cert_chain ?? []);
+type Channel = Pick<CertificateRequestOptions, 'address' | 'caCertPem' | 'serverName' | 'deadlineMs'>;
+type Request = Pick<CertificateRequestOptions, 'token' | 'cluster' | 'csrPem' | 'validitySeconds'>;
+
+type Codec = ReturnType<typeof certCodec>;
+
+function create(channel: GrpcChannel, codec: Codec, o: Channel, r: Request): Promise<string[]> {
+  return channel.unary(CREATE_CERTIFICATE_PATH, codec, { csr: r.csrPem, validity_duration: r.validitySeconds ?? 0 },
+    { authorization: `Bearer ${r.token}`, clusterid: r.cluster }, o.deadlineMs ?? 10_000)
+    .then((res) => res.cert_chain, (e: unknown) => {
+      const err = e as GrpcError;
+      throw new CaRequestError(`CA ${o.address} CreateCertificate failed: ${err.message}`, err instanceof GrpcError ? err.code : 2);
     });
-  });
 }
 
-/** A long-lived CA client (one channel, many requests) for callers that renew often or in bulk. */
-export function createCaClient(o: Omit<CertificateRequestOptions, 'token' | 'cluster' | 'csrPem' | 'validitySeconds'>): {
-  request: (r: { token: string; cluster: string; csrPem: string; validitySeconds?: number }) => Promise<string[]>;
-  close: () => void;
-} {
-  const { client: Ctor } = caServiceDefinition();
-  const opts: grpc.ClientOptions = o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {};
-  const client = new Ctor(o.address, grpc.credentials.createSsl(Buffer.from(o.caCertPem)), opts);
-  const call = client as unknown as { CreateCertificate: (req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: CertResponse) => void) => void };
-  return {
-    request: (r) => new Promise<string[]>((resolve, reject) => {
-      const md = new grpc.Metadata();
-      md.set('authorization', `Bearer ${r.token}`);
-      md.set('clusterid', r.cluster);
-      call.CreateCertificate({ csr: r.csrPem, validity_duration: r.validitySeconds ?? 0 }, md, { deadline: Date.now() + (o.deadlineMs ?? 10_000) }, (err, res) => {
-        if (err) reject(new CaRequestError(`CA ${o.address} CreateCertificate failed: ${err.details || err.message}`, err.code));
-        else resolve(res?.cert_chain ?? []);
-      });
-    }),
-    close: () => client.close(),
-  };
+const channelFor = (o: Channel): GrpcChannel => new GrpcChannel(o.address, { tls: { caPem: o.caCertPem, ...(o.serverName ? { serverName: o.serverName } : {}) } });
+
+export async function requestCertificate(o: CertificateRequestOptions): Promise<string[]> {
+  const channel = channelFor(o);
+  try { return await create(channel, certCodec(), o, o); } finally { channel.close(); }
+}
+
+/** A long-lived CA client (one connection, many requests) for callers that renew often or in bulk. */
+export function createCaClient(o: Channel): { request: (r: Request) => Promise<string[]>; close: () => void } {
+  const channel = channelFor(o);
+  const codec = certCodec();
+  return { request: (r) => create(channel, codec, o, r), close: () => channel.close() };
 }

@@ -3,8 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { readGenerated } from '../packagePaths.ts';
 
-export interface CertRequest { csr: string; validity_duration?: number | string; metadata?: unknown }
-export interface CertResponse { cert_chain: string[] }
+export type { CertRequest, CertResponse } from './certCodec.ts';
 
 export function caServiceDefinition(): { service: grpc.ServiceDefinition; client: grpc.ServiceClientConstructor } {
   const def = protoLoader.fromJSON(readGenerated('ca.json'), { keepCase: true, longs: Number, defaults: true });

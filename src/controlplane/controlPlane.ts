@@ -69,7 +69,8 @@ export interface ControlPlane {
   admin: AdminServer;
   /** undefined when leader election is off */
   elector?: LeaderElector;
-  stop(): Promise<void>;
+  /** releaseLease false: end without handing the Lease over, as a crash would look to the other replicas */
+  stop(o?: { releaseLease?: boolean }): Promise<void>;
 }
 
 export async function startControlPlane(cfg: ControlPlaneConfig): Promise<ControlPlane> {
@@ -165,6 +166,14 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     });
     stops.push(unsubscribe);
 
+    if (elector) {
+      // elected before the policy watchers start: a lone (or first) replica installs missing CRDs at once; the
+      // others leave them to the leader. Writers started later ask the fence at each write, as always.
+      elector.start();
+      stops.push(() => elector.stop());
+      await elector.firstAttempt();
+    }
+
     const announced = new Map<string, string>();
     /** a rejected traffic or security policy object becomes one dashboard event per generation and reason set */
     const announceRejections = (rejected: readonly { kind: string; namespace: string; name: string; generation: number; reasons: readonly string[]; cluster: string }[]): void => {
@@ -211,10 +220,8 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
     progress('federation: watching registered clusters');
 
     if (elector) {
-      // a new leader plans replication in full, writes every policy status and trust bundle that is due
+      // a new leader plans replication in full, writes every policy status, trust bundle and missing CRD that is due
       onLeading = () => { syncedFor = ''; federation.replicateNow(); policy.reevaluate(); security.reevaluate(); };
-      elector.start();
-      stops.push(() => elector.stop());
       progress(`leader election: replica ${elector.identity} competes for ${elector.status().lease}; only the leader writes to clusters`);
     }
 
@@ -258,7 +265,7 @@ export async function startControlPlane(cfg: ControlPlaneConfig): Promise<Contro
       ...(elector ? { elector } : {}),
       ports: { xds: xdsPort, secure: securePort, admin: admin.port },
       // stop writing and hand the lease over first, so another replica takes over at once
-      stop: async () => { await elector?.stop(); await stopAll(); await publishing; },
+      stop: async (o = {}) => { await elector?.stop(o); await stopAll(); await publishing; },
     };
   } catch (e) {
     await stopAll();

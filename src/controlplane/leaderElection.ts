@@ -85,6 +85,8 @@ export class LeaderElector {
   private timer?: NodeJS.Timeout;
   private loop?: Promise<void>;
   private refused = 0;
+  private firstDone: () => void = () => {};
+  private first: Promise<void> = new Promise<void>((r) => { this.firstDone = r; });
 
   constructor(private readonly o: LeaderElectorOptions) {
     this.identity = o.identity;
@@ -131,13 +133,22 @@ export class LeaderElector {
     this.loop = this.run();
   }
 
-  /** Stop writing at once, end the loop and, if this replica held the Lease, release it (best effort). */
-  async stop(): Promise<void> {
+  /** Resolves once the first attempt to acquire or renew since start() has finished (won, lost or failed). */
+  firstAttempt(): Promise<void> {
+    return this.first;
+  }
+
+  /**
+   * Stop writing at once, end the loop and, if this replica held the Lease, release it (best effort).
+   * releaseLease false: leave the Lease as it is, as a crashed replica does (another takes over when it expires).
+   */
+  async stop(o: { releaseLease?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
-    const held = this.now() < this.validUntil;
+    const held = this.now() < this.validUntil && o.releaseLease !== false;
     this.stopped = true;
     this.wake?.();
     await this.loop;
+    this.firstDone();
     this.setLeading(false);
     if (held && this.lease) {
       try {
@@ -160,6 +171,7 @@ export class LeaderElector {
       } catch (e) {
         this.log.warn({ lease: this.o.lock.description, err: (e as Error).message }, this.leading ? 'renewing the leader lease failed' : 'leader election: reading or writing the lease failed; retrying');
       }
+      this.firstDone();
       // a leader that could not renew within the renew deadline has already stopped writing (isLeader is computed
       // from the clock); say so, and compete again like any other replica
       if (this.leading && !this.isLeader()) this.setLeading(false);

@@ -1,7 +1,7 @@
 // Pure patch algorithms: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge patch
 // (for the built-in list keys kubectl relies on) and server-side apply field ownership.
 import { badRequest, ApiError } from './errors.ts';
-import type { KubeObject, ManagedFieldsEntry } from './types.ts';
+import type { KubeObject, ManagedFieldsEntry, ResourceInfo } from './types.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -77,6 +77,15 @@ export function jsonPatch(doc: Json, ops: unknown): Json {
   return root;
 }
 
+/**
+ * How a kind's lists merge: the merge key of a list field, or undefined for an atomic list (replaced as a whole, owned
+ * as one field). Built-in kinds use their patchMergeKey tags (mergeKeyFor); custom resources have atomic lists, as
+ * kube-apiserver treats a CRD schema without x-kubernetes-list-type: map (meshfed's CRDs preserve unknown fields).
+ */
+export type ListKeys = (field: string, sample: Json | undefined) => string | undefined;
+export const ATOMIC_LISTS: ListKeys = () => undefined;
+export const listKeysOf = (info: Pick<ResourceInfo, 'custom'>): ListKeys => (info.custom ? ATOMIC_LISTS : mergeKeyFor);
+
 /** Merge key of a list field, as the built-in kinds' patchMergeKey tags declare. */
 export function mergeKeyFor(field: string, sample: Json | undefined): string | undefined {
   if (['containers', 'initContainers', 'ephemeralContainers', 'env', 'volumes', 'imagePullSecrets', 'resourceClaims', 'rules_'].includes(field)) return 'name';
@@ -84,13 +93,13 @@ export function mergeKeyFor(field: string, sample: Json | undefined): string | u
   if (field === 'volumeDevices') return 'devicePath';
   if (field === 'hostAliases') return 'ip';
   if (field === 'topologySpreadConstraints') return 'topologyKey';
-  if (field === 'ports' && isObj(sample)) return 'containerPort' in sample ? 'containerPort' : 'port';
+  if (field === 'ports' && isObj(sample)) return 'containerPort' in sample ? 'containerPort' : 'port' in sample ? 'port' : undefined;
   if (field === 'conditions') return 'type';
   if (field === 'finalizers' || field === 'ownerReferences') return field === 'ownerReferences' ? 'uid' : undefined;
   return undefined;
 }
 
-export function strategicMergePatch(target: Json | undefined, patch: Json): Json {
+export function strategicMergePatch(target: Json | undefined, patch: Json, keys: ListKeys = mergeKeyFor): Json {
   if (!isObj(patch)) return patch;
   if (patch.$patch === 'replace') { const { $patch: _r, ...rest } = patch; return rest; }
   const out: Obj = isObj(target) ? { ...target } : {};
@@ -99,19 +108,19 @@ export function strategicMergePatch(target: Json | undefined, patch: Json): Json
     if (v === null) { delete out[k]; continue; }
     const cur = out[k];
     if (Array.isArray(v)) {
-      const key = mergeKeyFor(k, v.find(isObj) ?? (Array.isArray(cur) ? cur.find(isObj) : undefined));
+      const key = keys(k, v.find(isObj) ?? (Array.isArray(cur) ? cur.find(isObj) : undefined));
       if (key && (Array.isArray(cur) || cur === undefined)) {
         const list = Array.isArray(cur) ? [...cur] : [];
         for (const item of v) {
           if (!isObj(item)) continue;
           const idx = list.findIndex((c) => isObj(c) && c[key] === item[key]);
           if (item.$patch === 'delete') { if (idx >= 0) list.splice(idx, 1); continue; }
-          if (idx >= 0) list[idx] = strategicMergePatch(list[idx], item);
-          else list.push(strategicMergePatch(undefined, item));
+          if (idx >= 0) list[idx] = strategicMergePatch(list[idx], item, keys);
+          else list.push(strategicMergePatch(undefined, item, keys));
         }
         out[k] = list;
       } else out[k] = v.filter((x) => !(isObj(x) && x.$patch === 'delete'));
-    } else out[k] = strategicMergePatch(cur, v);
+    } else out[k] = strategicMergePatch(cur, v, keys);
   }
   const dels = Object.entries(patch).filter(([k]) => k.startsWith('$deleteFromPrimitiveList/'));
   for (const [k, v] of dels) {
@@ -126,18 +135,18 @@ export function strategicMergePatch(target: Json | undefined, patch: Json): Json
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Leaf paths of an applied configuration, in FieldsV1 notation (`f:spec`, `k:{"name":"x"}`). */
-export function fieldPaths(v: Json, prefix: string[] = [], field = ''): string[][] {
+export function fieldPaths(v: Json, prefix: string[] = [], field = '', keys: ListKeys = mergeKeyFor): string[][] {
   if (isObj(v)) {
     const entries = Object.entries(v);
     if (!entries.length) return [prefix];
-    return entries.flatMap(([k, c]) => fieldPaths(c, [...prefix, `f:${k}`], k));
+    return entries.flatMap(([k, c]) => fieldPaths(c, [...prefix, `f:${k}`], k, keys));
   }
   if (Array.isArray(v)) {
-    const key = mergeKeyFor(field, v.find(isObj));
-    if (key && v.every(isObj)) return v.flatMap((item) => {
+    const key = keys(field, v.find(isObj));
+    if (key && v.every((i) => isObj(i) && i[key] !== undefined)) return v.flatMap((item) => {
       const p = [...prefix, `k:${JSON.stringify({ [key]: (item as Obj)[key] })}`];
       const rest = Object.fromEntries(Object.entries(item as Obj).filter(([k]) => k !== key));
-      return Object.keys(rest).length ? fieldPaths(rest, p) : [p];
+      return Object.keys(rest).length ? fieldPaths(rest, p, '', keys) : [p];
     });
   }
   return [prefix];
@@ -162,8 +171,8 @@ function valueAt(obj: Json | undefined, path: string[]): Json | undefined {
   for (const seg of path) {
     if (seg.startsWith('f:') && isObj(cur)) cur = cur[seg.slice(2)];
     else if (seg.startsWith('k:') && Array.isArray(cur)) {
-      const [[k, val]] = Object.entries(JSON.parse(seg.slice(2)) as Obj);
-      cur = cur.find((i) => isObj(i) && i[k] === val);
+      const want = Object.entries(JSON.parse(seg.slice(2)) as Obj);
+      cur = want.length ? cur.find((i) => isObj(i) && want.every(([k, val]) => i[k] === val)) : undefined;
     } else return undefined;
   }
   return cur;
@@ -178,14 +187,14 @@ export interface ApplyResult { object: KubeObject; managedFields: ManagedFieldsE
  * Server-side apply of `config` by `manager` onto `current` (undefined when creating).
  * Throws 409 Conflict naming each field another manager owns with a different value, unless `force`.
  */
-export function serverSideApply(current: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, apiVersion: string, now: string): ApplyResult {
-  const applied = fieldPaths(config as unknown as Json).filter(isManagedPath);
+export function serverSideApply(current: KubeObject | undefined, config: KubeObject, manager: string, force: boolean, apiVersion: string, now: string, keys: ListKeys = mergeKeyFor): ApplyResult {
+  const applied = fieldPaths(config as unknown as Json, [], '', keys).filter(isManagedPath);
   // kube-apiserver's lastAppliedManager: when `kubectl apply --server-side` (manager "kubectl") follows a client-side
   // apply, conflicts on fields of the last-applied-configuration annotation are forced: kubectl takes them over.
   const takeOver = new Set<string>();
   const lastApplied = current?.metadata.annotations?.[LAST_APPLIED];
   if (manager === 'kubectl' && lastApplied) {
-    try { for (const p of fieldPaths(JSON.parse(lastApplied) as Json)) takeOver.add(p.join('\u0000')); } catch { /* not JSON: nothing to take over */ }
+    try { for (const p of fieldPaths(JSON.parse(lastApplied) as Json, [], '', keys)) takeOver.add(p.join('\u0000')); } catch { /* not JSON: nothing to take over */ }
   }
   const managed = structuredClone(current?.metadata.managedFields ?? []);
   const conflicts: string[] = [];
@@ -233,7 +242,7 @@ export function serverSideApply(current: KubeObject | undefined, config: KubeObj
     }
   }
   const { metadata: cmeta, ...cfgRest } = config;
-  const merged = strategicMergePatch(base, cfgRest as unknown as Json) as unknown as KubeObject;
+  const merged = strategicMergePatch(base, cfgRest as unknown as Json, keys) as unknown as KubeObject;
   merged.metadata = strategicMergePatch(merged.metadata as unknown as Json, { ...cmeta, managedFields: null } as unknown as Json) as KubeObject['metadata'];
   const entry: ManagedFieldsEntry = { manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: pathsToFieldsV1(applied) };
   const rest = managed.filter((m) => !(m.manager === manager && m.operation === 'Apply') && Object.keys(m.fieldsV1).length > 0);
@@ -266,9 +275,9 @@ function removePath(doc: Json, path: string[]): Json {
 }
 
 const UPDATE_META = new Set(['f:labels', 'f:annotations', 'f:ownerReferences', 'f:finalizers']);
-function ownedPaths(obj: KubeObject, subresource: string): string[][] {
+function ownedPaths(obj: KubeObject, subresource: string, keys: ListKeys): string[][] {
   const { apiVersion: _a, kind: _k, ...rest } = obj;
-  return fieldPaths(rest as unknown as Json).filter((p) => {
+  return fieldPaths(rest as unknown as Json, [], '', keys).filter((p) => {
     if (!p.length) return false;
     if (p[0] === 'f:metadata') return UPDATE_META.has(p[1]);
     return subresource === 'status' ? p[0] === 'f:status' : p[0] !== 'f:status';
@@ -279,10 +288,10 @@ function ownedPaths(obj: KubeObject, subresource: string): string[][] {
  * managedFields after a non-apply write (create, update, patch) by `manager`: it owns every field it changed,
  * and those fields leave other managers' sets (updates never conflict, as in kube-apiserver).
  */
-export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, apiVersion: string, now: string, subresource = ''): ManagedFieldsEntry[] {
+export function recordUpdate(old: KubeObject | undefined, next: KubeObject, manager: string, apiVersion: string, now: string, subresource = '', keys: ListKeys = mergeKeyFor): ManagedFieldsEntry[] {
   const entries = structuredClone(old?.metadata.managedFields ?? []);
-  const oldPaths = old ? ownedPaths(old, subresource) : [];
-  const nextPaths = ownedPaths(next, subresource);
+  const oldPaths = old ? ownedPaths(old, subresource, keys) : [];
+  const nextPaths = ownedPaths(next, subresource, keys);
   const key = (p: string[]) => p.join('\u0000');
   const changed = nextPaths.filter((p) => !old || JSON.stringify(valueAt(old as unknown as Json, p)) !== JSON.stringify(valueAt(next as unknown as Json, p)));
   const nextKeys = new Set(nextPaths.map(key));

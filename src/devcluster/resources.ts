@@ -63,7 +63,7 @@ export function resourcesFromCrd(spec: CrdSpec): ResourceInfo[] {
     singular: spec.names.singular ?? spec.names.kind.toLowerCase(), kind: spec.names.kind,
     listKind: spec.names.listKind ?? `${spec.names.kind}List`, namespaced: spec.scope !== 'Cluster',
     verbs: RW, shortNames: spec.names.shortNames ?? [], categories: spec.names.categories ?? [],
-    subresources: v.subresources?.status !== undefined ? ['status'] : [],
+    subresources: v.subresources?.status !== undefined ? ['status'] : [], custom: true,
   }));
 }
 

@@ -15,7 +15,7 @@ import { apiGroup, apiGroupList, coreVersions, resourceList, versionInfo } from 
 import { parseResourcePath, queryBool, verbOf, type ResourcePath } from './http/route.ts';
 import { builtinSubresource } from './http/subresources.ts';
 import { applyImpersonation } from './auth/impersonation.ts';
-import { jsonPatch, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
+import { jsonPatch, listKeysOf, managerOf, mergePatch, recordUpdate, serverSideApply, strategicMergePatch, type Json } from './patch.ts';
 import { defaultHooks, silentLog } from './defaults.ts';
 
 export interface ApiServerOptions extends StoreOptions {
@@ -190,7 +190,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         const raw = decodeBody(await readBody(req), req.headers['content-type'] ?? '');
         const body = checkShape(info, raw);
         if (dryRun(q)) { send(res, 201, body); return; }
-        body.metadata.managedFields = recordUpdate(undefined, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp());
+        body.metadata.managedFields = recordUpdate(undefined, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), '', listKeysOf(info));
         send(res, 201, store.create(info, ns, body));
         return;
       }
@@ -200,7 +200,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
           throw badRequest(`the namespace of the provided object (${body.metadata.namespace}) does not match the namespace sent on the request (${ns})`);
         const existed = exists(info, ns, rp.name);
         const prev = existed ? store.get(info, ns, rp.name) : undefined;
-        body.metadata.managedFields = recordUpdate(prev, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), rp.subresource);
+        body.metadata.managedFields = recordUpdate(prev, body, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), nowStamp(), rp.subresource, listKeysOf(info));
         const out = store.update(info, ns, rp.name, body, { subresource: rp.subresource, createIfMissing: CREATE_ON_UPDATE.has(info.plural) && !rp.subresource });
         send(res, existed ? 200 : 201, out);
         return;
@@ -255,7 +255,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       config.metadata.name = rp.name;
       const force = queryBool(q, 'force');
       const cur = exists(info, ns, rp.name) ? store.get(info, ns, rp.name) : undefined;
-      const r = serverSideApply(cur, config, manager, force, apiVersionOf(info), now);
+      const r = serverSideApply(cur, config, manager, force, apiVersionOf(info), now, listKeysOf(info));
       r.object.metadata.managedFields = r.managedFields;
       if (!cur) { send(res, 201, store.create(info, ns, r.object)); return; }
       r.object.metadata.resourceVersion = cur.metadata.resourceVersion;
@@ -269,14 +269,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (ct === 'application/merge-patch+json') next = mergePatch(curJson, doc as Json);
       else if (ct === 'application/json-patch+json') next = jsonPatch(curJson, doc);
       else if (ct === 'application/strategic-merge-patch+json') {
-        if (info.group !== '' && !['apps', 'policy', 'discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group))
+        if (info.custom || (info.group !== '' && !['apps', 'policy', 'discovery.k8s.io', 'coordination.k8s.io', 'rbac.authorization.k8s.io', 'events.k8s.io'].includes(info.group)))
           throw new ApiError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${info.plural}.${info.group}; use a merge patch or JSON patch`);
         next = strategicMergePatch(curJson, doc as Json);
       } else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
       const shaped = checkShape(info, next);
       // A patch that sets resourceVersion is a precondition; otherwise it applies to the current object.
       shaped.metadata.resourceVersion = shaped.metadata.resourceVersion ?? cur.metadata.resourceVersion;
-      shaped.metadata.managedFields = recordUpdate(cur, shaped, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), now, rp.subresource);
+      shaped.metadata.managedFields = recordUpdate(cur, shaped, managerOf(q.get('fieldManager'), req.headers['user-agent']), apiVersionOf(info), now, rp.subresource, listKeysOf(info));
       return shaped;
     }, { subresource: rp.subresource });
     send(res, 200, out);

@@ -45,6 +45,8 @@ export interface ResourceInfo {
   /** create-only virtual resource (tokenreviews, SSAR…) handled by hooks.virtualCreate */
   virtual?: boolean;
   subresources?: string[];
+  /** served from a CustomResourceDefinition: no strategic merge patch, atomic lists (ATOMIC_LISTS) */
+  custom?: boolean;
 }
 
 export interface UserInfo {

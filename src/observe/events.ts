@@ -20,7 +20,8 @@ export type MeshEventKind =
   | 'failover.ended'
   | 'leader.changed'
   | 'ca.rotated'
-  | 'policy.rejected';
+  | 'policy.rejected'
+  | 'authz.denied';
 
 export interface MeshEvent {
   kind: MeshEventKind;

@@ -110,10 +110,10 @@ export function clusterResource(name: string): Cluster {
 
 function struct(obj: Record<string, string | boolean>): Struct {
   const fields: Record<string, unknown> = {};
-  // google.protobuf.Struct is encoded with protobufjs' camelCase field names (stringValue): with only string_value
-  // the values were silently dropped on the wire. Both spellings keep plain-object readers working.
-  for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { bool_value: v, boolValue: v } : { string_value: v, stringValue: v };
-  // the camelCase twins are not in the generated (keepCase) type: the cast is the one place that knows both
+  // google.protobuf.Struct is encoded and decoded with protobufjs' camelCase field names (stringValue, boolValue): a
+  // string_value would be silently dropped on the wire, and the proxies read stringValue only
+  for (const [k, v] of Object.entries(obj)) fields[k] = typeof v === 'boolean' ? { boolValue: v } : { stringValue: v };
+  // the camelCase names are not in the generated (keepCase) type: the cast is the one place that knows them
   return { fields } as Struct;
 }
 

@@ -1,8 +1,13 @@
-// The running playground's control endpoint (127.0.0.1 only): `meshfed dev failover|restore|call` talk to it.
-//   POST /failover?region=R   POST /restore?region=R   GET /call?from=CLUSTER&service=echo
+// The running playground's control endpoint (127.0.0.1 only): `meshfed dev failover|restore|call|kill-leader` talk to it.
+//   POST /failover?region=R   POST /restore?region=R   POST /call {from, target, request: {method, headers, body}}   POST /kill-leader
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MeshPlayground } from './mesh.ts';
+import type { CallRequest } from './call.ts';
+import { readBody } from '../devcluster/http/body.ts';
+
+/** The body of POST /call: which cluster's sleep pod calls what (SERVICE[:PORT][/PATH] or an http:// URL). */
+export interface ControlCall { from?: string; target?: string; request?: CallRequest }
 
 export interface ControlServer { url: string; close(): Promise<void> }
 
@@ -24,9 +29,16 @@ export async function startControlServer(pg: MeshPlayground): Promise<ControlSer
         await pg.restoreRegion(region);
         return reply(200, { region, down: false, ms: Date.now() - t0 });
       }
-      if (req.method === 'GET' && u.pathname === '/call') {
-        const from = u.searchParams.get('from') ?? pg.topology.clusters[0]!.name;
-        return reply(200, await pg.call(from, u.searchParams.get('service') ?? 'echo'));
+      if (req.method === 'POST' && u.pathname === '/kill-leader') {
+        const lease = pg.controlPlanes.leader()?.elector?.status().leaseDurationSeconds;
+        const k = await pg.controlPlanes.killLeader();
+        const others = pg.controlPlanes.all().map((c) => ({ replica: c.elector!.identity, admin: `127.0.0.1:${c.ports.admin}` }));
+        return reply(200, { ...k, leaseDurationSeconds: lease, others });
+      }
+      if (req.method === 'POST' && u.pathname === '/call') {
+        const text = (await readBody(req)).toString('utf8');
+        const c = (text ? JSON.parse(text) : {}) as ControlCall;
+        return reply(200, await pg.call(c.from ?? pg.topology.clusters[0]!.name, c.target ?? 'echo', c.request));
       }
       reply(404, { error: `unknown control request ${req.method} ${u.pathname}` });
     };
@@ -40,10 +52,10 @@ export async function startControlServer(pg: MeshPlayground): Promise<ControlSer
 }
 
 /** Client side: one request to a running playground; a refused connection means it is gone. */
-export async function controlRequest(base: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function controlRequest(base: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
-    res = await fetch(base + path, { method, signal: AbortSignal.timeout(60_000) });
+    res = await fetch(base + path, { method, signal: AbortSignal.timeout(60_000), ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
   } catch (e) {
     throw new Error(`the playground's control endpoint ${base} does not answer (${(e as Error).cause ? String((e as { cause: Error }).cause.message) : (e as Error).message}); is "meshfed dev up" still running?`);
   }

@@ -9,14 +9,16 @@ import { adminKubeConfig } from '../devcluster/clientConfig.ts';
 import type { SecureServer } from '../devcluster/secure.ts';
 import { startPlayground } from './clusters.ts';
 import { writeKubeconfig } from '../devcluster/kubeconfigFile.ts';
-import { CONTROL_PLANE_SERVICE_NAME, startControlPlane, type ControlPlane } from '../controlplane/controlPlane.ts';
+import { CONTROL_PLANE_SERVICE_NAME, type ControlPlane } from '../controlplane/controlPlane.ts';
+import type { LeaderElectionTiming } from '../controlplane/leaderElectionTiming.ts';
+import { startControlPlaneReplicas, type ControlPlaneReplicas } from './controlPlanes.ts';
 import { registerCluster } from '../federation/register.ts';
 import { startGateway, type RunningGateway } from '../proxy/runGateway.ts';
 import type { ScrapeTarget } from '../admin/sources.ts';
 import { allDemoPods, DEMO_NAMESPACE, ECHO_PORT, SIDECAR_METRICS, SIDECAR_OUTBOUND, type DemoPod } from './demo.ts';
 import { applyDemoWithTokens, applyGatewayService } from './objects.ts';
 import { startMeshedPod, type MeshEndpoints, type RunningPod } from './meshedPod.ts';
-import { callThroughSidecar, type CallResult } from './call.ts';
+import { callThroughSidecar, callUrl, type CallRequest, type CallResult } from './call.ts';
 
 export const GATEWAY_PORTS = { listen: 15443, health: 15021, metrics: 15090 } as const;
 const LOOPBACK = '127.0.0.1';
@@ -30,19 +32,24 @@ export interface MeshPlaygroundOptions {
   onProgress?: (line: string) => void;
   /** the sleep client of every cluster calls echo this often (ms) — traffic for the dashboard; 0/undefined: none */
   trafficEveryMs?: number;
+  /** control-plane replicas in this process (default 1), electing a leader with this timing (default client-go's) */
+  controlPlaneReplicas?: number;
+  leaderElection?: Partial<LeaderElectionTiming>;
 }
 
 export interface MeshPlayground {
   topology: Topology;
   kubeconfig: string;
   clusters: ReadonlyMap<string, SecureServer>;
-  controlPlane: ControlPlane;
+  /** the first replica running (the one whose dashboard is printed) */
+  readonly controlPlane: ControlPlane;
+  controlPlanes: ControlPlaneReplicas;
   pods: ReadonlyMap<string, RunningPod | undefined>;
   gateways: ReadonlyMap<string, RunningGateway | undefined>;
   /** regions currently failed */
   failed: ReadonlySet<string>;
-  /** one request from the `sleep` pod of `from` to http://<service>:<port>/ through its sidecar */
-  call(from: string, service?: string): Promise<CallResult>;
+  /** one request from the `sleep` pod of `from` through its sidecar to `target` (SERVICE[:PORT][/PATH] or an http:// URL; default echo) */
+  call(from: string, target?: string, request?: CallRequest): Promise<CallResult>;
   /** stop (or start again) the echo workloads of a region only */
   stopWorkloads(region: string): Promise<void>;
   startWorkloads(region: string): Promise<void>;
@@ -86,21 +93,22 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
 
     const pods = new Map<string, RunningPod | undefined>();
     const gateways = new Map<string, RunningGateway | undefined>();
-    const cp = await startControlPlane({
+    const cps = await startControlPlaneReplicas(o.controlPlaneReplicas ?? 1, {
       kubeConfig: cpKc,
       local: { name: cpCluster.name, network: cpCluster.network, region: cpCluster.region },
       failover: t.failover, trustDomain: t.trustDomain, domainSuffix: t.domainSuffix,
       host: LOOPBACK, ports: o.ports,
       scrapeTargets: () => scrapeTargets(pods, gateways, t),
-      onProgress: (l) => progress(`control plane: ${l}`),
-    });
-    cleanup.push(() => cp.stop());
-    await cp.federation.whenSynced(60_000);
+      leaderElection: o.leaderElection ?? {},
+    }, progress);
+    cleanup.push(() => cps.stop());
+    const cp = cps.first();
+    for (const c of cps.all()) await c.federation.whenSynced(60_000);
     progress(`${t.clusters.length}/${t.clusters.length} clusters synced`);
 
     const caCertFile = join(stateDir, 'root-cert.pem');
     writeFileSync(caCertFile, cp.roots.join(''));
-    const mesh: MeshEndpoints = { xds: `${LOOPBACK}:${cp.ports.xds}`, ca: `${LOOPBACK}:${cp.ports.secure}`, caServerName: CONTROL_PLANE_SERVICE_NAME, caCertFile, trustDomain: t.trustDomain };
+    const mesh: MeshEndpoints = { xds: cps.xdsTarget, ca: `${LOOPBACK}:${cp.ports.secure}`, caServerName: CONTROL_PLANE_SERVICE_NAME, caCertFile, trustDomain: t.trustDomain };
 
     const startGw = async (g: Topology['gateways'][number]): Promise<void> => {
       gateways.set(g.network, await startGateway({
@@ -126,10 +134,9 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
       if (!p) throw new Error(`no cluster "${cluster}" in the playground (clusters: ${t.clusters.map((c) => c.name).join(', ')})`);
       return p;
     };
-    const call = (from: string, service = 'echo'): Promise<CallResult> => {
+    const call = (from: string, target = 'echo', request?: CallRequest): Promise<CallResult> => {
       const p = sleepOf(from);
-      const host = service.includes(':') ? service : `${service}:${ECHO_PORT}`;
-      return callThroughSidecar({ host: p.ip, port: SIDECAR_OUTBOUND }, `http://${host}/`);
+      return callThroughSidecar({ host: p.ip, port: SIDECAR_OUTBOUND }, callUrl(target, ECHO_PORT), 5000, request);
     };
     const echoPods = (region: string): DemoPod[] => demo.filter((p) => p.region === region && p.app === 'echo');
     const checkRegion = (region: string): void => {
@@ -163,7 +170,7 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
     }
 
     return {
-      topology: t, kubeconfig, clusters, controlPlane: cp, pods, gateways, failed,
+      topology: t, kubeconfig, clusters, get controlPlane() { return cps.first(); }, controlPlanes: cps, pods, gateways, failed,
       call, stopWorkloads, startWorkloads,
       failRegion: async (region) => {
         checkRegion(region);

@@ -13,6 +13,8 @@ export interface EvaluatingWatcherSetup {
   crds: readonly CrdManifest[];
   /** for logs: "traffic policy" */
   what: string;
+  /** several replicas: may this one write now? (CRDs are installed by the leader only) */
+  writeFence?: () => boolean;
 }
 
 export abstract class EvaluatingWatcher {
@@ -20,17 +22,35 @@ export abstract class EvaluatingWatcher {
   protected abstract readonly watches: PolicyWatchSet;
   protected stopped = false;
   private timer?: NodeJS.Timeout;
+  /** missing CRDs that this replica did not lead to install (it tries again when it becomes the leader) */
+  private crdsPending: boolean;
+  private installing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly setup: EvaluatingWatcherSetup) {}
+  constructor(private readonly setup: EvaluatingWatcherSetup) {
+    this.crdsPending = setup.installCrds !== false;
+  }
 
   async start(): Promise<void> {
-    if (this.setup.installCrds !== false) {
-      // without the right to create CRDs (a locked-down install) the watch still works once they exist
-      await installMissingCrds(this.setup.kubeConfig, this.setup.crds, this.log)
-        .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, `could not install the ${this.setup.what} CRDs; install them with "meshfed install"`));
-    }
+    await this.installCrds();
     await this.watches.start();
     this.schedule();
+  }
+
+  /** Install the missing CRDs if this replica may write (the informers read them once they exist). */
+  private installCrds(): Promise<void> {
+    this.installing = this.installing.then(async () => {
+      if (!this.crdsPending || this.stopped) return;
+      try {
+        const { fenced } = await installMissingCrds(this.setup.kubeConfig, this.setup.crds, this.log, this.setup.writeFence);
+        this.crdsPending = fenced.length > 0;
+        if (fenced.length) this.log.info({ crds: fenced }, `${this.setup.what} CRDs missing: the leader installs them`);
+      } catch (e) {
+        // without the right to create CRDs (a locked-down install) the watch still works once they exist
+        this.crdsPending = false;
+        this.log.warn({ err: (e as Error).message }, `could not install the ${this.setup.what} CRDs; install them with "meshfed install"`);
+      }
+    });
+    return this.installing;
   }
 
   /** Starts watches for new member clusters (or changed credentials) and stops those of departed ones. */
@@ -44,8 +64,11 @@ export abstract class EvaluatingWatcher {
     await this.watches.stop();
   }
 
-  /** Evaluate again now and write what status is due (e.g. this replica just became the leader). */
-  reevaluate(): void { this.schedule(); }
+  /** Evaluate again now and write what status is due, and the missing CRDs (e.g. this replica just became the leader). */
+  reevaluate(): void {
+    void this.installCrds();
+    this.schedule();
+  }
 
   protected schedule(): void {
     if (this.stopped || this.timer) return;

@@ -111,16 +111,28 @@ export class PolicyWatchSet {
   }
 }
 
-/** Creates the CRDs the control-plane cluster lacks (a locked-down install without the right keeps working once they exist). */
-export async function installMissingCrds(kubeConfig: k8s.KubeConfig, crds: readonly { apiVersion: string; kind: string; metadata: { name: string } }[], log: Logger): Promise<void> {
+/**
+ * Creates the CRDs the control-plane cluster lacks (a locked-down install without the right keeps working once they
+ * exist). A write like any other: with several replicas only the leader sends it, so `mayWrite` is asked right before
+ * each create; the CRDs it refused are returned (the leader installs them). A create that finds the CRD made meanwhile
+ * (409, another replica was first) counts as installed.
+ */
+export async function installMissingCrds(kubeConfig: k8s.KubeConfig, crds: readonly { apiVersion: string; kind: string; metadata: { name: string } }[], log: Logger, mayWrite?: () => boolean): Promise<{ fenced: string[] }> {
   const api = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
+  const fenced: string[] = [];
   for (const crd of crds) {
     try {
       await api.read({ apiVersion: crd.apiVersion, kind: crd.kind, metadata: { name: crd.metadata.name } });
     } catch (e) {
       if ((e as { code?: number }).code !== 404) throw new Error(`cannot read CRD ${crd.metadata.name}: ${(e as Error).message}`);
-      await api.create(crd as unknown as k8s.KubernetesObject);
-      log.info({ crd: crd.metadata.name }, 'installed CRD');
+      if (mayWrite && !mayWrite()) { fenced.push(crd.metadata.name); continue; }
+      try {
+        await api.create(crd as unknown as k8s.KubernetesObject);
+        log.info({ crd: crd.metadata.name }, 'installed CRD');
+      } catch (c) {
+        if ((c as { code?: number }).code !== 409) throw c;
+      }
     }
   }
+  return { fenced };
 }

@@ -47,7 +47,7 @@ export class PolicyWatcher extends EvaluatingWatcher {
   private readonly shadowLogged = new Set<string>();
 
   constructor(private readonly o: PolicyWatcherOptions) {
-    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), crds: POLICY_CRDS, what: 'traffic policy' });
+    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), ...(o.writeFence ? { writeFence: o.writeFence } : {}), crds: POLICY_CRDS, what: 'traffic policy' });
     this.log = o.log ?? createLogger('policy');
     this.watches = new PolicyWatchSet({ what: 'traffic policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), ...(o.timing ? { timing: o.timing } : {}), changed: () => this.schedule(), log: this.log });
   }

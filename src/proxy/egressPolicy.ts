@@ -24,8 +24,9 @@ export type EgressDecision =
   | { kind: 'passthrough'; host: string; port: number }
   | { kind: 'refused' };
 
-interface Val { stringValue?: string; string_value?: string; listValue?: { values?: Val[] }; list_value?: { values?: Val[] } }
-const s = (v: Val | undefined): string => v?.stringValue ?? v?.string_value ?? '';
+/** google.protobuf.Value as the ADS client decodes it: protobufjs' camelCase names, the one spelling */
+interface Val { stringValue?: string; listValue?: { values?: Val[] } }
+const s = (v: Val | undefined): string => v?.stringValue ?? '';
 
 export function egressPolicyFromListener(l: Record<string, unknown>): EgressPolicy {
   const def = (l.default_filter_chain as { name?: string } | null | undefined)?.name ?? '';
@@ -38,7 +39,7 @@ export function egressPolicyFromListener(l: Record<string, unknown>): EgressPoli
     const host = m.server_names?.[0];
     if (!host || !port) throw new Error(`virtualOutbound: filter chain "${c.name ?? ''}" needs server_names and destination_port`);
     const f = c.metadata?.filter_metadata?.meshfed?.fields ?? {};
-    const list = f.endpoints?.listValue ?? f.endpoints?.list_value;
+    const list = f.endpoints?.listValue;
     entries.push({
       host: host.toLowerCase(), port, serviceEntry: s(f.serviceEntry), resolution: s(f.resolution) || 'NONE',
       endpoints: (list?.values ?? []).map(s).filter(Boolean),

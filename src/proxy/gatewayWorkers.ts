@@ -3,7 +3,8 @@
 // The primary holds no xDS or TLS: it serves /healthz/ready (ready when every worker is) and /stats/prometheus (the
 // workers' metrics summed by prom-client's AggregatorRegistry), restarts a worker that dies, and drains all on SIGTERM.
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import AggregatorRegistry from 'prom-client/lib/cluster.js';
+import type { Registry } from '../observe/metrics.ts';
 import { createLogger } from '../log.ts';
 import { startAdminServer, type MetricsSource } from './adminServer.ts';
 

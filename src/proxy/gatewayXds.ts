@@ -6,15 +6,17 @@ import type { Endpoint } from './routing.ts';
 
 export interface Cla {
   cluster_name: string;
-  endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string; string_value?: string }> }> }; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
+  endpoints?: { priority?: number; locality?: { region?: string }; lb_endpoints?: { health_status?: string; metadata?: { filter_metadata?: Record<string, { fields?: Record<string, { stringValue?: string }> }> }; endpoint?: { address?: { socket_address?: { address?: string; port_value?: number } } } }[] }[];
 }
 
 type LbEndpoint = NonNullable<NonNullable<Cla['endpoints']>[number]['lb_endpoints']>[number];
 
-/** A string in an endpoint's metadata, `filter_metadata[filter][key]` (either spelling of google.protobuf.Value). */
+/**
+ * A string in an endpoint's metadata, `filter_metadata[filter][key]`. google.protobuf.Value decodes with protobufjs'
+ * camelCase names (`stringValue`), the one spelling the ADS client hands over (docs/CONTRACTS.md, "Struct values").
+ */
 export function metadataString(lb: LbEndpoint | undefined, filter: string, key: string): string | undefined {
-  const f = lb?.metadata?.filter_metadata?.[filter]?.fields?.[key];
-  return f?.stringValue ?? f?.string_value;
+  return lb?.metadata?.filter_metadata?.[filter]?.fields?.[key]?.stringValue;
 }
 
 /** ClusterLoadAssignment → endpoints. Throws (→ NACK) on an endpoint without an address. */

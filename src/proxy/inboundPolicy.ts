@@ -76,8 +76,14 @@ export function inboundPolicyFromListener(l: Record<string, unknown>): InboundPo
     }
     chains.push({ name, ...(port ? { port } : {}), transport, alpn: m.application_protocols ?? [], http, tcp });
   }
-  if (!chains.some((c) => c.transport === 'tls')) throw new Error(`listener ${INBOUND_LISTENER} has no mTLS filter chain; the sidecar would refuse every mesh caller`);
+  // no TLS chain is PeerAuthentication DISABLE (mTLS refused); no chain at all would refuse every caller
+  if (chains.length === 0) throw new Error(`listener ${INBOUND_LISTENER} has no filter chain; the sidecar would refuse every caller`);
   return { chains, source: 'xds' };
+}
+
+/** Whether any chain accepts TLS (false under PeerAuthentication DISABLE everywhere: mTLS is refused at the first byte). */
+export function acceptsTls(p: InboundPolicy): boolean {
+  return p.chains.some((c) => c.transport === 'tls');
 }
 
 /**

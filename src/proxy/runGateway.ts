@@ -1,5 +1,4 @@
 // `meshfed gateway` process wiring: xDS → Gateway, admin/health/metrics servers, SIGTERM drain.
-import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { createLogger } from '../log.ts';
 import { newRegistry } from '../observe/metrics.ts';
@@ -7,7 +6,12 @@ import { Gateway } from './gateway.ts';
 import { XdsClient } from '../xds/adsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
-import { reportToPrimary, runGatewayPrimary } from './gatewayWorkers.ts';
+
+/**
+ * a worker of `--workers N` (its primary forks it with this variable). Decided without loading node:cluster: the
+ * cluster module and prom-client's aggregator (~2 MB RSS) load only in `--workers` processes.
+ */
+const isGatewayWorker = (): boolean => process.env.MESHFED_GATEWAY_WORKER === '1';
 
 export interface GatewayConfig {
   xds: string;
@@ -46,7 +50,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const sameAdmin = cfg.metrics?.port === cfg.health?.port && cfg.metrics?.port !== 0;
   const health = cfg.health ? await startAdminServer(cfg.health.host, cfg.health.port, () => gw.ready, sameAdmin ? registry : undefined) : undefined;
   const metrics = sameAdmin ? health : cfg.metrics ? await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => gw.ready, registry) : undefined;
-  const stopReporting = cluster.isWorker ? reportToPrimary(registry, () => gw.ready) : () => {};
+  const stopReporting = isGatewayWorker() ? (await import('./gatewayWorkers.ts')).reportToPrimary(registry, () => gw.ready) : () => {};
   const running = xds.start();
   log.info({ listen: port, health: health?.port, metrics: metrics?.port, xds: cfg.xds, network: cfg.network }, 'gateway started');
   return {
@@ -66,16 +70,17 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
 
 export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void): Promise<number> {
   const workers = cfg.workers ?? 1;
-  if (workers > 1 && cluster.isPrimary) {
+  if (workers > 1 && !isGatewayWorker()) {
+    const { runGatewayPrimary } = await import('./gatewayWorkers.ts');
     return runGatewayPrimary({ workers, health: cfg.health ?? { host: '127.0.0.1', port: 0 }, metrics: cfg.metrics ?? { host: '127.0.0.1', port: 0 }, drainMs: cfg.drainMs, onListening });
   }
-  if (cluster.isWorker) {
+  if (isGatewayWorker()) {
     // a worker of `--workers N`: the primary serves readiness and metrics and prints the ports
     const { health: _h, metrics: _m, ...own } = cfg;
     const g = await startGateway(own);
     await untilStopSignal();
     await g.stop();
-    cluster.worker?.disconnect(); // the IPC channel to the primary would keep this process alive
+    (await import('node:cluster')).default.worker?.disconnect(); // the IPC channel to the primary would keep this process alive
     return 0;
   }
   const g = await startGateway(cfg);

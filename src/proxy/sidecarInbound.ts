@@ -1,9 +1,9 @@
 // Sidecar inbound: terminates mTLS (client certificate required, chained to the trust bundle, SPIFFE ID of the
 // trust domain), adds x-forwarded-client-cert and x-request-id, forwards HTTP/1.1 to the local app. The first byte
 // tells TLS from plaintext (Istio's protocol sniffing): plaintext HTTP is served only where the PeerAuthentication in
-// force (pilot's inbound listener, src/proxy/inboundPolicy.ts) is PERMISSIVE or DISABLE. Authorization (RBAC) runs per
-// HTTP request (403 "RBAC: access denied", as Envoy) and per TCP tunnel at connect; the peer identity is only ever the
-// verified client certificate's SPIFFE ID.
+// force (pilot's inbound listener, src/proxy/inboundPolicy.ts) is PERMISSIVE or DISABLE, and TLS is refused under
+// DISABLE. Authorization (RBAC) runs per HTTP request (403 "RBAC: access denied", as Envoy) and per TCP tunnel at
+// connect; the peer identity is only ever the verified client certificate's SPIFFE ID.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -18,7 +18,7 @@ import { ensureTraceHeaders } from './trace.ts';
 import { peerSpiffeId, xfcc } from './spiffePeer.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 import { appPortForSni, type AppPorts, type XdsAppPorts } from './appPorts.ts';
-import { DEFAULT_INBOUND, selectChain, type InboundPolicy } from './inboundPolicy.ts';
+import { acceptsTls, DEFAULT_INBOUND, selectChain, type InboundPolicy } from './inboundPolicy.ts';
 import { authorize, authzMetrics, httpRequestAttributes } from './inboundAuthz.ts';
 
 export interface InboundOptions {
@@ -56,7 +56,20 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
   let xdsAppPorts: XdsAppPorts = new Map();
   let policy: InboundPolicy = DEFAULT_INBOUND;
   const authz = authzMetrics(o.registry);
+  const refuseTls = (sock: net.Socket): void => {
+    refused.inc({ reason: 'mtls_disabled' });
+    warn('mtls_disabled', { peer: sock.remoteAddress }, 'sidecar inbound refused a TLS connection (PeerAuthentication DISABLE: plaintext only)');
+    sock.destroy();
+  };
   const plaintextSockets = new WeakSet<net.Socket>();
+  // the verified peer of a connection, read once: getPeerCertificate() builds the whole certificate object per call
+  const peers = new WeakMap<TLSSocket, string | undefined>();
+  const peerOf = (sock: TLSSocket): string | undefined => {
+    if (peers.has(sock)) return peers.get(sock);
+    const id = peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    peers.set(sock, id);
+    return id;
+  };
 
   // TLS is terminated here; ALPN "meshfed-tcp" (a CONNECT tunnel from the calling sidecar) is spliced to the app as
   // raw TCP, everything else is HTTP/1.1 handled by `web`.
@@ -74,8 +87,9 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     if (!peer) { refused.inc({ reason: 'no_spiffe_id' }); sock.destroy(); return; }
     const appPort = appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
     const chain = selectChain(policy, { port: appPort, tls: true, alpn: sock.alpnProtocol });
-    const d = authorize(chain?.tcp ?? [], { principal: peer, sourceIp: sock.remoteAddress ?? '', destinationPort: appPort }, authz, warn, 'tcp');
-    if (!chain || !d.allowed) { sock.destroy(); return; }
+    if (!chain) { refuseTls(sock); return; }
+    const d = authorize(chain.tcp, { principal: peer, sourceIp: sock.remoteAddress ?? '', destinationPort: appPort }, authz, warn, 'tcp');
+    if (!d.allowed) { sock.destroy(); return; }
     const app = net.connect(appPort, o.appHost ?? '127.0.0.1');
     tunnels.add(sock); tunnels.add(app);
     const end = (): void => { sock.destroy(); app.destroy(); tunnels.delete(sock); tunnels.delete(app); };
@@ -87,7 +101,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     const started = Date.now();
     const sock = req.socket as TLSSocket;
     const plaintext = plaintextSockets.has(sock);
-    const peer = plaintext ? undefined : peerSpiffeId(sock.getPeerCertificate().subjectaltname, o.trustDomain);
+    const peer = plaintext ? undefined : peerOf(sock);
     if (!peer && !plaintext) {
       refused.inc({ reason: 'no_spiffe_id' });
       res.writeHead(403, { 'content-type': 'text/plain' }).end(`peer certificate has no SPIFFE ID in trust domain ${o.trustDomain}\n`);
@@ -95,6 +109,7 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     }
     const appPort = plaintext ? o.appPort : appPortForSni(sock.servername, o.appPorts, o.appPort, xdsAppPorts);
     const chain = selectChain(policy, { port: appPort, tls: !plaintext, alpn: plaintext ? '' : sock.alpnProtocol });
+    if (!chain && !plaintext) { refuseTls(sock); return; } // DISABLE for the port the caller's SNI names
     if (!chain) {
       // the mode changed to STRICT while this plaintext connection was open
       refused.inc({ reason: 'plaintext' });
@@ -153,7 +168,11 @@ export async function startInbound(o: InboundOptions): Promise<Inbound> {
     sock.once('data', (b: Buffer) => {
       sock.setTimeout(0);
       sock.pause();
-      if (b[0] === 0x16) { sock.unshift(b); tlsServer.emit('connection', sock); return; }
+      if (b[0] === 0x16) {
+        // PeerAuthentication DISABLE: no TLS chain, as an Envoy with istiod's DISABLE listener closes the connection
+        if (!acceptsTls(policy)) { refuseTls(sock); return; }
+        sock.unshift(b); tlsServer.emit('connection', sock); return;
+      }
       if (!selectChain(policy, { port: o.appPort, tls: false })) {
         refused.inc({ reason: 'plaintext' });
         warn('plaintext', { peer: sock.remoteAddress }, 'sidecar inbound refused a plaintext connection (mTLS is STRICT for this workload)');

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import { checkCidr } from './validate.ts';
+import { keepLastGood, type Refused } from './lastGood.ts';
 import { DEFAULT_ROOT_NAMESPACE } from './select.ts';
 
 export interface ServiceEntrySpec {
@@ -102,19 +103,12 @@ export function outboundListener(set: EgressSet, namespace: string, rootNamespac
 }
 
 /** As reconcileSecurity: an invalid object keeps its last good version; the rest of the set is unaffected. */
-export function reconcileEgress(previousGood: EgressSet, incoming: EgressSet): { good: EgressSet; rejected: { kind: 'ServiceEntry' | 'Sidecar'; namespace: string; name: string; generation: number; reasons: string[] }[] } {
-  const key = (o: { kind: string; metadata: { namespace: string; name: string } }) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
-  const prev = new Map<string, unknown>([...previousGood.serviceEntries, ...previousGood.sidecars].map((o) => [key(o), o]));
-  const rejected: ReturnType<typeof reconcileEgress>['rejected'] = [];
-  const keep = <T extends ServiceEntry | SidecarResource>(o: T, errs: string[]): T | undefined => {
-    if (errs.length === 0) return o;
-    rejected.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, generation: o.metadata.generation, reasons: errs });
-    return prev.get(key(o)) as T | undefined;
-  };
+export function reconcileEgress(previousGood: EgressSet, incoming: EgressSet): { good: EgressSet; rejected: Refused<'ServiceEntry' | 'Sidecar'>[] } {
+  const rejected: Refused<'ServiceEntry' | 'Sidecar'>[] = [];
   return {
     good: {
-      serviceEntries: incoming.serviceEntries.map((o) => keep(o, validateServiceEntry(o))).filter((o): o is ServiceEntry => o !== undefined),
-      sidecars: incoming.sidecars.map((o) => keep(o, validateSidecar(o))).filter((o): o is SidecarResource => o !== undefined),
+      serviceEntries: keepLastGood(previousGood.serviceEntries, incoming.serviceEntries, validateServiceEntry, rejected),
+      sidecars: keepLastGood(previousGood.sidecars, incoming.sidecars, validateSidecar, rejected),
     },
     rejected,
   };

@@ -6,7 +6,8 @@
 //     specific destination_port first, so a STRICT port has no plaintext chain even if the workload is PERMISSIVE);
 //   * TLS chains are split by ALPN: "meshfed-tcp" (CONNECT tunnels) → network RBAC filters + tcp_proxy,
 //     otherwise HTTP → http_connection_manager with HTTP RBAC filters before the router.
-// DISABLE accepts plaintext like PERMISSIVE and keeps the mTLS chains (meshfed's outbound always speaks mTLS).
+// DISABLE has plaintext chains only, as istiod builds them: a TLS connection matches no chain and is closed (an Envoy
+// closes it the same way). meshfed's outbound has no auto-mTLS downgrade, so meshed callers cannot reach such a port.
 import { packAny, TYPE_URL } from '../xds/protos.ts';
 import { workloadRbac, type WorkloadRbac } from './authzTranslate.ts';
 import { authorizationFor, DEFAULT_ROOT_NAMESPACE, effectiveMtls, type EffectiveMode, type EffectiveMtls } from './select.ts';
@@ -51,7 +52,7 @@ const mtlsSocket = (alpn: string[]): Resource => ({
 function chains(mode: EffectiveMode, port: number | undefined, rbac: WorkloadRbac): Resource[] {
   const at = port === undefined ? {} : { destination_port: { value: port } };
   const suffix = port === undefined ? '' : `|${port}`;
-  const out: Resource[] = [
+  const out: Resource[] = mode === 'DISABLE' ? [] : [
     { name: `inbound-mtls-tcp${suffix}`, filter_chain_match: { ...at, transport_protocol: 'tls', application_protocols: [TCP_ALPN] }, transport_socket: mtlsSocket([TCP_ALPN]), filters: tcpFilters(rbac) },
     { name: `inbound-mtls-http${suffix}`, filter_chain_match: { ...at, transport_protocol: 'tls' }, transport_socket: mtlsSocket(['http/1.1']), filters: [hcm(rbac, `inbound_mtls${suffix}`)] },
   ];

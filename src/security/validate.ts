@@ -3,7 +3,7 @@
 // generation is invalid keeps its last good version in force; the rest of the set is unaffected.
 import { isIP } from 'node:net';
 import type { AuthorizationPolicy, Condition, Operation, PeerAuthentication, Rule, SecuritySet, Source } from './types.ts';
-import { securityKey } from './types.ts';
+import { keepLastGood } from './lastGood.ts';
 
 export interface SecurityRejection {
   kind: 'AuthorizationPolicy' | 'PeerAuthentication' | 'ServiceEntry' | 'Sidecar';
@@ -49,41 +49,41 @@ function checkPort(s: string, path: string, errs: string[]): void {
   if (!/^\d{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) errs.push(`${path}: "${s}" is not a port number (1..65535)`);
 }
 
+/**
+ * A rule's source or operation: an object of string lists. A key not in `fields` or `alsoKnown` is unknown; each string
+ * of a set field is checked by `item`; an object with none of its keys set is refused (it would match everything).
+ */
+function checkStringLists<F extends string>(obj: object, path: string, fields: readonly F[], alsoKnown: readonly string[], errs: string[], item: (f: F, s: string, at: string) => void): void {
+  const o = obj as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !(fields as readonly string[]).includes(k) && !alsoKnown.includes(k));
+  for (const k of unknown) errs.push(`${path}.${k}: unknown field`);
+  let set = 0;
+  for (const f of fields) {
+    const list = stringList(o[f], `${path}.${f}`, errs);
+    if (!list) continue;
+    set++;
+    list.forEach((s, i) => item(f, s, `${path}.${f}[${i}]`));
+  }
+  if (set === 0 && unknown.length === 0 && !alsoKnown.some((k) => o[k] !== undefined)) errs.push(`${path}: at least one field must be set`);
+}
+
 function checkSource(src: Source | undefined, path: string, errs: string[]): void {
   if (typeof src !== 'object' || src === null) { errs.push(`${path}: must be an object`); return; }
   for (const f of UNSUPPORTED_SOURCE) if (src[f] !== undefined) errs.push(`${path}.${f}: request principals (JWT) are not supported by meshfed; remove the field`);
-  const unknown = Object.keys(src).filter((k) => !(SOURCE_FIELDS as readonly string[]).includes(k) && !(UNSUPPORTED_SOURCE as readonly string[]).includes(k));
-  for (const k of unknown) errs.push(`${path}.${k}: unknown field`);
-  let set = 0;
-  for (const f of SOURCE_FIELDS) {
-    const list = stringList(src[f], `${path}.${f}`, errs);
-    if (!list) continue;
-    set++;
-    list.forEach((s, i) => {
-      if (f.toLowerCase().includes('ipblocks')) { const e = checkCidr(s); if (e) errs.push(`${path}.${f}[${i}]: ${e}`); }
-      else checkWildcard(s, `${path}.${f}[${i}]`, errs);
-    });
-  }
-  if (set === 0 && unknown.length === 0 && !UNSUPPORTED_SOURCE.some((f) => src[f] !== undefined)) errs.push(`${path}: at least one field must be set`);
+  checkStringLists(src, path, SOURCE_FIELDS, UNSUPPORTED_SOURCE, errs, (f, s, at) => {
+    if (f.toLowerCase().includes('ipblocks')) { const e = checkCidr(s); if (e) errs.push(`${at}: ${e}`); }
+    else checkWildcard(s, at, errs);
+  });
 }
 
 function checkOperation(op: Operation | undefined, path: string, errs: string[]): void {
   if (typeof op !== 'object' || op === null) { errs.push(`${path}: must be an object`); return; }
-  const unknown = Object.keys(op).filter((k) => !(OPERATION_FIELDS as readonly string[]).includes(k));
-  for (const k of unknown) errs.push(`${path}.${k}: unknown field`);
-  let set = 0;
-  for (const f of OPERATION_FIELDS) {
-    const list = stringList(op[f], `${path}.${f}`, errs);
-    if (!list) continue;
-    set++;
-    list.forEach((s, i) => {
-      if (f === 'ports' || f === 'notPorts') checkPort(s, `${path}.${f}[${i}]`, errs);
-      else if (f === 'paths' || f === 'notPaths') { checkWildcard(s, `${path}.${f}[${i}]`, errs); if (!s.startsWith('/') && !s.startsWith('*')) errs.push(`${path}.${f}[${i}]: "${s}" must start with "/" (or "*" for a suffix match)`); }
-      else if (f === 'methods' || f === 'notMethods') { if (!/^[A-Za-z]+$/.test(s)) errs.push(`${path}.${f}[${i}]: "${s}" is not an HTTP method`); }
-      else checkWildcard(s, `${path}.${f}[${i}]`, errs);
-    });
-  }
-  if (set === 0 && unknown.length === 0) errs.push(`${path}: at least one field must be set`);
+  checkStringLists(op, path, OPERATION_FIELDS, [], errs, (f, s, at) => {
+    if (f === 'ports' || f === 'notPorts') checkPort(s, at, errs);
+    else if (f === 'paths' || f === 'notPaths') { checkWildcard(s, at, errs); if (!s.startsWith('/') && !s.startsWith('*')) errs.push(`${at}: "${s}" must start with "/" (or "*" for a suffix match)`); }
+    else if (f === 'methods' || f === 'notMethods') { if (!/^[A-Za-z]+$/.test(s)) errs.push(`${at}: "${s}" is not an HTTP method`); }
+    else checkWildcard(s, at, errs);
+  });
 }
 
 function checkCondition(c: Condition | undefined, path: string, errs: string[]): void {
@@ -159,18 +159,11 @@ export function validatePeerAuthentication(p: PeerAuthentication): string[] {
 
 /** Every object validated on its own; an invalid one keeps its previous good version (if any) in force. */
 export function reconcileSecurity(previousGood: SecuritySet, incoming: SecuritySet): { good: SecuritySet; rejected: SecurityRejection[] } {
-  const prev = new Map<string, unknown>();
-  for (const o of [...previousGood.authorizationPolicies, ...previousGood.peerAuthentications]) prev.set(securityKey(o), o);
   const rejected: SecurityRejection[] = [];
-  const keep = <T extends AuthorizationPolicy | PeerAuthentication>(o: T, errs: string[]): T | undefined => {
-    if (errs.length === 0) return o;
-    rejected.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, generation: o.metadata.generation, reasons: errs });
-    return prev.get(securityKey(o)) as T | undefined;
-  };
   return {
     good: {
-      authorizationPolicies: incoming.authorizationPolicies.map((o) => keep(o, validateAuthorizationPolicy(o))).filter((o): o is AuthorizationPolicy => o !== undefined),
-      peerAuthentications: incoming.peerAuthentications.map((o) => keep(o, validatePeerAuthentication(o))).filter((o): o is PeerAuthentication => o !== undefined),
+      authorizationPolicies: keepLastGood(previousGood.authorizationPolicies, incoming.authorizationPolicies, validateAuthorizationPolicy, rejected),
+      peerAuthentications: keepLastGood(previousGood.peerAuthentications, incoming.peerAuthentications, validatePeerAuthentication, rejected),
     },
     rejected,
   };

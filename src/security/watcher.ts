@@ -50,7 +50,7 @@ export class SecurityWatcher extends EvaluatingWatcher {
   private readonly written = new Map<string, string>();
 
   constructor(private readonly o: SecurityWatcherOptions) {
-    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), crds: SECURITY_CRDS, what: 'security policy' });
+    super({ kubeConfig: o.kubeConfig, ...(o.installCrds === undefined ? {} : { installCrds: o.installCrds }), ...(o.writeFence ? { writeFence: o.writeFence } : {}), crds: SECURITY_CRDS, what: 'security policy' });
     this.log = o.log ?? createLogger('security');
     this.watches = new PolicyWatchSet({
       what: 'security policy', kubeConfig: o.kubeConfig, ...(o.members ? { members: o.members } : {}), changed: () => this.schedule(), log: this.log,

@@ -1,10 +1,12 @@
 // meshfed's ADS client (State of the World), for the sidecar, the gateway and `meshfed proxy-config`: subscribes per
 // type, decodes with unpackAny, ACKs what the handler accepts and NACKs (keeping the previous version) what it rejects;
-// reconnects with backoff (p-retry) and resumes with its last versions and nonces.
-import * as grpc from '@grpc/grpc-js';
-import pRetry from 'p-retry';
-import { adsService, unpackAny, type AnyMessage } from './protos.ts';
+// reconnects with jittered backoff, to the next control-plane replica when it was given several, and resumes with its
+// last versions and nonces (a replica that serves the same content sends nothing until something changes).
+import { setTimeout as delay } from 'node:timers/promises';
+import { GrpcChannel, type BidiCall } from '../grpc/client.ts';
+import { ADS_PATH, messageCodec, unpackAny, type AnyMessage } from './protos.ts';
 import { nodeMessage } from './node.ts';
+import { parseXdsAddresses, reconnectDelay } from './xdsAddresses.ts';
 import type { Logger } from '../log.ts';
 
 export interface NodeInfo {
@@ -22,20 +24,45 @@ export interface NodeInfo {
 export type ResourceHandler = (resources: Record<string, unknown>[], version: string) => void;
 
 interface DiscoveryResponse { version_info: string; resources: AnyMessage[]; type_url: string; nonce: string }
-interface StreamLike extends NodeJS.EventEmitter { write(m: object): boolean; end(): void; cancel(): void }
+
+export interface XdsClientOptions {
+  /**
+   * HTTP/2 PING every this often, and give the connection up when one is not answered within keepaliveTimeoutMs: a
+   * replica that hangs without closing its connections (SIGSTOP, a partition) is left like a dead one. Default 10 s / 5 s.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
+}
+
+/** A stream that lived this long counts as having been up (a resumed, up-to-date one may receive nothing). */
+const UP_AFTER_MS = 5000;
 
 export class XdsClient {
   private readonly subs = new Map<string, { names: string[]; version: string; nonce: string; handler: ResourceHandler }>();
-  private stream: StreamLike | undefined;
-  private readonly client: grpc.Client & { StreamAggregatedResources: () => StreamLike };
+  private stream: BidiCall<object> | undefined;
+  /** the control plane's replicas (one entry: its Service) */
+  private readonly addresses: string[];
+  /** the connection of the current stream: a fresh one per attempt, so this client's backoff is the only one */
+  private channel: GrpcChannel | undefined;
+  private readonly codec = { encode: messageCodec('envoy.service.discovery.v3.DiscoveryRequest').encode, decode: messageCodec<DiscoveryResponse>('envoy.service.discovery.v3.DiscoveryResponse').decode };
+  /** index into addresses of the one to try next; starts at a random replica, as a Service would spread proxies */
+  private next: number;
+  private current = '';
   private readonly abort = new AbortController();
   private nodeSent = false;
   /** the last stream failure while it lasts ('' when connected): one log line per change, not one per retry */
   private failing = '';
+  private gotResponse = false;
 
-  constructor(private readonly address: string, private readonly node: NodeInfo, private readonly log: Logger, credentials = grpc.credentials.createInsecure()) {
-    const Ctor = adsService();
-    this.client = new Ctor(address, credentials) as unknown as typeof this.client;
+  /** `address`: `host:port`, or several replicas as `host:port,host:port` (throws naming a malformed entry). */
+  constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly opts: XdsClientOptions = {}) {
+    this.addresses = parseXdsAddresses(address);
+    this.next = Math.floor(Math.random() * this.addresses.length);
+  }
+
+  /** The address of the replica the stream is open to ('' between streams). */
+  get connectedTo(): string {
+    return this.stream ? this.current : '';
   }
 
   /** Subscribe (or change the names of) a type. Empty names = wildcard. */
@@ -45,22 +72,34 @@ export class XdsClient {
     if (this.stream) this.send(typeUrl);
   }
 
-  /** Runs until stop(): one stream at a time, reconnecting with exponential backoff. */
-  start(): Promise<void> {
-    return pRetry(() => this.runStream(), {
-      retries: Infinity, minTimeout: 200, maxTimeout: 10000, factor: 2, randomize: true, signal: this.abort.signal,
-      onFailedAttempt: (ctx: { error: Error }) => {
-        if (this.abort.signal.aborted || ctx.error.message === this.failing) return;
-        this.failing = ctx.error.message;
-        this.log.warn({ xds: this.address, err: ctx.error.message }, 'xDS stream down; reconnecting with backoff');
-      },
-    }).catch((e: unknown) => { if (!this.abort.signal.aborted) throw e; });
+  /**
+   * Runs until stop(): one stream at a time. When it breaks, waits a jittered backoff (restarted after a stream that
+   * was up) and opens the next one to the next address, with the versions and nonces it holds.
+   */
+  async start(): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      const address = this.addresses[this.next % this.addresses.length]!;
+      this.next = (this.next + 1) % this.addresses.length;
+      const opened = performance.now();
+      this.gotResponse = false;
+      const err = await this.runStream(address);
+      this.channel?.close();
+      this.channel = undefined;
+      if (this.abort.signal.aborted) return;
+      if (this.gotResponse || performance.now() - opened >= UP_AFTER_MS) failures = 0;
+      if (err.message !== this.failing) {
+        this.failing = err.message;
+        this.log.warn({ xds: address, err: err.message, ...(this.addresses.length > 1 ? { next: this.addresses[this.next] } : {}) }, 'xDS stream down; reconnecting with backoff');
+      }
+      await delay(reconnectDelay(failures++, Math.random()), undefined, { signal: this.abort.signal }).catch(() => undefined);
+    }
   }
 
   stop(): void {
     this.abort.abort();
     this.stream?.cancel();
-    this.client.close();
+    this.channel?.close();
   }
 
   private send(typeUrl: string, errorDetail?: string): void {
@@ -82,23 +121,27 @@ export class XdsClient {
     this.stream?.write(req);
   }
 
-  private runStream(): Promise<void> {
-    return new Promise<void>((_resolve, reject) => {
-      if (this.abort.signal.aborted) return reject(new Error('stopped'));
-      const stream = this.client.StreamAggregatedResources();
+  /** One stream to `address`; resolves with why it ended. */
+  private runStream(address: string): Promise<Error> {
+    return new Promise<Error>((resolve) => {
+      if (this.abort.signal.aborted) return resolve(new Error('stopped'));
+      this.current = address;
+      this.channel = new GrpcChannel(address, { keepalive: { intervalMs: this.opts.keepaliveMs ?? 10_000, timeoutMs: this.opts.keepaliveTimeoutMs ?? 5_000 } });
+      const stream = this.channel.bidi(ADS_PATH, this.codec);
       this.stream = stream;
       this.nodeSent = false;
       for (const t of this.subs.keys()) this.send(t);
       stream.on('data', (r: DiscoveryResponse) => this.onResponse(r));
-      const fail = (e: Error): void => { if (this.stream === stream) this.stream = undefined; reject(e); };
+      const fail = (e: Error): void => { if (this.stream === stream) this.stream = undefined; resolve(e); };
       stream.on('error', (e: Error) => fail(e));
       stream.on('end', () => fail(new Error('xDS server closed the stream')));
     });
   }
 
   private onResponse(r: DiscoveryResponse): void {
+    this.gotResponse = true;
     if (this.failing) {
-      this.log.info({ xds: this.address }, 'xDS stream up again');
+      this.log.info({ xds: this.current }, 'xDS stream up again');
       this.failing = '';
     }
     const s = this.subs.get(r.type_url);

@@ -1,7 +1,6 @@
 // xDS protocol plumbing shared by pilot (server) and the proxies (clients): the Envoy v3 protos that
 // @grpc/grpc-js-xds ships, the ADS service definition, type URLs, and Any encoding/decoding.
-import * as grpc from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/light.js';
 import { readGenerated } from '../packagePaths.ts';
 
 export const TYPE_URL = {
@@ -96,25 +95,13 @@ export function unpackAny<T = Record<string, unknown>>(any: AnyMessage): T {
   return type.toObject(type.decode(any.value), DECODED) as T;
 }
 
-/**
- * envoy.service.discovery.v3.AggregatedDiscoveryService, ready for server.addService / new Client(). Built from the two
- * message types it carries (proto-loader would build a package definition of every type in the descriptor).
- */
-export function adsService(): grpc.ServiceClientConstructor {
-  const req = messageType('envoy.service.discovery.v3.DiscoveryRequest');
-  const res = messageType('envoy.service.discovery.v3.DiscoveryResponse');
-  const codec = (t: protobuf.Type) => ({
-    serialize: (v: object): Buffer => Buffer.from(t.encode(t.fromObject(v)).finish()),
-    deserialize: (b: Buffer): object => t.toObject(t.decode(b), DECODED),
-  });
-  const rq = codec(req);
-  const rs = codec(res);
-  const method: grpc.MethodDefinition<object, object> = {
-    path: '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources',
-    requestStream: true, responseStream: true,
-    requestSerialize: rq.serialize, requestDeserialize: rq.deserialize,
-    responseSerialize: rs.serialize, responseDeserialize: rs.deserialize,
-    originalName: 'streamAggregatedResources',
+/** a message's wire codec: plain objects in, plain objects (as unpackAny decodes them) out */
+export function messageCodec<T extends object = Record<string, unknown>>(fullName: string): { encode: (v: object) => Uint8Array; decode: (b: Buffer) => T } {
+  const t = messageType(fullName);
+  return {
+    encode: (v) => t.encode(t.fromObject(v)).finish(),
+    decode: (b) => t.toObject(t.decode(b), DECODED) as T,
   };
-  return grpc.makeGenericClientConstructor({ StreamAggregatedResources: method }, 'AggregatedDiscoveryService');
 }
+
+export const ADS_PATH = '/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources';

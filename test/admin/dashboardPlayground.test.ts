@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { parseTopology } from '../../src/mesh/topology.ts';
 import { allDemoPods, SIDECAR_METRICS } from '../../src/playground/demo.ts';
-import { startDevUp } from '../helpers/devUp.ts';
 import { meshfed } from '../helpers/meshfed.ts';
+import { startDevUp } from '../playground/fixtures/devUp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(process.cwd(), 'test-output');
@@ -35,8 +35,8 @@ const edgeRow = (page: Page, id: string) => page.locator(`#edges-table tr[data-e
 const nodeState = (page: Page, id: string) => page.locator(`#edges-table li[data-node="${id}"]`).getAttribute('data-state', { timeout: 5000 });
 
 test('dashboard graph of `meshfed dev up`: regions, clusters, gateways, echo; traffic edges with rates; within 3 s of `dev failover`, through the other gateway with us-east unreachable; back after `dev restore` — live', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 300_000 }, async () => {
-  const up = await startDevUp({ topology: TOPOLOGY });
-  const admin = `http://${up.state.admin}`;
+  const up = await startDevUp('meshfed-dash-', { topology: TOPOLOGY });
+  const admin = up.adminUrl();
   const profile = mkdtempSync(join(tmpdir(), 'meshfed-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 900 }, timeout: 30_000,

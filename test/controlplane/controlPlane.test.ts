@@ -2,35 +2,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { startTopologyCluster } from '../../src/playground/clusters.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import { requestCertificate, CaRequestError } from '../../src/ca/client.ts';
 import { workloadCsr } from '../../src/ca/csr.ts';
 import { generateKey, keyToPem } from '../../src/ca/x509.ts';
 import { AdsClient } from '../helpers/rawAdsClient.ts';
 import { TYPE_URL } from '../../src/xds/protos.ts';
-import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+import { MESHFED_BIN } from '../helpers/meshfed.ts';
+import { startRegisteredClusters } from '../helpers/registeredClusters.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('control plane process: discovers, publishes the trust bundle, issues certificates on the shared TLS port, serves xDS plaintext and mTLS', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-cp-'));
-  const [a, b] = await Promise.all([
-    startTopologyCluster({ name: 'a', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.71.0.0/16', serviceCIDR: '10.71.0.0/16' }),
-    startTopologyCluster({ name: 'b', region: 'r2', zones: ['r2a'], network: 'n2', podCIDR: '127.72.0.0/16', serviceCIDR: '10.72.0.0/16' }),
-  ]);
-  const aFile = join(dir, 'a.kubeconfig');
-  writeFileSync(aFile, kubeconfigFor([a!]));
-  writeFileSync(join(dir, 'b.kubeconfig'), kubeconfigFor([b!]));
+  const { a, b, aFile, bFile } = await startRegisteredClusters(dir, 71);
   const A = new k8s.KubeConfig(); A.loadFromFile(aFile);
-  const B = new k8s.KubeConfig(); B.loadFromFile(join(dir, 'b.kubeconfig'));
-  assert.equal((await meshfed(['cluster', 'add', '--kubeconfig', join(dir, 'b.kubeconfig'), '--config-kubeconfig', aFile])).code, 0);
+  const B = new k8s.KubeConfig(); B.loadFromFile(bFile);
   const child = spawn(process.execPath, [MESHFED_BIN, 'control-plane', '--kubeconfig', aFile, '--cluster-name', 'a', '--network', 'n1', '--region', 'r1',
     '--host', '127.0.0.1', '--xds-port', '0', '--secure-port', '0', '--admin-port', '0', '--failover', 'r1=r2;r2=r1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

@@ -6,24 +6,22 @@
 // servers, not from the control planes' own accounts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTopologyCluster } from '../../src/playground/clusters.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
 import type { SecureServer } from '../../src/devcluster/secure.ts';
-import { MESHFED_BIN, meshfed } from '../helpers/meshfed.ts';
+import { meshfed } from '../helpers/meshfed.ts';
+import { adminJson, leaseFlags, leaseHolder, startReplica, stopReplicas, until, whenReady, type Replica } from '../helpers/controlPlaneReplica.ts';
+import { startRegisteredClusters } from '../helpers/registeredClusters.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SERVICES = 400;
 const SERVICES2 = 500;
 // short, but with room for a loaded machine (a leader whose renewals stall for the renew deadline loses the lease)
 const LEASE_S = 6;
-const TIMING = ['--leader-elect-lease-duration', `${LEASE_S}s`, '--leader-elect-renew-deadline', '4s', '--leader-elect-retry-period', '500ms'];
+const TIMING = leaseFlags(LEASE_S, 4, 500);
 
 interface Write { at: number; replica: string; method: string; path: string; cluster: string }
-interface Replica { id: string; child: ChildProcessWithoutNullStreams; admin: number; err: () => string }
 
 /** Record every non-GET request a control-plane replica makes to this stand-in. */
 function recordWrites(s: SecureServer, writes: Write[]): void {
@@ -36,55 +34,26 @@ function recordWrites(s: SecureServer, writes: Write[]): void {
   };
 }
 
-async function until<T>(what: string, ms: number, f: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 test('three control-plane replicas: one writes; takeover from a SIGSTOPped leader (which writes nothing when resumed) and from a killed one', { timeout: 420_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'meshfed-ha-'));
-  const [a, b] = await Promise.all([
-    startTopologyCluster({ name: 'a', region: 'r1', zones: ['r1a'], network: 'n1', podCIDR: '127.81.0.0/16', serviceCIDR: '10.81.0.0/16' }),
-    startTopologyCluster({ name: 'b', region: 'r2', zones: ['r2a'], network: 'n2', podCIDR: '127.82.0.0/16', serviceCIDR: '10.82.0.0/16' }),
-  ]);
-  const aFile = join(dir, 'a.kubeconfig');
-  writeFileSync(aFile, kubeconfigFor([a!]));
-  writeFileSync(join(dir, 'b.kubeconfig'), kubeconfigFor([b!]));
-  assert.equal((await meshfed(['cluster', 'add', '--kubeconfig', join(dir, 'b.kubeconfig'), '--config-kubeconfig', aFile])).code, 0);
+  const { a, b, aFile } = await startRegisteredClusters(dir, 81);
   const writes: Write[] = [];
   recordWrites(a!, writes);
   recordWrites(b!, writes);
-  const leaseInfo = a!.store.info('coordination.k8s.io', 'leases');
-  const holder = (): string => { try { return String((a!.store.get(leaseInfo, 'meshfed-system', 'meshfed-control-plane').spec as { holderIdentity?: string }).holderIdentity ?? ''); } catch { return ''; } };
+  const holder = (): string => leaseHolder(a!);
 
   const replicas: Replica[] = [];
   const start = async (id: string): Promise<Replica> => {
-    const child = spawn(process.execPath, [MESHFED_BIN, 'control-plane', '--kubeconfig', aFile, '--cluster-name', 'a', '--network', 'n1', '--region', 'r1',
-      '--host', '127.0.0.1', '--xds-port', '0', '--secure-port', '0', '--admin-port', '0', '--leader-elect-identity', id, ...TIMING], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const r: Replica = { id, child, admin: 0, err: () => err.slice(-3000) };
+    const r = await startReplica({ kubeconfig: aFile, cluster: { name: 'a', network: 'n1', region: 'r1' }, id, args: TIMING });
     replicas.push(r);
-    const line = await until(`replica ${id} to start`, 90_000, () => { assert.equal(child.exitCode, null, `${id} exited: ${err.slice(-3000)}`); return out.includes('"admin"') ? out.trim().split('\n')[0] : undefined; });
-    const started = JSON.parse(line) as { admin: number; replica: string };
-    assert.equal(started.replica, id);
-    r.admin = started.admin;
     return r;
   };
-  const adminJson = async <T>(r: Replica, path: string): Promise<T> => (await (await fetch(`http://127.0.0.1:${r.admin}${path}`)).json()) as T;
   const metricsOf = async (r: Replica): Promise<string> => (await fetch(`http://127.0.0.1:${r.admin}/metrics`)).text();
 
   try {
     const all = await Promise.all([start('cp-1'), start('cp-2'), start('cp-3')]);
     // every replica serves (ready), only one leads; they say so on their admin servers and metrics
-    for (const r of all) await until(`${r.id} ready`, 60_000, async () => (await fetch(`http://127.0.0.1:${r.admin}/readyz`)).status === 200);
+    for (const r of all) await whenReady(r);
     const leaderId = await until('the replicas to agree on one leader', 60_000, async () => {
       const h = holder();
       const ls = await Promise.all(all.map((r) => adminJson<{ identity: string; leading: boolean; leader: string }>(r, '/debug/leader')));
@@ -113,21 +82,30 @@ test('three control-plane replicas: one writes; takeover from a SIGSTOPped leade
       }
     };
     const leaderNow = (): Replica => all.find((r) => r.id === holder())!;
+    /**
+     * Adds `n` federated Services of `ns` to b and sends the leader `signal` in the middle of replicating them into a;
+     * another replica must take over within the lease duration + 2 s and finish. Says who stopped, when, and who took over.
+     */
+    const interruptLeader = async (signal: 'SIGSTOP' | 'SIGKILL', ns: string, n: number) => {
+      const done = signal === 'SIGSTOP' ? 'paused' : 'killed';
+      void addServices(ns, n);
+      await until(`the leader to be replicating ${ns}`, 60_000, () => inA(ns) >= 40);
+      // (under load a leader may have lost its lease already: stop the one that holds it now)
+      const stopped = leaderNow();
+      stopped.child.kill(signal);
+      const at = performance.now();
+      const replicatedThen = inA(ns);
+      assert.ok(replicatedThen < n, `replication finished before the leader was ${done} (${replicatedThen})`);
+      const next = await until('another replica to take over', 30_000, () => all.find((r) => r !== stopped && holder() === r.id));
+      const takeoverMs = performance.now() - at;
+      await until(`the new leader to finish replicating ${ns}`, 60_000, () => inA(ns) === n);
+      process.stderr.write(`# ${signal}: ${next.id} took over ${Math.round(takeoverMs)} ms after the leader was ${done} (lease ${LEASE_S}s, renew deadline 4s, retry 0.5s); ${replicatedThen} of ${n} replicated then\n`);
+      assert.ok(takeoverMs <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeoverMs)} ms, more than the lease duration + 2 s`);
+      return { stopped, at, next };
+    };
 
     // 1. SIGSTOP: 400 federated Services in b; the leader is paused in the middle of replicating them into a
-    void addServices('bulk', SERVICES);
-    await until('the leader to be replicating', 60_000, () => inA('bulk') >= 40);
-    // (under load a leader may have lost its lease already: pause the one that holds it now)
-    const paused = leaderNow();
-    paused.child.kill('SIGSTOP');
-    const stoppedAt = performance.now();
-    const replicatedAtStop = inA('bulk');
-    assert.ok(replicatedAtStop < SERVICES, `replication finished before the leader was paused (${replicatedAtStop})`);
-    const next = await until('a follower to take over', 30_000, () => all.find((r) => r !== paused && holder() === r.id));
-    const takeoverMs = performance.now() - stoppedAt;
-    await until('the new leader to finish replicating', 60_000, () => inA('bulk') === SERVICES);
-    process.stderr.write(`# SIGSTOP: takeover ${Math.round(takeoverMs)} ms after the pause (lease ${LEASE_S}s, renew deadline 4s, retry 0.5s); ${replicatedAtStop} of ${SERVICES} replicated at the pause\n`);
-    assert.ok(takeoverMs <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeoverMs)} ms, more than the lease duration + 2 s`);
+    const { stopped: paused, at: stoppedAt, next } = await interruptLeader('SIGSTOP', 'bulk', SERVICES);
 
     // the old leader resumes long after its lease ran out: it must not write (its pass was cut short)
     const resumedAt = performance.now();
@@ -153,18 +131,7 @@ test('three control-plane replicas: one writes; takeover from a SIGSTOPped leade
     // in b; the leader is killed in the middle of replicating them
     a!.store.create(nsInfo, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bulk2' } });
     const native = a!.store.create(svcInfo, 'bulk2', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's7', labels: { owner: 'someone-else' } }, spec: { selector: { app: 'mine' }, ports: [{ name: 'tcp', port: 9999 }] } });
-    void addServices('bulk2', SERVICES2);
-    await until('the leader to be replicating again', 60_000, () => inA('bulk2') >= 40);
-    const killed = leaderNow();
-    killed.child.kill('SIGKILL');
-    const killedAt = performance.now();
-    const replicatedAtKill = inA('bulk2');
-    assert.ok(replicatedAtKill < SERVICES2, `replication finished before the leader was killed (${replicatedAtKill})`);
-    const last = await until('another replica to take over', 30_000, () => all.find((r) => r !== killed && holder() === r.id));
-    const takeover2Ms = performance.now() - killedAt;
-    await until('the last leader to finish replicating', 60_000, () => inA('bulk2') === SERVICES2);
-    process.stderr.write(`# kill -9: ${last.id} took over ${Math.round(takeover2Ms)} ms after the kill; ${replicatedAtKill} of ${SERVICES2} replicated at the kill\n`);
-    assert.ok(takeover2Ms <= (LEASE_S + 2) * 1000, `takeover took ${Math.round(takeover2Ms)} ms, more than the lease duration + 2 s`);
+    const { stopped: killed } = await interruptLeader('SIGKILL', 'bulk2', SERVICES2);
     assert.equal(a!.store.get(svcInfo, 'bulk2', 's7').metadata.resourceVersion, native.metadata.resourceVersion, 'the user\'s own Service was written');
 
     // every surviving replica serves the whole mesh, written once: Service writes into a at most 1.05 × the Services
@@ -178,8 +145,7 @@ test('three control-plane replicas: one writes; takeover from a SIGSTOPped leade
     assert.deepEqual(foreign, [], summary);
     process.stderr.write(`# ${serviceWrites} Service writes for ${SERVICES + SERVICES2} Services; the resumed leader refused ${fenced} writes\n`);
   } finally {
-    for (const r of replicas) { r.child.kill('SIGCONT'); r.child.kill('SIGTERM'); }
-    const codes = await Promise.all(replicas.map((r) => (r.child.exitCode !== null || r.child.signalCode !== null ? r.child.exitCode : new Promise((res) => r.child.once('exit', res)))));
+    const codes = await stopReplicas(replicas);
     await Promise.all([a!.close(), b!.close()]);
     // the killed one has no exit code; the others stop cleanly
     codes.forEach((c, i) => { if (replicas[i]!.child.signalCode !== 'SIGKILL') assert.equal(c, 0, replicas[i]!.err()); });

@@ -80,20 +80,34 @@ test('trust bundle: a follower writes no ConfigMap and says why; the leader writ
   }
 });
 
-test('traffic-policy status: a follower writes none; once it leads (reevaluate) it writes them', { timeout: 60_000 }, async () => {
+test('traffic policy: a follower installs no CRD and writes no status; once it leads (reevaluate) it installs the missing CRDs, then writes the statuses', { timeout: 60_000 }, async () => {
   const server = await startApiServer({ name: 'fence-policy', tls: standinTls('fence-policy') });
   const kc = adminKubeConfig(server);
   let leading = false;
-  const watcher = new PolicyWatcher({ kubeConfig: kc, onPolicy: () => {}, writeFence: () => leading });
+  let served = false;
+  const watcher = new PolicyWatcher({ kubeConfig: kc, onPolicy: (set) => { served = set.virtualServices.some((v) => v.metadata.name === 'echo'); }, writeFence: () => leading });
+  const seen = countWrites(server);
+  const ext = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const crdThere = () => ext.readCustomResourceDefinition({ name: 'virtualservices.networking.istio.io' }).then(() => true, () => false);
   try {
-    await watcher.start(); // installs the CRDs
+    await watcher.start();
+    await sleep(500);
+    assert.equal(seen.paths.length, 0, `a follower wrote: ${seen.paths.join(', ')}`);
+    assert.equal(await crdThere(), false, 'a follower installed the CRDs');
+    leading = true;
+    watcher.reevaluate();
+    for (const end = Date.now() + 20_000; !(await crdThere()); await sleep(50)) assert.ok(Date.now() < end, 'the new leader did not install the CRDs');
+    assert.ok(seen.paths.every((p) => p.startsWith('POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions')), seen.paths.join('\n'));
+    leading = false;
     await kc.makeApiClient(k8s.CoreV1Api).createNamespace({ body: { metadata: { name: 'demo' } } });
-    const seen = countWrites(server);
+    seen.paths.length = 0;
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     await custom.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: 'demo', plural: 'virtualservices',
       body: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'echo' }, spec: { hosts: ['echo'], http: [{ route: [{ destination: { host: 'echo' } }] }] } } });
     const status = async () => ((await custom.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: 'demo', plural: 'virtualservices', name: 'echo' })) as { status?: unknown }).status;
-    await sleep(1500); // the watcher saw it and evaluated (20 ms coalescing) many times over
+    // the informer reads the new CRD's objects after its retry, then evaluates (20 ms coalescing) many times over
+    for (const end = Date.now() + 20_000; !served; await sleep(50)) assert.ok(Date.now() < end, 'the watcher did not see the VirtualService');
+    await sleep(500);
     assert.equal(await status(), undefined);
     assert.deepEqual(seen.paths.filter((p) => !p.startsWith('POST /apis/networking.istio.io/v1/namespaces/demo/virtualservices')), [], 'a follower wrote');
     leading = true;

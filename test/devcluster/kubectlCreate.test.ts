@@ -2,39 +2,15 @@
 // file with 1.32, whose typed clients send protobuf bodies, and with 1.20, which sends JSON):
 // each typed `create` generator stores what `kubectl … --dry-run=client -o json` prints; tokens, can-i, drain,
 // scale/rollout/wait, and logs/exec answering that the stand-in runs no containers.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBECTL, KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
-import { standinTls } from '../../src/playground/standinTls.ts';
-import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
+import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
+import { useKubectlStandin } from '../helpers/kubectlStandin.ts';
 
 const skip = KUBECTL_MISSING;
-let server: SecureServer;
-let dir: string;
-let kc: string;
-let minor = 0;
-const k = (...args: string[]) => kubectl(kc, args);
-async function ok(...args: string[]): Promise<string> {
-  const r = await k(...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  if (skip) return;
-  minor = Number((JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })) as { clientVersion: { minor: string } }).clientVersion.minor.replace(/\D.*$/, ''));
-  server = await startSecureApiServer({ name: 'gen', tls: standinTls('gen') });
-  dir = mkdtempSync(join(tmpdir(), 'meshfed-kubectl-create-'));
-  kc = join(dir, 'kubeconfig');
-  writeFileSync(kc, kubeconfigFor([server]), { mode: 0o600 });
-  writeFileSync(join(dir, 'blob.bin'), Buffer.from([0x62, 0x69, 0x6e, 0x00, 0xff, 0x01]));
-});
-after(async () => { if (skip) return; await server.close(); rmSync(dir, { recursive: true, force: true }); });
+const standin = useKubectlStandin('gen', 'meshfed-kubectl-create-', { 'blob.bin': Buffer.from([0x62, 0x69, 0x6e, 0x00, 0xff, 0x01]) });
+const { k, ok } = standin;
 
 type J = Record<string, unknown>;
 /** Every field the client meant is in the stored object (the server may add more: uid, defaults, status). */
@@ -61,7 +37,7 @@ async function generator(args: string[], get: string[]): Promise<J> {
 
 test('every typed create generator stores what --dry-run=client prints', { skip }, async () => {
   await generator(['create', 'namespace', 'demo'], ['namespace', 'demo']);
-  const cm = await generator(['-n', 'demo', 'create', 'configmap', 'cm1', '--from-literal=a=1', `--from-file=blob=${join(dir, 'blob.bin')}`], ['-n', 'demo', 'configmap', 'cm1']);
+  const cm = await generator(['-n', 'demo', 'create', 'configmap', 'cm1', '--from-literal=a=1', `--from-file=blob=${join(standin.dir, 'blob.bin')}`], ['-n', 'demo', 'configmap', 'cm1']);
   assert.deepEqual(cm.binaryData, { blob: 'YmluAP8B' });
   await generator(['-n', 'demo', 'create', 'secret', 'generic', 's1', '--from-literal=pw=hunter2'], ['-n', 'demo', 'secret', 's1']);
   await generator(['-n', 'demo', 'create', 'secret', 'docker-registry', 'reg', '--docker-server=r.example', '--docker-username=u', '--docker-password=p'], ['-n', 'demo', 'secret', 'reg']);
@@ -81,7 +57,7 @@ test('create token (1.24+): the token authenticates as the ServiceAccount; auth 
   assert.equal((await ok('auth', 'can-i', 'list', 'pods', '-n', 'demo', '--as=system:serviceaccount:demo:sa1')).trim(), 'yes');
   const no = await k('auth', 'can-i', 'delete', 'pods', '-n', 'demo', '--as=system:serviceaccount:demo:sa1');
   assert.equal(no.stdout.trim(), 'no');
-  if (minor < 24) { t.diagnostic(`kubectl 1.${minor} has no "create token"`); return; }
+  if (standin.minor < 24) { t.diagnostic(`kubectl 1.${standin.minor} has no "create token"`); return; }
   const aud = (await ok('-n', 'demo', 'create', 'token', 'sa1', '--duration=2h', '--audience=foo')).trim();
   const claims = JSON.parse(Buffer.from(aud.split('.')[1], 'base64url').toString()) as { aud: string[]; exp: number; iat: number; sub: string };
   assert.deepEqual(claims.aud, ['foo']);
@@ -112,7 +88,7 @@ test('deployments: get columns, scale, rollout status and wait --for=condition=A
 });
 
 test('drain evicts the pods of a node and cordons it', { skip }, async () => {
-  const r = await kubectl(kc, ['apply', '-f', '-'], `apiVersion: v1
+  const r = await kubectl(standin.kc, ['apply', '-f', '-'], `apiVersion: v1
 kind: Node
 metadata: { name: node-1 }
 ---

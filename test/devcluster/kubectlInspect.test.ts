@@ -1,38 +1,14 @@
 // Looking around a stand-in with kubectl (MESHFED_KUBECTL: 1.32 and 1.20 in CI): version without a skew warning,
 // auth whoami and can-i --list, describe showing a pod's events, events field selectors and columns,
 // /openapi/v2 as JSON.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KUBECTL, KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
-import { standinTls } from '../../src/playground/standinTls.ts';
-import { startSecureApiServer, type SecureServer } from '../../src/devcluster/secure.ts';
-import { kubeconfigFor } from '../../src/devcluster/server.ts';
+import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
+import { useKubectlStandin } from '../helpers/kubectlStandin.ts';
 
 const skip = KUBECTL_MISSING;
-let server: SecureServer;
-let dir: string;
-let kc: string;
-let minor = 0;
-const k = (...args: string[]) => kubectl(kc, args);
-async function ok(...args: string[]): Promise<string> {
-  const r = await k(...args);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-before(async () => {
-  if (skip) return;
-  minor = Number((JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })) as { clientVersion: { minor: string } }).clientVersion.minor.replace(/\D.*$/, ''));
-  server = await startSecureApiServer({ name: 'inspect', tls: standinTls('inspect') });
-  dir = mkdtempSync(join(tmpdir(), 'meshfed-kubectl-inspect-'));
-  kc = join(dir, 'kubeconfig');
-  writeFileSync(kc, kubeconfigFor([server]), { mode: 0o600 });
-});
-after(async () => { if (skip) return; await server.close(); rmSync(dir, { recursive: true, force: true }); });
+const standin = useKubectlStandin('inspect', 'meshfed-kubectl-inspect-');
+const { k, ok } = standin;
 
 test('kubectl version: server 1.32, no version-skew warning', { skip }, async () => {
   const r = await k('version', '-o', 'json');
@@ -51,7 +27,7 @@ test('auth whoami (1.28+) and auth can-i --list follow the user', { skip }, asyn
   assert.doesNotMatch(list, /^secrets/m);
   const admin = await ok('auth', 'can-i', '--list');
   assert.match(admin, /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
-  if (minor < 28) { t.diagnostic(`kubectl 1.${minor} has no "auth whoami"`); return; }
+  if (standin.minor < 28) { t.diagnostic(`kubectl 1.${standin.minor} has no "auth whoami"`); return; }
   const me = await ok('auth', 'whoami');
   assert.match(me, /^Username\s+kubernetes-admin$/m);
   assert.match(me, /^Groups\s+\[system:masters system:authenticated\]$/m);
@@ -62,7 +38,7 @@ test('auth whoami (1.28+) and auth can-i --list follow the user', { skip }, asyn
 test("describe shows a pod's events; events field selectors and columns", { skip }, async () => {
   await ok('run', 'web', '--image=nginx', '--restart=Never');
   const uid = await ok('get', 'pod', 'web', '-o', 'jsonpath={.metadata.uid}');
-  const r = await kubectl(kc, ['apply', '-f', '-'], `apiVersion: v1
+  const r = await kubectl(standin.kc, ['apply', '-f', '-'], `apiVersion: v1
 kind: Event
 metadata: { name: web.1, namespace: default }
 involvedObject: { kind: Pod, name: web, namespace: default, uid: "${uid}", apiVersion: v1 }

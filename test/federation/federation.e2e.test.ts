@@ -10,6 +10,7 @@ import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import type { TopologyCluster } from '../../src/mesh/topology.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
+import { eventuallyWithin } from '../helpers/eventually.ts';
 
 const CLUSTERS: TopologyCluster[] = [
   { name: 'a', region: 'r1', zones: ['r1-z1'], network: 'n1', podCIDR: '127.51.0.0/16', serviceCIDR: '10.51.0.0/16' },
@@ -18,14 +19,7 @@ const CLUSTERS: TopologyCluster[] = [
 ];
 
 const admin = adminKubeConfig;
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined && v !== false) return v; } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = eventuallyWithin(5000);
 
 test('federation: registered clusters are watched with narrow credentials, merged, replicated; an unreachable cluster keeps its endpoints', { timeout: 120_000 }, async () => {
   const servers = await Promise.all(CLUSTERS.map((c) => startTopologyCluster(c)));

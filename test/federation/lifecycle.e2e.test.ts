@@ -14,6 +14,7 @@ import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import type { TopologyCluster } from '../../src/mesh/topology.ts';
 import { adminKubeConfig } from '../../src/devcluster/clientConfig.ts';
+import { eventuallyWithin } from '../helpers/eventually.ts';
 
 const CLUSTERS: TopologyCluster[] = [
   { name: 'a', region: 'r1', zones: ['r1-z1'], network: 'n1', podCIDR: '127.61.0.0/16', serviceCIDR: '10.61.0.0/16' },
@@ -24,14 +25,7 @@ const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecolle
 
 const admin = adminKubeConfig;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined && v !== false) return v; } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(25);
-  }
-}
+const eventually = eventuallyWithin(10_000);
 
 /** Every write the meshfed credential makes in this API server, as the server authorizes it. */
 function countWrites(s: SecureServer): RequestAttributes[] {

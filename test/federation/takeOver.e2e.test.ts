@@ -18,19 +18,12 @@ import { registerCluster } from '../../src/federation/register.ts';
 import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { run } from '../helpers/kubectl.ts';
+import { eventuallyWithin } from '../helpers/eventually.ts';
 
 const KUBECTL_132 = '/usr/bin/kubectl';
 const NAMES = ['west-1', 'east-2', 'east-1'] as const;
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined && v !== false) return v; } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = eventuallyWithin(15_000);
 
 const userS7 = (name: string) => `apiVersion: v1
 kind: Service

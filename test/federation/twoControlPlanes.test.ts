@@ -11,18 +11,12 @@ import { MergeCache, mergeClusters } from '../../src/federation/merge.ts';
 import { EventBus } from '../../src/observe/events.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { ns, svc, view } from './fixtures.ts';
+import { eventuallyWithin } from '../helpers/eventually.ts';
 
 const FED = { 'meshfed.io/federation': 'enabled' };
 const now = new Date('2026-02-02T00:00:00Z');
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try { const v = await f(); if (v !== undefined && v !== false) return v; } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = eventuallyWithin(10_000);
 
 async function collectGarbage(): Promise<void> {
   const { setFlagsFromString } = await import('node:v8');

@@ -1,7 +1,8 @@
 // A tiny ADS server for proxy tests: serves whatever resources the test sets, per type, to every stream,
 // and records every DiscoveryRequest (to check ACK/NACK and node metadata).
 import * as grpc from '@grpc/grpc-js';
-import { adsService, packAny } from '../../src/xds/protos.ts';
+import { packAny } from '../../src/xds/protos.ts';
+import { adsService } from '../../src/xds/adsService.ts';
 
 export interface SeenRequest { type_url: string; version_info: string; response_nonce: string; resource_names: string[]; error_detail?: { message: string } | null; node?: { id: string; metadata?: { fields?: Record<string, { stringValue?: string }> } } | null }
 

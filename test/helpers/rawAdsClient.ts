@@ -1,7 +1,8 @@
 // A raw ADS client: opens StreamAggregatedResources, sends DiscoveryRequests, queues responses.
 // A test and bench helper (protocol-level: nonces, ACK/NACK by hand); meshfed's own client is src/xds/adsClient.ts.
 import * as grpc from '@grpc/grpc-js';
-import { adsService, type AnyMessage } from '../../src/xds/protos.ts';
+import { type AnyMessage } from '../../src/xds/protos.ts';
+import { adsService } from '../../src/xds/adsService.ts';
 import { nodeMessage } from '../../src/xds/node.ts';
 
 export interface XdsNode {

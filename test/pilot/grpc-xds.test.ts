@@ -8,16 +8,15 @@ import type * as grpc from '@grpc/grpc-js';
 import { emptySnapshot, type Endpoint, type MeshSnapshot } from '../../src/mesh/types.ts';
 import { Pilot } from '../../src/pilot/server.ts';
 import { startEcho } from './fixtures/echo.ts';
+import { proxylessBootstrap } from '../../src/xds/bootstrap.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/xds-client.ts', import.meta.url));
 
 interface Line { id?: string; error?: string }
 
 function startClient(xdsPort: number): { child: ChildProcess; lines: Line[] } {
-  const bootstrap = {
-    xds_servers: [{ server_uri: `127.0.0.1:${xdsPort}`, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
-    node: { id: 'e2e-client', locality: { region: 'r1', zone: 'z1' }, metadata: { NETWORK: 'n1', CLUSTER_ID: 'c1', MESHFED_ROLE: 'proxyless' } },
-  };
+  // the bootstrap `meshfed proxyless-bootstrap` prints
+  const bootstrap = proxylessBootstrap({ xds: `127.0.0.1:${xdsPort}`, nodeId: 'e2e-client', cluster: 'c1', network: 'n1', region: 'r1', zone: 'z1' });
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(bootstrap), TARGET: 'xds:///echo.demo.svc.cluster.local:50051' },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -108,5 +107,43 @@ test('a Listener the grpc-js-xds client rejects is NACKed and the client keeps w
     child.kill();
     await pilot.stop();
     e.server.forceShutdown();
+  }
+});
+
+test('a proxyless client whose control-plane replica dies resumes on the replica behind the same Service address, with no failed call', { timeout: 150_000 }, async () => {
+  const servers: grpc.Server[] = [];
+  const eps: Endpoint[] = [];
+  for (const [ip, region] of [['127.0.0.6', 'r1'], ['127.0.0.7', 'r2']] as const) {
+    const e = await startEcho(ip, region);
+    servers.push(e.server);
+    eps.push({ cluster: 'c1', network: 'n1', locality: { region, zone: 'z1', subZone: '' }, address: ip, ports: { grpc: e.port }, ready: true, tlsMode: 'disabled', labels: {} });
+  }
+  const snap = (version: number, ready: boolean[]): MeshSnapshot => emptySnapshot({
+    version,
+    services: new Map([['demo/echo', { namespace: 'demo', name: 'echo', hostname: 'echo.demo.svc.cluster.local', ports: [{ name: 'grpc', port: 50051, protocol: 'TCP' }], clusters: ['c1'], conflicts: [], endpoints: eps.map((e, i) => ({ ...e, ready: ready[i]! })) }]]),
+  });
+  const first = new Pilot({ port: 0, host: '127.0.0.1', debounceMs: 5 });
+  first.setSnapshot(snap(1, [true, true]));
+  await first.start();
+  const port = first.port;
+  const { child, lines } = startClient(port);
+  let second: Pilot | undefined;
+  try {
+    await until(lines, 'r1', 5, 90_000);
+    await first.stop();
+    // the Service now sends connections to another replica, which knows of a later change (r1 gone)
+    const callsWhileDown = lines.length;
+    second = new Pilot({ port, host: '127.0.0.1', debounceMs: 5 });
+    second.setSnapshot(snap(2, [false, true]));
+    await second.start();
+    await until(lines, 'r2', 5, 30_000);
+    assert.ok(lines.length > callsWhileDown);
+    assert.deepEqual(lines.filter((l) => l.error), [], 'no call failed while the replica changed');
+    assert.equal(second.syncStatus()[0]?.nodeId, 'e2e-client');
+  } finally {
+    child.stdin!.end();
+    child.kill();
+    await second?.stop();
+    for (const s of servers) s.forceShutdown();
   }
 });

@@ -1,22 +1,21 @@
 // `meshfed dev up` (= npm start) as a user runs it: the whole local mesh from clusters/playground.yaml, then
 // kubectl, `dev call`, `dev failover` / `dev restore`, and a second `dev up` that says one is running.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { KUBECTL_MISSING, kubectl } from '../helpers/kubectl.ts';
-import { startDevUp } from '../helpers/devUp.ts';
 import { meshfed } from '../helpers/meshfed.ts';
+import { startDevUp } from './fixtures/devUp.ts';
 
 test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl sees replicated services; dev call / failover / restore', { timeout: 300_000, skip: KUBECTL_MISSING }, async () => {
-  const up = await startDevUp();
-  const { dir, stateArgs } = up;
-  const out = up.stdout();
+  const up = await startDevUp('meshfed-devup-');
+  const { stateArgs } = up;
+  const out = up.out();
   try {
     // progress, then the summary
     assert.match(out, /registered east-2 .* registered west-1/s);
     assert.match(out, /3\/3 clusters synced/);
     assert.match(out, /dashboard: http:\/\/127\.0\.0\.1:\d+\//);
-    const kc = join(dir, 'kubeconfig');
+    const kc = up.kubeconfig;
 
     // echo.demo exists in every cluster (native where it runs; the west cluster also resolves the name)
     const svcs = await kubectl(kc, ['--context', 'west-1', 'get', 'svc', '-n', 'demo', '--no-headers']);
@@ -37,8 +36,8 @@ test('meshfed dev up: clusters, control plane, gateways and meshed echo; kubectl
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already down/);
 
-    const up = await meshfed(['dev', 'restore', '--region', 'us-east', ...stateArgs]);
-    assert.equal(up.code, 0, up.stderr);
+    const restored = await meshfed(['dev', 'restore', '--region', 'us-east', ...stateArgs]);
+    assert.equal(restored.code, 0, restored.stderr);
     let local = '';
     for (let i = 0; i < 50 && !/region us-east/.test(local); i++) {
       local = (await meshfed(['dev', 'call', 'echo', '--from', 'east-1', ...stateArgs])).stdout;

@@ -11,16 +11,9 @@ import { startInbound, type Inbound } from '../../src/proxy/sidecarInbound.ts';
 import { Outbound } from '../../src/proxy/sidecarOutbound.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
-import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
-import { meshCa } from '../helpers/tlsCerts.ts';
+import { demoPeers } from '../helpers/demoPeers.ts';
 
-const ca = meshCa();
-const idA = spiffeId('cluster.local', 'demo', 'a');
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const certA = ca.leaf(idA);
-const certB = ca.leaf(idB);
-const HOST = 'b.demo.svc.cluster.local';
-const sni = gatewaySni(HOST, 8080);
+const { ca, idB, certA, certB, HOST, sni } = demoPeers();
 const log = createLogger('t');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,15 +11,9 @@ import { startInbound } from '../../src/proxy/sidecarInbound.ts';
 import { Outbound } from '../../src/proxy/sidecarOutbound.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
-import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
-import { meshCa } from '../helpers/tlsCerts.ts';
+import { demoPeers } from '../helpers/demoPeers.ts';
 
-const ca = meshCa();
-const certA = ca.leaf(spiffeId('cluster.local', 'demo', 'a'));
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const certB = ca.leaf(idB);
-const HOST = 'b.demo.svc.cluster.local';
-const sni = gatewaySni(HOST, 8080);
+const { ca, idB, certA, certB, HOST, sni } = demoPeers();
 const log = createLogger('t');
 
 /** A local endpoint's inbound that keeps connections alive; once killed, it drops each pooled connection when the next request arrives on it, and refuses new ones. */

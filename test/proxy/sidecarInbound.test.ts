@@ -7,17 +7,13 @@ import { startInbound } from '../../src/proxy/sidecarInbound.ts';
 import { Gateway } from '../../src/proxy/gateway.ts';
 import { newRegistry, type Registry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
-import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
+import { gatewaySni } from '../../src/mesh/names.ts';
 import { meshCa } from '../helpers/tlsCerts.ts';
+import { demoPeers } from '../helpers/demoPeers.ts';
 
-const ca = meshCa();
-const idA = spiffeId('cluster.local', 'demo', 'a');
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const certA = ca.leaf(idA);
-const certB = ca.leaf(idB);
+const { ca, idA, idB, certA, certB, sni } = demoPeers();
 const foreign = meshCa('foreign-root');
 const foreignA = foreign.leaf(idA);
-const sni = gatewaySni('b.demo.svc.cluster.local', 8080);
 
 async function metricValue(reg: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const m = (await reg.getMetricsAsJSON()).find((x) => x.name === name);

@@ -10,16 +10,9 @@ import { parseOutboundTarget, candidateHosts } from '../../src/proxy/outboundTar
 import { withoutHopByHop } from '../../src/proxy/hopByHop.ts';
 import { newRegistry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
-import { gatewaySni, spiffeId } from '../../src/mesh/names.ts';
-import { meshCa } from '../helpers/tlsCerts.ts';
+import { demoPeers } from '../helpers/demoPeers.ts';
 
-const ca = meshCa();
-const idA = spiffeId('cluster.local', 'demo', 'a');
-const idB = spiffeId('cluster.local', 'demo', 'b');
-const certA = ca.leaf(idA);
-const certB = ca.leaf(idB);
-const HOST = 'b.demo.svc.cluster.local';
-const sni = gatewaySni(HOST, 8080);
+const { ca, idA, idB, certA, certB, HOST, sni } = demoPeers();
 const log = createLogger('t');
 
 test('outbound target parsing: absolute-form, origin-form with Host, kube-style short names', () => {

@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,23 +15,9 @@ import { SecurityWatcher } from '../../src/security/watcher.ts';
 import { compileSecurity } from '../../src/security/pilotResources.ts';
 import { startMeshControl, scrape, metricSum, until, SVC_PORT, type MeshedEcho } from '../proxy/fixtures/mesh.ts';
 import { kubectl, run } from '../helpers/kubectl.ts';
+import { getThroughTunnel, requestVia as callVia, type Answer } from '../helpers/viaSidecar.ts';
 
 const KUBECTL_132 = '/usr/bin/kubectl';
-
-interface Answer { status: number; body: string }
-/** An HTTP request through a workload's sidecar outbound (absolute-form, as an app with HTTP_PROXY sends it). */
-function callVia(from: MeshedEcho, method: string, url: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: from.w.ip, port: from.sidecar.outbound, method, path: url, agent: false, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', reject);
-    req.end(method === 'POST' ? 'x=1' : undefined);
-  });
-}
 
 /** Plaintext HTTP straight to a workload's sidecar inbound (what a pod without a sidecar would send). */
 function plaintext(to: MeshedEcho, headers: Record<string, string> = {}): Promise<Answer | 'refused'> {
@@ -49,20 +34,7 @@ function plaintext(to: MeshedEcho, headers: Record<string, string> = {}): Promis
 }
 
 /** A CONNECT tunnel through a workload's outbound; resolves with what came back. */
-function tunnel(from: MeshedEcho, target: string): Promise<string> {
-  return new Promise((resolve) => {
-    const c = net.connect(from.sidecar.outbound, from.w.ip, () => c.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n\r\n`));
-    let got = '';
-    let sent = false;
-    c.on('data', (d: Buffer) => {
-      got += d;
-      if (!sent && got.startsWith('HTTP/1.1 200') && got.includes('\r\n\r\n')) { sent = true; c.write('GET /raw HTTP/1.1\r\nhost: echo\r\nconnection: close\r\n\r\n'); }
-    });
-    c.on('close', () => resolve(got));
-    c.on('error', () => resolve(got));
-    setTimeout(() => { c.destroy(); resolve(got); }, 15_000).unref();
-  });
-}
+const tunnel = (from: MeshedEcho, target: string): Promise<string> => getThroughTunnel(from, target, '/raw', 'echo');
 
 const yaml = (o: unknown): string => JSON.stringify(o);
 const authz = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'demo' }, spec });

@@ -98,6 +98,12 @@ test('source: principals (exact, prefix*, *suffix, *), notPrincipals, namespaces
   assert.equal(allowed(allowFrom({ ipBlocks: ['10.1.0.0/16'] }), { ip: '10.2.0.1' }), false);
   assert.equal(allowed(allowFrom({ ipBlocks: ['10.1.2.3'] }), { ip: '::ffff:10.1.2.3' }), true, 'a single address, v4-mapped peer');
   assert.equal(allowed(allowFrom({ notIpBlocks: ['10.1.0.0/16'] }), { ip: '10.1.0.1' }), false);
+  assert.equal(allowed(allowFrom({ ipBlocks: ['10.0.0.0/8'] }), { ip: '10.255.255.255' }), true, 'the last address of a range');
+  assert.equal(allowed(allowFrom({ ipBlocks: ['10.0.0.0/8'] }), { ip: '11.0.0.0' }), false, 'the first address past it');
+  assert.equal(allowed(allowFrom({ ipBlocks: ['0.0.0.0/0'] }), { ip: '203.0.113.9' }), true);
+  assert.equal(allowed(allowFrom({ ipBlocks: ['0.0.0.0/0'] }), { ip: '2001:db8::1' }), false, 'an IPv4 range holds no IPv6 address');
+  assert.equal(allowed(allowFrom({ ipBlocks: ['2001:db8::/32'] }), { ip: '2001:db8:0:1::5' }), true);
+  assert.equal(allowed(allowFrom({ ipBlocks: ['2001:db8::/32'] }), { ip: '10.1.2.3' }), false);
   // fields of one source are ANDed; sources are ORed; values of one field are ORed
   assert.equal(allowed(allowFrom({ namespaces: ['demo'], ipBlocks: ['10.9.0.0/16'] }), { principal: SLEEP }), false);
   assert.equal(allowed([ap('a', { rules: [{ from: [{ source: { namespaces: ['nope'] } }, { source: { principals: ['cluster.local/ns/other/sa/client'] } }] }] })], { principal: OTHER }), true);

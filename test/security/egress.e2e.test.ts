@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,33 +16,12 @@ import { SecurityWatcher } from '../../src/security/watcher.ts';
 import { compileSecurity } from '../../src/security/pilotResources.ts';
 import { startMeshControl, scrape, metricSum, until, SVC_PORT, type MeshedEcho } from '../proxy/fixtures/mesh.ts';
 import { run } from '../helpers/kubectl.ts';
+import { getThroughTunnel, requestVia, type Answer } from '../helpers/viaSidecar.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
-function get(from: MeshedEcho, url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: from.w.ip, port: from.sidecar.outbound, path: url, agent: false, timeout: 20_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
-  });
-}
-
-function connect(from: MeshedEcho, target: string): Promise<string> {
-  return new Promise((resolve) => {
-    const c = net.connect(from.sidecar.outbound, from.w.ip, () => c.write(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n\r\n`));
-    let got = '';
-    let sent = false;
-    c.on('data', (d: Buffer) => {
-      got += d;
-      if (!sent && got.startsWith('HTTP/1.1 200') && got.includes('\r\n\r\n')) { sent = true; c.write('GET /tcp HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'); }
-    });
-    c.on('close', () => resolve(got));
-    c.on('error', () => resolve(got));
-    setTimeout(() => { c.destroy(); resolve(got); }, 15_000).unref();
-  });
-}
+const get = (from: MeshedEcho, url: string): Promise<Answer> => requestVia(from, 'GET', url);
+const connect = (from: MeshedEcho, target: string): Promise<string> => getThroughTunnel(from, target, '/tcp', 'x');
 
 test('egress: ALLOW_ANY passes through, REGISTRY_ONLY refuses an external address until a ServiceEntry allows it', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'egress-e2e-'));
@@ -90,7 +68,6 @@ test('egress: ALLOW_ANY passes through, REGISTRY_ONLY refuses an external addres
     assert.equal((await get(sleep, EXT)).status, 502, 'the bare address is still not in the registry');
 
     // a bad ServiceEntry is reported by field; the good one keeps working
-    // (a new object: the API stand-in answers 500 to kubectl's patch of a ServiceEntry holding spec.endpoints)
     await apply({ ...se({ hosts: ['other.external.example'], ports: [{ number: 80, name: 'http' }], resolution: 'DYNAMIC' }), metadata: { name: 'broken', namespace: 'demo' } });
     await until('status names the field', async () => {
       const r = await run(KUBECTL, ['--kubeconfig', kubeconfig, '-n', 'demo', 'get', 'serviceentry', 'broken', '-o', 'jsonpath={.status.conditions[0].message}']);

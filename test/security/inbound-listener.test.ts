@@ -10,7 +10,7 @@ import { validateAuthorizationPolicy, validatePeerAuthentication, reconcileSecur
 import { securityFromKube } from '../../src/security/parse.ts';
 import { dumpProxyConfig } from '../../src/xds/dump.ts';
 import { packAny, unpackAny, TYPE_URL } from '../../src/xds/protos.ts';
-import { inboundPolicyFromListener, selectChain } from '../../src/proxy/inboundPolicy.ts';
+import { acceptsTls, inboundPolicyFromListener, selectChain } from '../../src/proxy/inboundPolicy.ts';
 import type { AuthorizationPolicy, PeerAuthentication, SecuritySet, WorkloadRef } from '../../src/security/types.ts';
 
 const ECHO: WorkloadRef = { namespace: 'demo', labels: { app: 'echo' } };
@@ -49,8 +49,19 @@ test('the sidecar reads its filter chains back: STRICT has no plaintext chain, P
   const http = selectChain(withAuthz, { port: 8080, tls: true })!;
   assert.deepEqual(http.http.map((f) => f.action), ['DENY', 'ALLOW']);
   assert.deepEqual(selectChain(withAuthz, { port: 8080, tls: true, alpn: 'meshfed-tcp' })!.tcp.map((f) => f.action), ['DENY', 'ALLOW']);
+  // DISABLE (as istiod builds it): plaintext chains only, so a TLS connection matches nothing and is closed; a STRICT
+  // port of a DISABLE workload keeps its mTLS chains
+  const disabled = overXds({ authorizationPolicies: [], peerAuthentications: [pa('demo', 'echo', { selector: { matchLabels: { app: 'echo' } }, mtls: { mode: 'DISABLE' }, portLevelMtls: { 9000: { mode: 'STRICT' } } })] });
+  assert.ok(selectChain(disabled, { port: 8080, tls: false }));
+  assert.equal(selectChain(disabled, { port: 8080, tls: true, alpn: 'http/1.1' }), undefined);
+  assert.equal(selectChain(disabled, { port: 8080, tls: true, alpn: 'meshfed-tcp' }), undefined);
+  assert.equal(selectChain(disabled, { port: 9000, tls: true })?.name, 'inbound-mtls-http|9000');
+  assert.equal(acceptsTls(disabled), true, 'port 9000 still takes mTLS');
+  const allDisabled = overXds({ authorizationPolicies: [], peerAuthentications: [pa('demo', 'default', { mtls: { mode: 'DISABLE' } })] });
+  assert.equal(acceptsTls(allDisabled), false);
+  assert.deepEqual(allDisabled.chains.map((c) => c.transport), ['raw_buffer']);
   // a listener the sidecar cannot honor is refused (the xDS client NACKs it, the last good stays)
-  assert.throws(() => inboundPolicyFromListener({ name: 'virtualInbound', filter_chains: [{ name: 'x', filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [] }] }), /no mTLS filter chain/);
+  assert.throws(() => inboundPolicyFromListener({ name: 'virtualInbound', filter_chains: [] }), /no filter chain/);
 });
 
 test('pilot serves each sidecar its own inbound listener; proxy-config shows the RBAC decoded', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { adsService, packAny, TYPE_URL, unpackAny } from '../../src/xds/protos.ts';
+import { packAny, TYPE_URL, unpackAny } from '../../src/xds/protos.ts';
+import { adsService } from '../../src/xds/adsService.ts';
 
 test('an Envoy Cluster survives packing into Any and back', () => {
   const any = packAny(TYPE_URL.cluster, { name: 'outbound|8080||echo.demo.svc.cluster.local', type: 'EDS', eds_cluster_config: { eds_config: { ads: {} } } });

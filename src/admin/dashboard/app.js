@@ -60,7 +60,7 @@ async function refresh() {
   }
 }
 
-const BAD = /unreachable|error|nack|rejected|failover.started|removed|disconnected/;
+const BAD = /unreachable|error|nack|rejected|denied|failover.started|removed|disconnected/;
 function addEvent(ev) {
   const li = document.createElement('li');
   li.className = BAD.test(ev.kind) ? 'bad' : 'good';

@@ -8,10 +8,11 @@ import { writeKubeconfig } from '../../devcluster/kubeconfigFile.ts';
 import { createLogger } from '../../log.ts';
 import { removeState, runningPlayground, writeState, type PlaygroundState } from '../../playground/lock.ts';
 import { controlRequest } from '../../playground/control.ts';
-import type { CallResult } from '../../playground/call.ts';
+import type { CallRequest, CallResult } from '../../playground/call.ts';
 import { untilSignal } from '../signals.ts';
 import { DEFAULT_TOPOLOGY, loadTopologyFile } from '../topologyFile.ts';
-import { hostPort, int, requireStr, str, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
+import { hostPort, int, requireStr, str, UsageError, UserError, type Command, type CommandIO, type ParsedArgs } from '../command.ts';
+import { LEADER_ELECTION_FLAG_HELP, leaderElectionFromFlags, type LeaderElectionFlags } from '../../controlplane/leaderElectionFlags.ts';
 
 const STATE_DIR = '.meshfed/playground';
 
@@ -33,6 +34,19 @@ async function regionCommand(args: ParsedArgs, io: CommandIO, op: 'failover' | '
   return 0;
 }
 
+/** the lease timing flags `dev up` takes (as `meshfed control-plane`) */
+const LEASE_FLAGS = ['leader-elect-lease-duration', 'leader-elect-renew-deadline', 'leader-elect-retry-period'] as const;
+
+async function killLeader(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const st = running(requireStr(args, 'state-dir'));
+  const r = await controlRequest(st.control, 'POST', '/kill-leader').catch((e: unknown) => { throw new UserError((e as Error).message); });
+  if (r.status !== 200) throw new UserError(String(r.body.error));
+  const others = (r.body.others as Array<{ replica: string; admin: string }>);
+  io.out(`control-plane replica ${String(r.body.killed)} (the leader) ended without releasing its Lease: ${others.length ? others.map((o) => o.replica).join(', ') : 'its replacement'} may take over once the Lease expires (${String(r.body.leaseDurationSeconds)} s after its last renewal); a replacement is starting on its ports, and the proxies move to a live replica`);
+  io.out(`watch it: meshfed status --admin ${others[0]?.admin ?? st.admin}   (or the dashboard)`);
+  return 0;
+}
+
 async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   const topologyFile = requireStr(args, 'topology');
   const t = loadTopologyFile(topologyFile);
@@ -47,8 +61,14 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   const { startControlServer } = await import('../../playground/control.ts');
   let pg;
   try {
+    const replicas = int(args, 'control-plane-replicas', 1);
+    let timing;
+    try {
+      timing = leaderElectionFromFlags(Object.fromEntries(LEASE_FLAGS.map((k) => [k, str(args, k)])) as LeaderElectionFlags);
+    } catch (e) { throw new UsageError((e as Error).message); }
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new UsageError(`--control-plane-replicas must be 1 to 5, got ${replicas}`);
     pg = await startMeshPlayground({
-      topology: t, stateDir,
+      topology: t, stateDir, controlPlaneReplicas: replicas, ...(timing ? { leaderElection: timing } : {}),
       ports: { xds: int(args, 'xds-port', 15010), secure: int(args, 'secure-port', 15012), admin: int(args, 'admin-port', 15014) },
       onProgress: (l) => io.out(`  ${l}`),
       trafficEveryMs: 1000,
@@ -65,12 +85,15 @@ async function meshUp(args: ParsedArgs, io: CommandIO): Promise<number> {
   io.out(`the mesh is up. kubeconfig: ${pg.kubeconfig}`);
   io.out(`contexts: ${t.clusters.map((c) => `${c.name} (${c.region}, ${c.network})`).join(', ')}`);
   io.out(`dashboard: http://${admin}/   (admin API: /debug/registry, /debug/clusters, /metrics)`);
+  const cps = pg.controlPlanes.all();
+  if (cps.length > 1) io.out(`control plane: ${cps.length} replicas (${cps.map((c) => `${c.elector!.identity} admin 127.0.0.1:${c.ports.admin}`).join(', ')}); the proxies know every one`);
   io.out('');
   io.out('try:');
   io.out(`  kubectl --kubeconfig ${pg.kubeconfig} --context ${other.name} get svc -A`);
   io.out(`  meshfed cluster list --admin ${admin} --config-kubeconfig ${pg.kubeconfig}`);
   io.out(`  meshfed dev call echo --from ${t.clusters[0]!.name}`);
   io.out(`  meshfed dev failover --region ${t.clusters[0]!.region}    (then dev call again; dev restore --region ${t.clusters[0]!.region})`);
+  io.out(`  meshfed dev kill-leader    (then meshfed status --admin ${admin}: another control-plane replica takes over)`);
   io.out('');
   io.out('Ctrl-C stops everything.');
   const sig = await untilSignal();
@@ -102,6 +125,39 @@ async function clustersUp(topologyFile: string, kubeconfigOut: string, io: Comma
   const sig = await untilSignal();
   io.out(`${sig}: stopping clusters…`);
   await running.close();
+  return 0;
+}
+
+/** -X/-H/-d as curl reads them: -d without -X is a POST; a header is "Name: value". */
+function callRequestOf(args: ParsedArgs): CallRequest {
+  const headers: Record<string, string> = {};
+  const given = args.values.header;
+  for (const h of Array.isArray(given) ? given : []) {
+    const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(h);
+    if (!m) throw new UsageError(`--header must be "NAME: VALUE", got ${JSON.stringify(h)}`);
+    headers[m[1]!.toLowerCase()] = m[2]!;
+  }
+  const data = str(args, 'data');
+  const method = (str(args, 'method') ?? (data !== undefined ? 'POST' : 'GET')).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`--method must be an HTTP method such as GET or POST, got ${JSON.stringify(str(args, 'method'))}`);
+  return { method, ...(Object.keys(headers).length ? { headers } : {}), ...(data !== undefined ? { body: data } : {}) };
+}
+
+async function devCall(args: ParsedArgs, io: CommandIO): Promise<number> {
+  const request = callRequestOf(args);
+  const st = running(requireStr(args, 'state-dir'));
+  const target = args.positionals[0] ?? 'echo';
+  const from = str(args, 'from') ?? st.contexts[0] ?? '';
+  const r = await controlRequest(st.control, 'POST', '/call', { from, target, request }).catch((e: unknown) => { throw new UserError((e as Error).message); });
+  if (r.status !== 200) throw new UserError(String(r.body.error));
+  const c = r.body as unknown as CallResult;
+  const what = `${from} → ${target}${request.method !== 'GET' ? ` (${request.method})` : ''}`;
+  if (!c.ok) throw new UserError(`${what}: failed (${c.status || 'no response'}: ${c.error ?? ''}) after ${c.ms.toFixed(0)} ms`);
+  if (c.reply) io.out(`${what}: answered by ${c.reply.pod} in cluster ${c.reply.cluster} (region ${c.reply.region}, zone ${c.reply.zone}) in ${c.ms.toFixed(1)} ms; caller ${c.reply.caller ?? 'unknown'}`);
+  else {
+    io.out(`${what}: HTTP ${c.status} in ${c.ms.toFixed(1)} ms`);
+    if (c.body) io.out(c.body.replace(/\n$/, ''));
+  }
   return 0;
 }
 
@@ -150,8 +206,16 @@ export const devCommands: Command[] = [
       'xds-port': { type: 'string', default: '15010', help: 'PORT  control plane plaintext xDS on 127.0.0.1 (0: any free port)' },
       'secure-port': { type: 'string', default: '15012', help: 'PORT  control plane CA + mTLS xDS' },
       'admin-port': { type: 'string', default: '15014', help: 'PORT  control plane admin and dashboard' },
+      'control-plane-replicas': { type: 'string', default: '1', help: 'N  control-plane replicas (1–5; replica k listens on each port + 100·k), one leader among them (try dev kill-leader)' },
+      ...Object.fromEntries(LEASE_FLAGS.map((k) => [k, { type: 'string' as const, ...LEADER_ELECTION_FLAG_HELP[k] }])),
     },
     run: async (args, io) => meshUp(args, io),
+  },
+  {
+    path: ['dev', 'kill-leader'],
+    summary: 'end the leading control-plane replica of the running playground as a crash would (its Lease is not released) and start a replacement: watch another take over',
+    flags: { 'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' } },
+    run: async (args, io) => killLeader(args, io),
   },
   {
     path: ['dev', 'failover'],
@@ -167,23 +231,16 @@ export const devCommands: Command[] = [
   },
   {
     path: ['dev', 'call'],
-    summary: 'send one request from a cluster\'s sleep pod through its sidecar and print which cluster/region answered',
-    usage: '[SERVICE[:PORT]] [--from CLUSTER]',
+    summary: 'send one request from a cluster\'s sleep pod through its sidecar and print who answered (curl-like -X, -H, -d)',
+    usage: '[SERVICE[:PORT][/PATH] | http://HOST:PORT/PATH] [--from CLUSTER] [-X METHOD] [-H "NAME: VALUE"]… [-d BODY]',
     positionals: true,
     flags: {
       from: { type: 'string', help: 'CLUSTER  client cluster (default: the first cluster of the topology)' },
+      method: { type: 'string', short: 'X', help: 'METHOD  HTTP method (default: GET, or POST with --data)' },
+      header: { type: 'string', short: 'H', multiple: true, help: '"NAME: VALUE"  a request header (repeatable)' },
+      data: { type: 'string', short: 'd', help: 'BODY  request body' },
       'state-dir': { type: 'string', default: STATE_DIR, help: 'DIR  state of the running playground' },
     },
-    run: async (args, io) => {
-      const st = running(requireStr(args, 'state-dir'));
-      const service = args.positionals[0] ?? 'echo';
-      const from = str(args, 'from') ?? st.contexts[0] ?? '';
-      const r = await controlRequest(st.control, 'GET', `/call?from=${encodeURIComponent(from)}&service=${encodeURIComponent(service)}`).catch((e: unknown) => { throw new UserError((e as Error).message); });
-      if (r.status !== 200) throw new UserError(String(r.body.error));
-      const c = r.body as unknown as CallResult;
-      if (!c.ok || !c.reply) throw new UserError(`${from} → ${service}: failed (${c.status || 'no response'}: ${c.error ?? ''}) after ${c.ms.toFixed(0)} ms`);
-      io.out(`${from} → ${service}: answered by ${c.reply.pod} in cluster ${c.reply.cluster} (region ${c.reply.region}, zone ${c.reply.zone}) in ${c.ms.toFixed(1)} ms; caller ${c.reply.caller ?? 'unknown'}`);
-      return 0;
-    },
+    run: async (args, io) => devCall(args, io),
   },
 ];

@@ -12,7 +12,7 @@ export const areas: Area[] = [
   { words: ['cluster'], load: async () => (await import('./cluster.ts')).clusterCommands },
   { words: ['control-plane'], load: async () => (await import('./controlPlane.ts')).controlPlaneCommands },
   { words: ['ca'], load: async () => (await import('./ca.ts')).caCommands },
-  { words: ['proxy-config'], load: async () => (await import('./pilot.ts')).pilotCommands },
+  { words: ['proxy-config', 'proxyless-bootstrap'], load: async () => (await import('./pilot.ts')).pilotCommands },
   { words: ['gateway', 'sidecar'], load: async () => (await import('./proxy.ts')).proxyCommands },
   { words: ['status'], load: async () => (await import('./admin.ts')).adminCommands },
   { words: ['dev'], load: async () => (await import('./dev.ts')).devCommands },
@@ -21,7 +21,9 @@ export const areas: Area[] = [
   { words: ['version'], load: async () => (await import('./version.ts')).versionCommands },
 ];
 
-const byPath = (a: Command, b: Command) => a.path.join(' ').localeCompare(b.path.join(' '));
+// code-point order, not localeCompare: the same in every locale, and it spares every process (a sidecar too) the
+// ~3 MB of ICU collation data localeCompare pages in
+const byPath = (a: Command, b: Command): number => { const x = a.path.join(' '); const y = b.path.join(' '); return x < y ? -1 : x > y ? 1 : 0; };
 
 /** The commands of the area that owns `first`, or of every area when no area owns it (help, unknown words). */
 export async function loadCommands(first?: string, from: Area[] = areas): Promise<Command[]> {

@@ -7,6 +7,7 @@ import { getJson } from '../../admin/status.ts';
 import { table } from '../../admin/views.ts';
 import type { ProxySync } from '../../admin/sources.ts';
 import { outputFlag, outputFormat, printOutput } from '../output.ts';
+import { CONTROL_PLANE_SERVICE_XDS, podNodeId, proxylessBootstrap } from '../../xds/bootstrap.ts';
 
 /** The connected proxies whose node id names `pod` (pod name, IP or any part of the id); pure. */
 export function pickProxies(proxies: readonly ProxySync[], pod: string): ProxySync[] {
@@ -80,4 +81,35 @@ function optional<K extends string>(key: K, v: string | undefined): Partial<Reco
   return v ? ({ [key]: v } as Record<K, string>) : {};
 }
 
-export const pilotCommands: Command[] = [proxyConfig];
+const bootstrap: Command = {
+  path: ['proxyless-bootstrap'],
+  summary: 'print the xDS bootstrap (GRPC_XDS_BOOTSTRAP) for a proxyless gRPC application; it names the control plane\'s Service, so clients move to a live replica',
+  usage: '[--xds HOST:PORT] [--pod NAME --namespace NS --pod-ip IP | --node-id ID] [--cluster C --network N --region R --zone Z]',
+  flags: {
+    xds: { type: 'string', default: CONTROL_PLANE_SERVICE_XDS, help: 'HOST:PORT  pilot\'s plaintext ADS: the control plane\'s Service' },
+    pod: { type: 'string', help: 'NAME  the pod (default: $POD_NAME)' },
+    namespace: { type: 'string', help: 'NS  the pod\'s namespace (default: $POD_NAMESPACE, else default)' },
+    'pod-ip': { type: 'string', help: 'IP  the pod\'s address (default: $INSTANCE_IP or $POD_IP)' },
+    'node-id': { type: 'string', help: 'ID  the xDS node id, instead of one built from --pod, --namespace and --pod-ip' },
+    cluster: { type: 'string', help: 'NAME  member cluster (CLUSTER_ID)' },
+    network: { type: 'string', help: 'NAME  network of the pod' },
+    region: { type: 'string', help: 'REGION  locality region' },
+    zone: { type: 'string', help: 'ZONE  locality zone' },
+  },
+  async run(args, io) {
+    const xds = requireStr(args, 'xds');
+    hostPort(xds, 'xds');
+    let nodeId = str(args, 'node-id');
+    if (!nodeId) {
+      const pod = str(args, 'pod') ?? process.env.POD_NAME;
+      const ip = str(args, 'pod-ip') ?? process.env.INSTANCE_IP ?? process.env.POD_IP;
+      if (!pod || !ip) throw new UsageError('name the pod: --pod and --pod-ip (or $POD_NAME and $INSTANCE_IP from the downward API), or give --node-id');
+      nodeId = podNodeId(ip, pod, str(args, 'namespace') ?? process.env.POD_NAMESPACE ?? 'default');
+    }
+    const b = proxylessBootstrap({ xds, nodeId, ...optional('cluster', str(args, 'cluster')), ...optional('network', str(args, 'network')), ...optional('region', str(args, 'region')), ...optional('zone', str(args, 'zone')) });
+    io.out(JSON.stringify(b, null, 2));
+    return 0;
+  },
+};
+
+export const pilotCommands: Command[] = [proxyConfig, bootstrap];

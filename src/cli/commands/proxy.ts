@@ -2,14 +2,22 @@
 import { hostPort, int, requireStr, str, UsageError, type Command } from '../command.ts';
 import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
+import { parseXdsAddresses } from '../../xds/xdsAddresses.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
+/** --xds: the control plane's Service, or its replicas as HOST:PORT,HOST:PORT (the proxy moves on when one breaks) */
+const XDS_HELP = 'HOST:PORT[,HOST:PORT…]  pilot xDS (plaintext ADS): the control plane\'s Service, or its replicas (a broken stream moves on to the next)';
+function xdsFlag(args: Parameters<typeof requireStr>[0]): string {
+  const v = requireStr(args, 'xds');
+  try { parseXdsAddresses(v); } catch (e) { throw new UsageError(`--xds: ${(e as Error).message}`); }
+  return v;
+}
 
 const gateway: Command = {
   path: ['gateway'],
   summary: 'Run the east-west gateway: routes mTLS by SNI to this network\'s endpoints without terminating TLS',
   flags: {
-    xds: { type: 'string', help: 'HOST:PORT  pilot xDS address (plaintext ADS)' },
+    xds: { type: 'string', help: XDS_HELP },
     network: { type: 'string', help: 'NET  the network this gateway fronts' },
     region: { type: 'string', help: 'R  locality region of this gateway' },
     zone: { type: 'string', help: 'Z  locality zone' },
@@ -22,7 +30,7 @@ const gateway: Command = {
     workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
   },
   run: async (args, io) => (await import('../../proxy/runGateway.ts')).runGateway({
-    xds: requireStr(args, 'xds'),
+    xds: xdsFlag(args),
     network: requireStr(args, 'network'),
     region: requireStr(args, 'region'),
     ...(str(args, 'zone') ? { zone: str(args, 'zone')! } : {}),
@@ -40,7 +48,7 @@ const sidecar: Command = {
   path: ['sidecar'],
   summary: 'Run a workload sidecar: HTTP proxy for the app (HTTP_PROXY) and mTLS inbound, identity from the mesh CA',
   flags: {
-    xds: { type: 'string', help: 'HOST:PORT  pilot xDS address (plaintext ADS)' },
+    xds: { type: 'string', help: XDS_HELP },
     ca: { type: 'string', help: 'HOST:PORT  mesh CA (CreateCertificate over TLS)' },
     'ca-cert': { type: 'string', help: 'FILE  trust anchor for the CA\'s TLS certificate' },
     'ca-server-name': { type: 'string', help: 'NAME  TLS name to verify on the CA\'s certificate, e.g. meshfed.meshfed-system.svc when --ca is an IP (default: the host of --ca)' },
@@ -61,7 +69,7 @@ const sidecar: Command = {
     labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
   run: async (args, io) => (await import('../../proxy/runSidecar.ts')).runSidecar({
-    xds: requireStr(args, 'xds'), ...podIpOf(str(args, 'pod-ip')),
+    xds: xdsFlag(args), ...podIpOf(str(args, 'pod-ip')),
     ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
     clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
     appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
