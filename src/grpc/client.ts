@@ -131,6 +131,11 @@ function keepAlive(s: http2.ClientHttp2Session, k: { intervalMs: number; timeout
   s.once('close', () => clearInterval(every));
 }
 
+/** grpc-message is percent-encoded; a peer's malformed encoding is shown as sent, never thrown from an event handler */
+function percentDecoded(m: string): string {
+  try { return decodeURIComponent(m); } catch { return m; }
+}
+
 function asGrpcError(e: unknown, address: string): GrpcError {
   if (e instanceof GrpcError) return e;
   return new GrpcError(`gRPC connection to ${address} failed: ${(e as Error).message}`, GrpcStatus.UNAVAILABLE);
@@ -147,7 +152,7 @@ function settle(st: http2.ClientHttp2Stream, address: string, onMessage: (b: Buf
   const finish = (err?: GrpcError): void => { if (!finished) { finished = true; done(err); } };
   const statusOf = (h: http2.IncomingHttpHeaders): void => {
     if (h['grpc-status'] === undefined) return;
-    status = { code: Number(h['grpc-status']), message: decodeURIComponent(String(h['grpc-message'] ?? '')) };
+    status = { code: Number(h['grpc-status']), message: percentDecoded(String(h['grpc-message'] ?? '')) };
   };
   st.on('response', (h) => {
     const http = Number(h[':status']);

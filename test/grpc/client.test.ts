@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
+import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { GrpcChannel, GrpcError, GrpcStatus } from '../../src/grpc/client.ts';
 import { MessageReader, frameMessage } from '../../src/grpc/framing.ts';
@@ -116,6 +117,18 @@ test('a server killed mid-stream, nobody listening, an HTTP/1 server, garbage on
       c.close();
     }
   } finally { h1.close(); garbage.close(); }
+});
+
+test('a malformed grpc-message from the peer is reported as sent, not thrown', async () => {
+  const h2 = http2.createServer();
+  h2.on('stream', (st) => st.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'no %zz' }, { endStream: true }));
+  await new Promise<void>((r) => h2.listen(0, '127.0.0.1', () => r()));
+  const c = new GrpcChannel(`127.0.0.1:${(h2.address() as net.AddressInfo).port}`);
+  try {
+    const e = await failure(c.unary('/t.T/Echo', text, 'x', {}, 3000));
+    assert.equal(e.code, GrpcStatus.PERMISSION_DENIED);
+    assert.equal(e.message, 'no %zz');
+  } finally { c.close(); h2.close(); }
 });
 
 test('addresses: host:port and dns:///host:port are accepted; a missing port is a clear error', () => {
