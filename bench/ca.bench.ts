@@ -7,9 +7,10 @@
 // reports both, the server part split into the certificate work (serverCryptoUsPerCert: parse, key import,
 // verify, sign) and the rest (gRPC, HTTP/2, TLS). "rawNodeCryptoLimitPerSec" is bare node crypto on one core:
 // JWK import of the CSR key + ECDSA verify of the CSR + ECDSA sign of a leaf-sized TBS, none of our code.
-// Runs: CA_BENCH_RUNS="<signing workers>/<grpc-js|h2>,..." (default 0/grpc-js,1/grpc-js,1/h2).
+// Runs: CA_BENCH_RUNS="<signing workers>,..." (default 0,1). The callers are our CA client (src/ca/client.ts), as
+// proxies use it: since the proxies' lean HTTP/2 client (src/grpc) it is also the cheap load generator that a
+// hand-encoded HTTP/2 caller used to be here.
 import { execFileSync, spawn } from 'node:child_process';
-import * as http2 from 'node:http2';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,8 +35,6 @@ const log = (s: string): boolean => process.stderr.write(s + '\n');
 const pct = (xs: number[], p: number): number => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 type Req = (r: { token: string; cluster: string; csrPem: string }) => Promise<string[]>;
-/** grpc-js: our CA client (src/ca/client.ts), as agents use it; h2: lean load generator (see h2Callers) */
-type Callers = 'grpc-js' | 'h2';
 
 /** 64 concurrent callers, N requests after a warm-up (onWarm: when the measured part starts). */
 async function drive(request: Req, csrs: string[], onWarm: () => void = () => {}): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
@@ -57,9 +56,9 @@ async function drive(request: Req, csrs: string[], onWarm: () => void = () => {}
   return { lat, errors, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function driveInChild(address: string, rootPem: string, csrs: string[], callers: Callers, onWarm: () => void): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
+async function driveInChild(address: string, rootPem: string, csrs: string[], onWarm: () => void): Promise<{ lat: number[]; errors: number; secs: number; cpuMs?: number }> {
   const f = join(dir, 'job.json');
-  writeFileSync(f, JSON.stringify({ address, rootPem, csrs, callers }));
+  writeFileSync(f, JSON.stringify({ address, rootPem, csrs }));
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { env: { ...process.env, CA_BENCH_CLIENT_JOB: f }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let warm = false;
@@ -69,59 +68,10 @@ async function driveInChild(address: string, rootPem: string, csrs: string[], ca
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { lat: number[]; errors: number; secs: number; cpuMs?: number };
 }
 
-/**
- * Lean callers: the same CreateCertificate calls over one TLS HTTP/2 connection, protobuf encoded by hand —
- * a load generator in the spirit of ghz/h2load, so the server's capacity shows without grpc-js's per-call
- * client cost (~0.3 ms CPU) sharing the same 2 cores. Checks grpc-status and that a chain came back.
- */
-function h2Callers(address: string, rootPem: string): { request: Req; close: () => void } {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), address.slice(address.lastIndexOf(':') + 1)];
-  const session = http2.connect(`https://127.0.0.1:${port}`, { ca: rootPem, servername: host });
-  session.on('error', (e) => log(`h2 callers: ${e.message}`));
-  const path = '/istio.v1.auth.IstioCertificateService/CreateCertificate';
-  const request: Req = (r) => new Promise<string[]>((resolve, reject) => {
-    const csr = Buffer.from(r.csrPem);
-    const msg = Buffer.concat([Buffer.from([0x0a]), varint(csr.length), csr]); // field 1 (csr); validity 0 = default
-    const frame = Buffer.alloc(5 + msg.length);
-    frame.writeUInt32BE(msg.length, 1);
-    msg.copy(frame, 5);
-    const st = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${r.token}`, clusterid: r.cluster });
-    const chunks: Buffer[] = [];
-    let status: string | undefined; let message = '';
-    st.on('response', (h) => { if (h['grpc-status'] !== undefined) { status = String(h['grpc-status']); message = String(h['grpc-message'] ?? ''); } });
-    st.on('trailers', (t) => { status = String(t['grpc-status']); message = String(t['grpc-message'] ?? ''); });
-    st.on('data', (d: Buffer) => chunks.push(d));
-    st.on('error', reject);
-    st.on('close', () => {
-      if (status !== '0') return reject(new Error(`grpc-status ${status}: ${message}`));
-      const body = Buffer.concat(chunks).subarray(5);
-      const chain: string[] = [];
-      for (let off = 0; off < body.length;) {
-        if (body[off++] !== 0x0a) return reject(new Error('unexpected field in IstioCertificateResponse'));
-        let len = 0; let shift = 0;
-        for (;;) { const b = body[off++]; len += (b & 0x7f) * 2 ** shift; shift += 7; if (!(b & 0x80)) break; }
-        chain.push(body.toString('utf8', off, off + len));
-        off += len;
-      }
-      if (!chain[0]?.startsWith('-----BEGIN CERTIFICATE-----')) return reject(new Error('no certificate in the response'));
-      resolve(chain);
-    });
-    st.end(frame);
-  });
-  return { request, close: () => session.close() };
-}
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 0x7f) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
-  out.push(n);
-  return Buffer.from(out);
-}
-
 if (process.env.CA_BENCH_CLIENT_JOB) {
   const { readFileSync } = await import('node:fs');
-  const job = JSON.parse(readFileSync(process.env.CA_BENCH_CLIENT_JOB, 'utf8')) as { address: string; rootPem: string; csrs: string[]; callers: Callers };
-  const client = job.callers === 'h2' ? h2Callers(job.address, job.rootPem) : createCaClient({ address: job.address, caCertPem: job.rootPem, deadlineMs: 30_000 });
+  const job = JSON.parse(readFileSync(process.env.CA_BENCH_CLIENT_JOB, 'utf8')) as { address: string; rootPem: string; csrs: string[] };
+  const client = createCaClient({ address: job.address, caCertPem: job.rootPem, deadlineMs: 30_000 });
   let c0 = process.cpuUsage();
   const r = await drive(client.request, job.csrs, () => { c0 = process.cpuUsage(); process.stdout.write('warm\n'); });
   const c = process.cpuUsage(c0);
@@ -185,24 +135,24 @@ try {
   log(`openssl speed ecdsap256: ${opensslSignPerSec} sign/s`);
 
   // 3. over gRPC with TLS, 64 concurrent callers; once per signing-worker setting (0 = sign in the gRPC thread)
-  const runGrpc = async (signingWorkers: number, callers: Callers): Promise<Record<string, number | string | null>> => {
+  const runGrpc = async (signingWorkers: number): Promise<Record<string, number | string | null>> => {
     const registry = new Registry();
     const server = new CaServer({ signer, reviewer: new CachingReviewer({ async review() { return { namespace: 'bench', serviceAccount: 'load' }; } }), trustDomain: 'cluster.local', registry, dnsNames: ['localhost'], signingWorkers });
     const port = await server.start(0, '127.0.0.1');
-    const client = callers === 'h2' ? h2Callers(`localhost:${port}`, m.rootCertPem) : createCaClient({ address: `localhost:${port}`, caCertPem: m.rootCertPem, deadlineMs: 30_000 });
-    log(`gRPC, ${CONC} ${callers} callers, signing workers: ${signingWorkers}`);
+    const client = createCaClient({ address: `localhost:${port}`, caCertPem: m.rootCertPem, deadlineMs: 30_000 });
+    log(`gRPC, ${CONC} callers, signing workers: ${signingWorkers}`);
     // CPU counted from the end of the callers' warm-up, like their latencies
     let s0 = process.cpuUsage();
     const warm = (): void => { s0 = process.cpuUsage(); };
     const { lat, errors, secs, cpuMs: clientCpuMs } = IN_PROCESS
       ? await drive(client.request, csrs, warm)
-      : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs, callers, warm);
+      : await driveInChild(`localhost:${port}`, m.rootCertPem, csrs, warm);
     const sc = process.cpuUsage(s0);
     lat.sort((a, b) => a - b);
     client.close();
     await server.stop();
     const r = {
-      signingWorkers, callers, errors,
+      signingWorkers, errors,
       certsPerSec: Math.round(N / secs), p50Ms: +pct(lat, 50).toFixed(2), p99Ms: +pct(lat, 99).toFixed(2),
       // CPU seconds per wall second during the gRPC run (1.0 = one core busy); per certificate in µs
       serverCpuCores: +(((sc.user + sc.system) / 1e6) / secs).toFixed(2),
@@ -217,16 +167,13 @@ try {
     log(JSON.stringify(r));
     return r;
   };
-  // runs: "<signing workers>/<callers>", e.g. CA_BENCH_RUNS=0/grpc-js,1/grpc-js,1/h2
+  // runs: signing workers per run, e.g. CA_BENCH_RUNS=0,1
   const grpcRuns: Array<Record<string, number | string | null>> = [];
-  for (const spec of (process.env.CA_BENCH_RUNS ?? '0/grpc-js,1/grpc-js,1/h2').split(',')) {
-    const [w, callers] = spec.split('/');
-    if (callers !== 'grpc-js' && callers !== 'h2') throw new Error(`CA_BENCH_RUNS: callers must be grpc-js or h2, got ${spec}`);
-    grpcRuns.push(await runGrpc(Number(w), callers));
+  for (const spec of (process.env.CA_BENCH_RUNS ?? '0,1').split(',')) {
+    if (!/^\d+$/.test(spec)) throw new Error(`CA_BENCH_RUNS: a number of signing workers per run, e.g. 0,1; got ${spec}`);
+    grpcRuns.push(await runGrpc(Number(spec)));
   }
-  // headline: our own client (what agents run); the h2 runs show the server's capacity with cheaper callers
-  const headline = grpcRuns.filter((r) => r.callers === 'grpc-js');
-  const best = (headline.length ? headline : grpcRuns).reduce((a, b) => (Number(b.certsPerSec) > Number(a.certsPerSec) ? b : a));
+  const best = grpcRuns.reduce((a, b) => (Number(b.certsPerSec) > Number(a.certsPerSec) ? b : a));
   const result = {
     n: N, concurrency: CONC,
     grpcCertsPerSec: best.certsPerSec, p50Ms: best.p50Ms, p99Ms: best.p99Ms, bestSigningWorkers: best.signingWorkers,
