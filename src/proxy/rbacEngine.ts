@@ -7,7 +7,7 @@
 // them and as protobufjs decodes them (oneof discriminators, defaults filled in).
 import { BlockList, isIPv6 } from 'node:net';
 import type { CidrRange, HeaderMatcher, Permission, Principal, RbacFilter, StringMatcher } from '../security/rbacTypes.ts';
-import { candidateIndex, oneof, type CandidateIndex } from './rbacIndex.ts';
+import { candidateIndex, headerSpecifier, permissionRule, principalIdentifier, stringPattern, type CandidateIndex } from './rbacIndex.ts';
 
 export interface RbacRequest {
   /** SPIFFE URI of the verified client certificate; undefined for plaintext */
@@ -60,7 +60,7 @@ export function compileString(m: StringMatcher | undefined): (s: string) => bool
   if (!m) return () => false;
   const ic = m.ignore_case === true;
   const norm = ic ? (s: string) => s.toLowerCase() : (s: string) => s;
-  switch (oneof(m, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'])) {
+  switch (stringPattern(m)) {
     case 'exact': { const v = norm(m.exact!); return (s) => norm(s) === v; }
     case 'prefix': { const v = norm(m.prefix!); return (s) => norm(s).startsWith(v); }
     case 'suffix': { const v = norm(m.suffix!); return (s) => norm(s).endsWith(v); }
@@ -72,7 +72,7 @@ export function compileString(m: StringMatcher | undefined): (s: string) => bool
 
 function compileHeader(h: HeaderMatcher): Pred {
   const name = h.name.toLowerCase();
-  const spec = oneof(h, 'header_match_specifier', ['string_match', 'present_match']);
+  const spec = headerSpecifier(h);
   const str = spec === 'string_match' ? compileString(h.string_match) : undefined;
   const inv = h.invert_match === true;
   return (r) => {
@@ -127,10 +127,9 @@ function compileCidr(c: CidrRange): (ip: string | undefined) => boolean {
   };
 }
 
-const PERMISSION_KEYS = ['and_rules', 'or_rules', 'any', 'header', 'url_path', 'destination_ip', 'destination_port', 'not_rule'] as const;
 
 export function compilePermission(p: Permission): Pred {
-  switch (oneof(p, 'rule', PERMISSION_KEYS)) {
+  switch (permissionRule(p)) {
     case 'any': return TRUE;
     case 'and_rules': return all((p.and_rules?.rules ?? []).map(compilePermission));
     case 'or_rules': return any((p.or_rules?.rules ?? []).map(compilePermission));
@@ -143,10 +142,9 @@ export function compilePermission(p: Permission): Pred {
   }
 }
 
-const PRINCIPAL_KEYS = ['and_ids', 'or_ids', 'any', 'authenticated', 'direct_remote_ip', 'remote_ip', 'header', 'not_id'] as const;
 
 export function compilePrincipal(p: Principal): Pred {
-  switch (oneof(p, 'identifier', PRINCIPAL_KEYS)) {
+  switch (principalIdentifier(p)) {
     case 'any': return TRUE;
     case 'and_ids': return all((p.and_ids?.ids ?? []).map(compilePrincipal));
     case 'or_ids': return any((p.or_ids?.ids ?? []).map(compilePrincipal));
@@ -154,7 +152,7 @@ export function compilePrincipal(p: Principal): Pred {
     case 'authenticated': {
       const name = p.authenticated?.principal_name;
       // no principal_name: any authenticated peer
-      const f = name && oneof(name, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex']) ? compileString(name) : () => true;
+      const f = name && stringPattern(name) ? compileString(name) : () => true;
       return (r) => r.principal !== undefined && f(r.principal);
     }
     case 'direct_remote_ip': { const f = compileCidr(p.direct_remote_ip!); return (r) => f(r.sourceIp); }

@@ -7,22 +7,28 @@
 // What a matcher needs of one attribute is a list of clauses, all of which must hold (an empty list: anything may
 // match): a positive clause (the value is one of `only`, or matches one of `patterns` — exact, prefix, suffix,
 // contains, regex) or a negative one (the value is not one of `except`, from not_id / not_rule / invert_match).
-import type { Permission, Principal, StringMatcher } from '../security/rbacTypes.ts';
+import type { HeaderMatcher, Permission, Principal, StringMatcher } from '../security/rbacTypes.ts';
 
 interface Clause { only?: ReadonlySet<string>; patterns?: readonly ((s: string) => boolean)[]; except?: ReadonlySet<string> }
 type Need = readonly Clause[];
 const ANY: Need = Object.freeze([]);
 
 /** The set member of a oneof: protobufjs' discriminator when present, else the first key that is set. */
-export function oneof<T extends object>(o: T, disc: string, keys: readonly string[]): string | undefined {
+export function oneof<T extends object, K extends string>(o: T, disc: string, keys: readonly K[]): K | undefined {
   const d = (o as Record<string, unknown>)[disc];
-  if (typeof d === 'string' && keys.includes(d)) return d;
+  if (typeof d === 'string' && (keys as readonly string[]).includes(d)) return d as K;
   return keys.find((k) => { const v = (o as Record<string, unknown>)[k]; return v !== undefined && v !== null && v !== false; });
 }
 
+// Envoy's RBAC oneofs, named once for the index here and the engine (rbacEngine.ts)
+export const permissionRule = (p: Permission) => oneof(p, 'rule', ['and_rules', 'or_rules', 'any', 'header', 'url_path', 'destination_ip', 'destination_port', 'not_rule'] as const);
+export const principalIdentifier = (p: Principal) => oneof(p, 'identifier', ['and_ids', 'or_ids', 'any', 'authenticated', 'direct_remote_ip', 'remote_ip', 'header', 'not_id'] as const);
+export const stringPattern = (m: StringMatcher) => oneof(m, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'] as const);
+export const headerSpecifier = (h: HeaderMatcher) => oneof(h, 'header_match_specifier', ['string_match', 'present_match'] as const);
+
 function stringNeed(m: StringMatcher | undefined): Need {
   if (!m || m.ignore_case === true) return ANY;
-  switch (oneof(m, 'match_pattern', ['exact', 'prefix', 'suffix', 'contains', 'safe_regex'])) {
+  switch (stringPattern(m)) {
     case 'exact': return [{ only: new Set([m.exact!]) }];
     case 'prefix': { const v = m.prefix!; return [{ patterns: [(s) => s.startsWith(v)] }]; }
     case 'suffix': { const v = m.suffix!; return [{ patterns: [(s) => s.endsWith(v)] }]; }
@@ -46,7 +52,7 @@ function noneOf(n: Need): Need {
 }
 
 export function principalNeed(p: Principal): Need {
-  switch (oneof(p, 'identifier', ['and_ids', 'or_ids', 'any', 'authenticated', 'direct_remote_ip', 'remote_ip', 'header', 'not_id'])) {
+  switch (principalIdentifier(p)) {
     case 'authenticated': return stringNeed(p.authenticated?.principal_name);
     case 'and_ids': return (p.and_ids?.ids ?? []).flatMap(principalNeed);
     case 'or_ids': return anyOf((p.or_ids?.ids ?? []).map(principalNeed));
@@ -56,10 +62,10 @@ export function principalNeed(p: Principal): Need {
 }
 
 export function methodNeed(p: Permission): Need {
-  switch (oneof(p, 'rule', ['and_rules', 'or_rules', 'any', 'header', 'url_path', 'destination_ip', 'destination_port', 'not_rule'])) {
+  switch (permissionRule(p)) {
     case 'header': {
       const h = p.header!;
-      if (h.name.toLowerCase() !== ':method' || oneof(h, 'header_match_specifier', ['string_match', 'present_match']) !== 'string_match') return ANY;
+      if (h.name.toLowerCase() !== ':method' || headerSpecifier(h) !== 'string_match') return ANY;
       // an absent method (TCP) never matches a header matcher, inverted or not: only exact values are kept
       const n = stringNeed(h.string_match);
       return h.invert_match === true ? ANY : n;
