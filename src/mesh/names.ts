@@ -45,6 +45,11 @@ export function listenerName(host: string, port: number): string {
   return `${host}:${port}`;
 }
 
+/** Istio's xDS node id: `<type>~<ip>~<name>.<namespace>~<namespace>.svc.cluster.local` (sidecar: a pod; router: a gateway) */
+export function xdsNodeId(type: 'sidecar' | 'router', ip: string, name: string, namespace: string): string {
+  return `${type}~${ip}~${name}.${namespace}~${namespace}.svc.cluster.local`;
+}
+
 export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
 }

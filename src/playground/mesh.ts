@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Topology } from '../mesh/topology.ts';
+import { xdsNodeId } from '../mesh/names.ts';
 import { adminKubeConfig } from '../devcluster/clientConfig.ts';
 import type { SecureServer } from '../devcluster/secure.ts';
 import { startPlayground } from './clusters.ts';
@@ -112,7 +113,7 @@ export async function startMeshPlayground(o: MeshPlaygroundOptions): Promise<Mes
 
     const startGw = async (g: Topology['gateways'][number]): Promise<void> => {
       gateways.set(g.network, await startGateway({
-        xds: mesh.xds, network: g.network, region: g.region, clusterId: g.cluster, nodeId: `router~${g.address}~eastwestgateway-${g.network}.meshfed-system~meshfed-system.svc.cluster.local`,
+        xds: mesh.xds, network: g.network, region: g.region, clusterId: g.cluster, nodeId: xdsNodeId('router', g.address, `eastwestgateway-${g.network}`, 'meshfed-system'),
         listen: { host: g.address, port: GATEWAY_PORTS.listen }, health: { host: g.address, port: GATEWAY_PORTS.health }, metrics: { host: g.address, port: GATEWAY_PORTS.metrics },
         drainMs: 500,
       }));

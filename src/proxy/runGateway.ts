@@ -1,6 +1,7 @@
 // `meshfed gateway` process wiring: xDS → Gateway, admin/health/metrics servers, SIGTERM drain.
 import { hostname } from 'node:os';
 import { createLogger } from '../log.ts';
+import { xdsNodeId } from '../mesh/names.ts';
 import { newRegistry } from '../observe/metrics.ts';
 import { Gateway } from './gateway.ts';
 import { XdsClient } from '../xds/adsClient.ts';
@@ -44,7 +45,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const registry = newRegistry();
   const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log });
   const port = await gw.listen();
-  const nodeId = cfg.nodeId ?? `router~0.0.0.0~${hostname()}.meshfed-system~meshfed-system.svc.cluster.local`;
+  const nodeId = cfg.nodeId ?? xdsNodeId('router', '0.0.0.0', hostname(), 'meshfed-system');
   const xds = new XdsClient(cfg.xds, { id: nodeId, role: 'gateway', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);
   wireGatewayXds(xds, (t) => { gw.setEndpoints(t); log.info({ services: t.size }, 'gateway endpoints updated'); });
   const sameAdmin = cfg.metrics?.port === cfg.health?.port && cfg.metrics?.port !== 0;

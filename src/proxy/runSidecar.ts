@@ -1,7 +1,7 @@
 // `meshfed sidecar` process wiring: identity from the CA, xDS → outbound table, inbound mTLS, metrics, SIGTERM.
 import { createLogger } from '../log.ts';
 import { newRegistry } from '../observe/metrics.ts';
-import { spiffeId } from '../mesh/names.ts';
+import { spiffeId, xdsNodeId } from '../mesh/names.ts';
 import { keepCredentials } from './identity.ts';
 import { XdsClient } from '../xds/adsClient.ts';
 import { inboundAppPorts, wireSidecarXds } from './sidecarXds.ts';
@@ -45,7 +45,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   // readiness first (503 with the reason until a certificate and the first configuration are here), then xDS and
   // the CA in parallel, each retrying with backoff: a sidecar may start before its control plane and never exits for it
   const admin = await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => (!inbound ? 'no workload certificate yet' : configured || 'no xDS configuration yet'), registry);
-  const xds = new XdsClient(cfg.xds, { id: `sidecar~${podIp ?? cfg.inbound.host}~${cfg.serviceAccount}.${cfg.namespace}~${cfg.namespace}.svc.cluster.local`, role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
+  const xds = new XdsClient(cfg.xds, { id: xdsNodeId('sidecar', podIp ?? cfg.inbound.host, cfg.serviceAccount, cfg.namespace), role: 'sidecar', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) }, ...(cfg.labels ? { labels: cfg.labels } : {}) }, log);
   wireSidecarXds(xds, (t) => { outbound.setEndpoints(t); configured = true; }, (routes, clusters) => outbound.setPolicy(routes, clusters),
     // the ports this workload listens on, as pilot knows them from its EndpointSlices (needs its own address)
     (clas) => { if (podIp) { const p = inboundAppPorts(clas, podIp); appPorts = p; inbound?.setXdsAppPorts(p); } });

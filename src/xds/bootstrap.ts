@@ -7,7 +7,7 @@
 export interface ProxylessBootstrapOptions {
   /** HOST:PORT of pilot's plaintext ADS, normally the control plane's Service */
   xds: string;
-  /** Istio's node id form: sidecar~<pod ip>~<pod>.<namespace>~<namespace>.svc.cluster.local */
+  /** Istio's node id form (mesh/names.ts xdsNodeId): sidecar~<pod ip>~<pod>.<namespace>~<namespace>.svc.cluster.local */
   nodeId: string;
   cluster?: string;
   network?: string;
@@ -16,11 +16,6 @@ export interface ProxylessBootstrapOptions {
 }
 
 export const CONTROL_PLANE_SERVICE_XDS = 'meshfed.meshfed-system.svc:15010';
-
-/** Istio's node id for a pod, from the downward API's values */
-export function podNodeId(podIp: string, pod: string, namespace: string): string {
-  return `sidecar~${podIp}~${pod}.${namespace}~${namespace}.svc.cluster.local`;
-}
 
 export function proxylessBootstrap(o: ProxylessBootstrapOptions): object {
   const metadata: Record<string, string> = {

@@ -7,7 +7,8 @@ import { getJson } from '../../admin/status.ts';
 import { table } from '../../admin/views.ts';
 import type { ProxySync } from '../../admin/sources.ts';
 import { outputFlag, outputFormat, printOutput } from '../output.ts';
-import { CONTROL_PLANE_SERVICE_XDS, podNodeId, proxylessBootstrap } from '../../xds/bootstrap.ts';
+import { CONTROL_PLANE_SERVICE_XDS, proxylessBootstrap } from '../../xds/bootstrap.ts';
+import { xdsNodeId } from '../../mesh/names.ts';
 
 /** The connected proxies whose node id names `pod` (pod name, IP or any part of the id); pure. */
 export function pickProxies(proxies: readonly ProxySync[], pod: string): ProxySync[] {
@@ -104,7 +105,7 @@ const bootstrap: Command = {
       const pod = str(args, 'pod') ?? process.env.POD_NAME;
       const ip = str(args, 'pod-ip') ?? process.env.INSTANCE_IP ?? process.env.POD_IP;
       if (!pod || !ip) throw new UsageError('name the pod: --pod and --pod-ip (or $POD_NAME and $INSTANCE_IP from the downward API), or give --node-id');
-      nodeId = podNodeId(ip, pod, str(args, 'namespace') ?? process.env.POD_NAMESPACE ?? 'default');
+      nodeId = xdsNodeId('sidecar', ip, pod, str(args, 'namespace') ?? process.env.POD_NAMESPACE ?? 'default');
     }
     const b = proxylessBootstrap({ xds, nodeId, ...optional('cluster', str(args, 'cluster')), ...optional('network', str(args, 'network')), ...optional('region', str(args, 'region')), ...optional('zone', str(args, 'zone')) });
     io.out(JSON.stringify(b, null, 2));
