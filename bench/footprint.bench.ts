@@ -16,6 +16,7 @@ import { Pilot } from '../src/pilot/server.ts';
 import { emptySnapshot, type Endpoint, type MeshService } from '../src/mesh/types.ts';
 import { startEcho } from '../src/demo/echo.ts';
 import { PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
+import { DEFAULT_INTERRUPT_BUDGET } from '../src/proxy/startupTiering.ts';
 import { MESHFED_BIN } from '../test/helpers/meshfed.ts';
 
 const N = Number(process.env.BENCH_N ?? 3000);
@@ -34,6 +35,13 @@ function mem(pid: number): { rssMB: number; peakMB: number; anonMB: number; file
   const mb = (k: string) => +(Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024).toFixed(1);
   return { rssMB: mb('VmRSS'), peakMB: mb('VmHWM'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
+/** CPU time (user + system) a process has used so far, ms */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state): utime is the 14th, stime the 15th
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 type Ports = { outbound: number; inbound: number; metrics: number; listen: number; health: number };
@@ -160,10 +168,14 @@ async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, u
     await sleep(12_000); // V8's memory reducer shrinks an idle heap after some seconds
     const idle15s = { sidecar: mem(a.pid), gateway: mem(gw.pid) };
     say(`  idle: sidecar ${idle.sidecar.rssMB} MB, gateway ${idle.gateway.rssMB} MB; ${N} requests A → gateway → B…`);
+    const cpu0 = [a.pid, b.pid, gw.pid].map(cpuMs);
     const traffic = await load(a.ip, a.outbound, 'http://b.demo:8080/');
+    // CPU per request in each proxy: what a compiler setting costs, independent of the load generator sharing the cores
+    const [ca, cb, cg] = [a.pid, b.pid, gw.pid].map((p, i) => +(((cpuMs(p) - cpu0[i]!) * 1000) / N).toFixed(0));
+    const cpuUsPerRequest = { sidecarCaller: ca, sidecarCallee: cb, gateway: cg };
     await sleep(2000);
     const after = { sidecarCaller: mem(a.pid), sidecarCallee: mem(b.pid), gateway: mem(gw.pid) };
-    return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, afterLoad: after };
+    return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, cpuUsPerRequest, afterLoad: after };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
@@ -181,7 +193,9 @@ const startup = versionRuns();
 // BENCH_FOOTPRINT_FLAGS="--a --b|--c" compares other V8 settings (variants separated by |) instead
 const variants: Record<string, readonly string[]> = process.env.BENCH_FOOTPRINT_FLAGS
   ? Object.fromEntries(process.env.BENCH_FOOTPRINT_FLAGS.split('|').map((v) => [v.trim(), v.trim().split(/\s+/).filter(Boolean)]))
-  : { defaultV8: [], proxyV8: PROXY_NODE_FLAGS };
+  // the manifests' flags with V8's own interrupt budget: an operator's --interrupt-budget turns start-up tiering off
+  // (src/proxy/startupTiering.ts), so this row shows what it saves, in the same run
+  : { defaultV8: [], proxyV8: PROXY_NODE_FLAGS, proxyV8WithoutStartupTiering: [...PROXY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`] };
 const dataPlanes: Record<string, unknown> = {};
 for (const [name, flags] of Object.entries(variants)) {
   say(`data plane, ${name}…`);

@@ -16,6 +16,7 @@ import { selfSigned } from '../test/helpers/tlsCerts.ts';
 import { TYPE_URL } from '../src/xds/protos.ts';
 import { gatewaySni } from '../src/mesh/names.ts';
 import { closedLoop } from './fixtures/closedLoop.ts';
+import { PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
 const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
@@ -133,8 +134,9 @@ const ads = new TestAds();
 const xdsAddr = await ads.start();
 ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }]);
 ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: bport } } } }] }] }]);
-// BENCH_GW_NODE_ARGS: extra node flags for the gateway process (e.g. V8 tracing or GC flags to try)
-const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+// the gateway runs as deployed: with the node flags of its manifest (src/deploy/nodeFlags.ts). BENCH_GW_NODE_ARGS
+// replaces them (e.g. V8 tracing or GC flags to try; '' = node's defaults)
+const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? PROXY_NODE_FLAGS)];
 const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports = await firstJsonLine<{ listen: number; health: number }>(gw, 'meshfed gateway');
 for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
@@ -156,7 +158,7 @@ try {
 const relay = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay')).listen;
 
-const result: Record<string, unknown> = { rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM };
+const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' '), rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM };
 log('warm-up…');
 await measure(bport, undefined, WARM);
 log('direct…');

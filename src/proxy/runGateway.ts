@@ -7,6 +7,7 @@ import { Gateway } from './gateway.ts';
 import { XdsClient } from '../xds/adsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
+import { endStartupWhenSettled, startupDone } from './startupTiering.ts';
 
 /**
  * a worker of `--workers N` (its primary forks it with this variable). Decided without loading node:cluster: the
@@ -35,6 +36,8 @@ export interface RunningGateway {
   health: number;
   metrics: number;
   ready(): boolean;
+  /** when the last xDS response was applied, ms since the epoch (0: none yet) */
+  lastConfigAt(): number;
   /** stop accepting, let open connections finish for up to drainMs, then close everything */
   stop(drainMs?: number): Promise<void>;
 }
@@ -57,6 +60,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   return {
     listen: port, health: health?.port ?? 0, metrics: metrics?.port ?? 0,
     ready: () => gw.ready,
+    lastConfigAt: () => xds.lastAppliedAt,
     stop: async (drainMs = cfg.drainMs) => {
       await gw.drain(drainMs);
       xds.stop();
@@ -72,6 +76,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
 export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void): Promise<number> {
   const workers = cfg.workers ?? 1;
   if (workers > 1 && !isGatewayWorker()) {
+    startupDone(); // the primary relays nothing: start-up that matters is its workers'
     const { runGatewayPrimary } = await import('./gatewayWorkers.ts');
     return runGatewayPrimary({ workers, health: cfg.health ?? { host: '127.0.0.1', port: 0 }, metrics: cfg.metrics ?? { host: '127.0.0.1', port: 0 }, drainMs: cfg.drainMs, onListening });
   }
@@ -79,14 +84,18 @@ export async function runGateway(cfg: GatewayConfig, onListening: (line: string)
     // a worker of `--workers N`: the primary serves readiness and metrics and prints the ports
     const { health: _h, metrics: _m, ...own } = cfg;
     const g = await startGateway(own);
+    const cancelStartup = endStartupWhenSettled(g.ready, g.lastConfigAt);
     await untilStopSignal();
+    cancelStartup();
     await g.stop();
     (await import('node:cluster')).default.worker?.disconnect(); // the IPC channel to the primary would keep this process alive
     return 0;
   }
   const g = await startGateway(cfg);
+  const cancelStartup = endStartupWhenSettled(g.ready, g.lastConfigAt);
   onListening(JSON.stringify({ listen: g.listen, health: g.health, metrics: g.metrics }));
   await untilStopSignal();
+  cancelStartup();
   await g.stop();
   return 0;
 }

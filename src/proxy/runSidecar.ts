@@ -10,6 +10,7 @@ import { startInbound, type Inbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
 import { wireInboundPolicy, type InboundPolicy } from './inboundPolicy.ts';
+import { endStartupWhenSettled } from './startupTiering.ts';
 
 export interface SidecarConfig {
   xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
@@ -26,6 +27,8 @@ export interface RunningSidecar {
   spiffeId: string;
   /** true once the first xDS config arrived */
   configured(): boolean;
+  /** when the last xDS response was applied, ms since the epoch (0: none yet) */
+  lastConfigAt(): number;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   return {
     outbound: outPort, inbound: inb.port, metrics: admin.port, spiffeId: id,
     configured: () => configured,
+    lastConfigAt: () => xds.lastAppliedAt,
     stop: async () => {
       identity.stop();
       xds.stop();
@@ -79,8 +83,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
 
 export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void): Promise<number> {
   const s = await startSidecar(cfg);
+  const cancelStartup = endStartupWhenSettled(s.configured, s.lastConfigAt);
   onListening(JSON.stringify({ outbound: s.outbound, inbound: s.inbound, metrics: s.metrics, spiffeId: s.spiffeId }));
   await new Promise<void>((resolve) => { process.once('SIGTERM', () => resolve()); process.once('SIGINT', () => resolve()); });
+  cancelStartup();
   await s.stop();
   return 0;
 }

@@ -53,11 +53,17 @@ export class XdsClient {
   /** the last stream failure while it lasts ('' when connected): one log line per change, not one per retry */
   private failing = '';
   private gotResponse = false;
+  private appliedAt = 0;
 
   /** `address`: `host:port`, or several replicas as `host:port,host:port` (throws naming a malformed entry). */
   constructor(address: string, private readonly node: NodeInfo, private readonly log: Logger, private readonly opts: XdsClientOptions = {}) {
     this.addresses = parseXdsAddresses(address);
     this.next = Math.floor(Math.random() * this.addresses.length);
+  }
+
+  /** When this client last applied (and ACKed) a response, ms since the epoch; 0 before the first. */
+  get lastAppliedAt(): number {
+    return this.appliedAt;
   }
 
   /** The address of the replica the stream is open to ('' between streams). */
@@ -151,6 +157,7 @@ export class XdsClient {
       const decoded = r.resources.map((a) => unpackAny<Record<string, unknown>>(a));
       s.handler(decoded, r.version_info);
       s.version = r.version_info;
+      this.appliedAt = Date.now();
       this.send(r.type_url);
     } catch (e) {
       const msg = `rejected ${r.type_url} version ${r.version_info}: ${(e as Error).message}`;
