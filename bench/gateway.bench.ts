@@ -154,34 +154,58 @@ try {
 } catch { hap = undefined; }
 
 // the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any SNI-routing proxy on this runtime pays
-// per connection and per byte before doing anything of its own
-const relay = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
+// per connection and per byte before doing anything of its own; the runtime is node with the gateway's node flags
+const relayNodeArgs = gwNodeArgs.filter((a) => !a.startsWith('--cpu-prof'));
+const relay = spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay')).listen;
 
-const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' '), rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM };
-log('warm-up…');
-await measure(bport, undefined, WARM);
-log('direct…');
-const direct = await measure(bport);
-result.direct = direct;
-log('meshfed gateway: warm-up…');
-await measure(ports.listen, undefined, WARM);
-log('meshfed gateway…');
-const viaGw = await measure(ports.listen, gw.pid);
-result.meshfedGateway = withAdded(viaGw, direct);
-if (hap && hap.exitCode === null) {
-  log('haproxy: warm-up…');
-  await measure(hport, undefined, WARM);
-  log('haproxy…');
-  const viaHap = await measure(hport, hap.pid);
-  result.haproxy = withAdded(viaHap, direct);
-} else result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
+// Paths are measured in ROUNDS rounds, each in a rotated order, and reported as medians: on a 2-core machine shared
+// with the client and the backend, a figure drifts by ±30 % over a minute, so paths measured side by side in one
+// round are compared (ratios per round, then their median), never one path's early minute with another's late one.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+type Figures = Awaited<ReturnType<typeof measure>>;
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** the median of each numeric figure over the rounds */
+const medians = (rs: Figures[]): Figures => Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))])) as Figures;
 
-log('node relay (floor): warm-up…');
-await measure(relayPort, undefined, WARM);
-log('node relay (floor)…');
-const viaRelay = await measure(relayPort, relay.pid);
-result.nodeRelayFloor = withAdded(viaRelay, direct);
+const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' '), rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM, rounds: ROUNDS };
+const hapUp = hap !== undefined && hap.exitCode === null;
+const paths: { name: string; port: number; pid?: number }[] = [
+  { name: 'direct', port: bport },
+  { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
+  ...(hapUp ? [{ name: 'haproxy', port: hport, pid: hap!.pid! }] : []),
+  { name: 'nodeRelayFloor', port: relayPort, pid: relay.pid! },
+];
+for (const p of paths) {
+  log(`${p.name}: warm-up…`);
+  await measure(p.port, undefined, WARM);
+}
+const byPath = new Map<string, Figures[]>(paths.map((p) => [p.name, []]));
+const ratios = { connVsRelay: [] as number[], connVsHaproxy: [] as number[], bulkVsHaproxy: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const now: Record<string, Figures> = {};
+  for (let i = 0; i < paths.length; i++) {
+    const p = paths[(i + round) % paths.length]!;
+    log(`round ${round + 1}/${ROUNDS}: ${p.name}…`);
+    now[p.name] = await measure(p.port, p.pid);
+    byPath.get(p.name)!.push(now[p.name]!);
+  }
+  const g = now.meshfedGateway!;
+  ratios.connVsRelay.push(g.connPerSec / now.nodeRelayFloor!.connPerSec);
+  if (now.haproxy) { ratios.connVsHaproxy.push(g.connPerSec / now.haproxy.connPerSec); ratios.bulkVsHaproxy.push(g.bulkMBps / now.haproxy.bulkMBps); }
+}
+const direct = medians(byPath.get('direct')!);
+result.direct = direct;
+for (const p of paths.slice(1)) result[p.name] = withAdded(medians(byPath.get(p.name)!), direct);
+if (!hapUp) result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
+const r2 = (xs: number[]) => xs.map((x) => +x.toFixed(2));
+result.gatewayRatios = {
+  connPerSecVsRelayFloor: { perRound: r2(ratios.connVsRelay), median: r2([medianOf(ratios.connVsRelay)])[0] },
+  ...(hapUp ? {
+    connPerSecVsHaproxy: { perRound: r2(ratios.connVsHaproxy), median: r2([medianOf(ratios.connVsHaproxy)])[0] },
+    bulkVsHaproxy: { perRound: r2(ratios.bulkVsHaproxy), median: r2([medianOf(ratios.bulkVsHaproxy)])[0] },
+  } : {}),
+};
 relay.kill('SIGTERM');
 
 // New connections under concurrency: CONC clients each opening TLS connections (ClientHello → routed → one byte back),
@@ -189,13 +213,21 @@ relay.kill('SIGTERM');
 // machine's cores with the proxy, as they do everywhere in this bench).
 const CONC = Number(process.env.BENCH_CONC ?? 64);
 const STORM_N = Number(process.env.BENCH_STORM_N ?? 3000);
-async function storm(port: number): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number }> {
+/** CPU time of a process and its children (the gateway's --workers), ms */
+function treeCpuMs(pid: number): number {
+  let children: number[] = [];
+  try { children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { /* gone */ }
+  return (cpuMs(pid) ?? 0) + children.reduce((n, c) => n + treeCpuMs(c), 0);
+}
+async function storm(port: number, proxyPid?: number): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number; proxyCpuMsPerConn?: number }> {
+  const cpu0 = proxyPid ? treeCpuMs(proxyPid) : 0;
   const r = await closedLoop(STORM_N, CONC, async () => {
     const s = await connect(port);
     await new Promise<void>((done) => { s.once('data', () => done()); s.write('x'); });
     s.destroy();
   });
-  return { connPerSec: +(STORM_N / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed };
+  const cpu = proxyPid ? { proxyCpuMsPerConn: +((treeCpuMs(proxyPid) - cpu0) / STORM_N).toFixed(3) } : {};
+  return { connPerSec: +(STORM_N / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...cpu };
 }
 const gw2 = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--workers', '2', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports2 = await firstJsonLine<{ listen: number; health: number }>(gw2, 'meshfed gateway --workers 2');
@@ -204,23 +236,31 @@ const hport2 = await freePort();
 writeFileSync(join(hapDir, 'h2.cfg'), readFileSync(join(hapDir, 'h.cfg'), 'utf8').replace('global\n', 'global\n  nbthread 2\n').replace(`bind 127.0.0.1:${hport}`, `bind 127.0.0.1:${hport2}`));
 let hap2: ChildProcess | undefined;
 try { hap2 = spawn('haproxy', ['-db', '-f', join(hapDir, 'h2.cfg')], { stdio: 'ignore' }); hap2.on('error', () => { hap2 = undefined; }); await new Promise((r) => setTimeout(r, 500)); } catch { hap2 = undefined; }
-const concurrent: Record<string, unknown> = { concurrency: CONC, connections: STORM_N };
-log(`concurrency ${CONC}: direct…`);
-await storm(bport);
-concurrent.direct = await storm(bport);
-log(`concurrency ${CONC}: meshfed gateway (1 process)…`);
-await storm(ports.listen);
-concurrent.meshfedGateway = await storm(ports.listen);
-log(`concurrency ${CONC}: meshfed gateway --workers 2…`);
-await storm(ports2.listen);
-concurrent.meshfedGatewayWorkers2 = await storm(ports2.listen);
-if (hap2 && hap2.exitCode === null) {
-  log(`concurrency ${CONC}: haproxy nbthread 2…`);
-  await storm(hport2);
-  concurrent.haproxyNbthread2 = await storm(hport2);
-  const w2 = concurrent.meshfedGatewayWorkers2 as { connPerSec: number };
-  concurrent.workers2VsHaproxy = +(w2.connPerSec / (concurrent.haproxyNbthread2 as { connPerSec: number }).connPerSec).toFixed(2);
+const concurrent: Record<string, unknown> = { concurrency: CONC, connections: STORM_N, rounds: ROUNDS };
+// the client opens a TLS connection per request, like the backend, so on 2 cores the client is the bottleneck: the
+// rate of every path is close to `direct`'s, and CPU per connection in the proxy says what each would do on its own cores
+const stormPaths: { name: string; port: number; pid?: number }[] = [
+  { name: 'direct', port: bport },
+  { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
+  { name: 'meshfedGatewayWorkers2', port: ports2.listen, pid: gw2.pid! },
+  ...(hap2 && hap2.exitCode === null ? [{ name: 'haproxyNbthread2', port: hport2, pid: hap2.pid! }] : []),
+];
+for (const p of stormPaths) { log(`concurrency ${CONC}: ${p.name}: warm-up…`); await storm(p.port); }
+type Storm = Awaited<ReturnType<typeof storm>>;
+const storms = new Map<string, Storm[]>(stormPaths.map((p) => [p.name, []]));
+const stormRatios: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const now: Record<string, Storm> = {};
+  for (let i = 0; i < stormPaths.length; i++) {
+    const p = stormPaths[(i + round) % stormPaths.length]!;
+    log(`concurrency ${CONC}, round ${round + 1}/${ROUNDS}: ${p.name}…`);
+    now[p.name] = await storm(p.port, p.pid);
+    storms.get(p.name)!.push(now[p.name]!);
+  }
+  if (now.haproxyNbthread2) stormRatios.push(now.meshfedGatewayWorkers2!.connPerSec / now.haproxyNbthread2.connPerSec);
 }
+for (const [name, rs] of storms) concurrent[name] = Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))]));
+if (stormRatios.length) concurrent.workers2VsHaproxy = { perRound: r2(stormRatios), median: r2([medianOf(stormRatios)])[0] };
 result.concurrent = concurrent;
 gw2.kill('SIGTERM');
 hap2?.kill('SIGTERM');

@@ -24,5 +24,9 @@ export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = ['--max-semi-space-si
  * semi-space + cap 67.1 / 64.2; + --optimize-for-size 65.1 / 63.5; all four 63.0 / 60.0 (anonymous memory 17.7 /
  * 15.3 MB, the rest is the node binary's shared code). --lite-mode would save 5 MB more but halves sidecar throughput
  * (bench/sidecar: 97 vs 216 req/s), and the four flags above left it unchanged (217/196 vs 250/186 req/s, in noise).
+ * --no-opt (no TurboFan) would keep 3.4 MB of node's compiler code out of RSS but costs 40 % more CPU per request
+ * (bench/footprint: 728 vs 510 µs in the calling sidecar); instead the proxies keep TurboFan out of start-up only
+ * (src/proxy/startupTiering.ts). --gc-memory-reducer-start-delay-ms, --initial-old-space-size, --heap-growing-percent,
+ * --no-flush-bytecode, MALLOC_ARENA_MAX=1 and UV_THREADPOOL_SIZE=1 changed idle RSS by less than 0.5 MB.
  */
 export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--max-old-space-size=128', '--optimize-for-size', '--single-threaded'];

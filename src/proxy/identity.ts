@@ -34,13 +34,19 @@ export async function fetchCredentials(o: IdentityOptions): Promise<Credentials 
 }
 
 /**
- * Fetch until it works (the CA may come up after the sidecar: backoff with jitter, 200 ms doubling to 5 s, one log
+ * The longest wait between attempts at the first certificate: a pod without one is not ready, so it asks again at
+ * least every second and is served within ~1 s of its CA coming up (p-retry caps the jittered wait at this).
+ */
+export const FIRST_CERTIFICATE_MAX_WAIT_MS = 1000;
+
+/**
+ * Fetch until it works (the CA may come up after the sidecar: backoff with jitter, 200 ms doubling to 1 s, one log
  * line when it starts failing and one when it recovers), then keep renewing at half-life (retrying every 5 s).
  */
 export async function keepCredentials(o: IdentityOptions, onUpdate: (c: Credentials) => void): Promise<{ first: Credentials; stop: () => void }> {
   let failing = '';
   const first = await pRetry(() => fetchCredentials(o), {
-    retries: Infinity, minTimeout: 200, maxTimeout: 5000, factor: 2, randomize: true, ...(o.signal ? { signal: o.signal } : {}),
+    retries: Infinity, minTimeout: 200, maxTimeout: FIRST_CERTIFICATE_MAX_WAIT_MS, factor: 2, randomize: true, ...(o.signal ? { signal: o.signal } : {}),
     onFailedAttempt: ({ error }: { error: Error }) => {
       if (error.message !== failing) o.log.warn({ ca: o.caAddress, err: error.message }, 'cannot get a workload certificate yet; retrying with backoff');
       failing = error.message;

@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { GrpcChannel, type BidiCall } from '../grpc/client.ts';
 import { ADS_PATH, messageCodec, unpackAny, type AnyMessage } from './protos.ts';
 import { nodeMessage } from './node.ts';
-import { parseXdsAddresses, reconnectDelay } from './xdsAddresses.ts';
+import { parseXdsAddresses, reconnectDelay, XDS_BACKOFF, XDS_STARTUP_BACKOFF } from './xdsAddresses.ts';
 import type { Logger } from '../log.ts';
 
 export interface NodeInfo {
@@ -80,7 +80,8 @@ export class XdsClient {
 
   /**
    * Runs until stop(): one stream at a time. When it breaks, waits a jittered backoff (restarted after a stream that
-   * was up) and opens the next one to the next address, with the versions and nonces it holds.
+   * was up; at most 1 s until the first configuration is applied) and opens the next one to the next address, with
+   * the versions and nonces it holds.
    */
   async start(): Promise<void> {
     let failures = 0;
@@ -98,7 +99,7 @@ export class XdsClient {
         this.failing = err.message;
         this.log.warn({ xds: address, err: err.message, ...(this.addresses.length > 1 ? { next: this.addresses[this.next] } : {}) }, 'xDS stream down; reconnecting with backoff');
       }
-      await delay(reconnectDelay(failures++, Math.random()), undefined, { signal: this.abort.signal }).catch(() => undefined);
+      await delay(reconnectDelay(failures++, Math.random(), this.appliedAt ? XDS_BACKOFF : XDS_STARTUP_BACKOFF), undefined, { signal: this.abort.signal }).catch(() => undefined);
     }
   }
 

@@ -21,6 +21,13 @@ export interface Backoff { minMs: number; maxMs: number; factor: number }
 export const XDS_BACKOFF: Backoff = { minMs: 200, maxMs: 10_000, factor: 2 };
 
 /**
+ * Before the first configuration: at most 1 s. A proxy that has never been configured keeps its pod out of service
+ * (a rollout waits on it), so it finds a control plane that comes up within a second; once configured it serves from
+ * what it holds and backs off further (XDS_BACKOFF), sparing a recovering control plane.
+ */
+export const XDS_STARTUP_BACKOFF: Backoff = { minMs: 200, maxMs: 1000, factor: 2 };
+
+/**
  * The wait before reconnect attempt number `failures`. The first after a stream that had been up (0) only spreads
  * the proxies of a dead replica over [0, min) so that they do not all arrive at the next one in the same instant;
  * then exponential from min, capped, spread over [d, 2d) by `random` (0 ≤ random < 1). The count restarts after
