@@ -49,6 +49,18 @@ const backend = tls.createServer(creds, (s) => {
 await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
 const bport = (backend.address() as net.AddressInfo).port;
 
+// For the storm where the proxies, not the client, are the limit: a backend that answers one byte to anything, and a
+// real ClientHello for RAW_SNI recorded once, which the client then sends raw. Both proxies read only the ClientHello
+// (SNI routing, no TLS termination), so each connection costs the client and the backend almost nothing.
+const RAW_SNI = gatewaySni('raw.demo.svc.cluster.local', 8080);
+const rawBackend = net.createServer((s) => { s.on('error', () => {}); s.once('data', () => s.end('y')); });
+await new Promise<void>((r) => rawBackend.listen(0, '127.0.0.1', r));
+const rport = (rawBackend.address() as net.AddressInfo).port;
+const RAW_HELLO = await new Promise<Buffer>((resolve) => {
+  const rec = net.createServer((s) => s.once('data', (d: Buffer) => { resolve(d); s.destroy(); rec.close(); }));
+  rec.listen(0, '127.0.0.1', () => tls.connect({ host: '127.0.0.1', port: (rec.address() as net.AddressInfo).port, servername: RAW_SNI }).on('error', () => {}));
+});
+
 function connect(port: number): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const c = tls.connect({ host: '127.0.0.1', port, servername: SNI, ca: creds.cert, checkServerIdentity: () => undefined }, () => resolve(c));
@@ -132,8 +144,9 @@ async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
 // meshfed gateway
 const ads = new TestAds();
 const xdsAddr = await ads.start();
-ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }]);
-ads.set(TYPE_URL.endpoint, '1', [{ cluster_name: SNI, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: bport } } } }] }] }]);
+ads.set(TYPE_URL.cluster, '1', [{ name: SNI, type: 'EDS' }, { name: RAW_SNI, type: 'EDS' }]);
+const cla = (name: string, port: number) => ({ cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }] });
+ads.set(TYPE_URL.endpoint, '1', [cla(SNI, bport), cla(RAW_SNI, rport)]);
 // the gateway runs as deployed: with the node flags of its manifest (src/deploy/nodeFlags.ts). BENCH_GW_NODE_ARGS
 // replaces them (e.g. V8 tracing or GC flags to try; '' = node's defaults)
 const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? PROXY_NODE_FLAGS)];
@@ -146,7 +159,7 @@ await new Promise((r) => setTimeout(r, 200));
 let hap: ChildProcess | undefined;
 const hapDir = mkdtempSync(join(tmpdir(), 'meshfed-haproxy-'));
 const hport = await freePort();
-writeFileSync(join(hapDir, 'h.cfg'), `global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${hport}\n  tcp-request inspect-delay 5s\n  tcp-request content accept if { req_ssl_hello_type 1 }\n  use_backend be if { req.ssl_sni -i ${SNI} }\nbackend be\n  server s1 127.0.0.1:${bport}\n`);
+writeFileSync(join(hapDir, 'h.cfg'), `global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${hport}\n  tcp-request inspect-delay 5s\n  tcp-request content accept if { req_ssl_hello_type 1 }\n  use_backend be if { req.ssl_sni -i ${SNI} }\n  use_backend raw if { req.ssl_sni -i ${RAW_SNI} }\nbackend be\n  server s1 127.0.0.1:${bport}\nbackend raw\n  server r1 127.0.0.1:${rport}\n`);
 try {
   hap = spawn('haproxy', ['-db', '-f', join(hapDir, 'h.cfg')], { stdio: 'ignore' });
   hap.on('error', () => { hap = undefined; });
@@ -219,9 +232,16 @@ function treeCpuMs(pid: number): number {
   try { children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { /* gone */ }
   return (cpuMs(pid) ?? 0) + children.reduce((n, c) => n + treeCpuMs(c), 0);
 }
-async function storm(port: number, proxyPid?: number): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number; proxyCpuMsPerConn?: number }> {
+/** one connection of the proxy-bound storm: the recorded ClientHello out, the raw backend's byte back */
+const rawRequest = (port: number) => new Promise<void>((resolve, reject) => {
+  const s = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => s.write(RAW_HELLO));
+  s.once('data', () => { s.destroy(); resolve(); });
+  s.once('error', reject);
+  s.once('end', () => { s.destroy(); reject(new Error('closed without an answer')); });
+});
+async function storm(port: number, proxyPid?: number, raw = false): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number; proxyCpuMsPerConn?: number }> {
   const cpu0 = proxyPid ? treeCpuMs(proxyPid) : 0;
-  const r = await closedLoop(STORM_N, CONC, async () => {
+  const r = await closedLoop(STORM_N, CONC, raw ? () => rawRequest(port) : async () => {
     const s = await connect(port);
     await new Promise<void>((done) => { s.once('data', () => done()); s.write('x'); });
     s.destroy();
@@ -245,22 +265,40 @@ const stormPaths: { name: string; port: number; pid?: number }[] = [
   { name: 'meshfedGatewayWorkers2', port: ports2.listen, pid: gw2.pid! },
   ...(hap2 && hap2.exitCode === null ? [{ name: 'haproxyNbthread2', port: hport2, pid: hap2.pid! }] : []),
 ];
-for (const p of stormPaths) { log(`concurrency ${CONC}: ${p.name}: warm-up…`); await storm(p.port); }
 type Storm = Awaited<ReturnType<typeof storm>>;
-const storms = new Map<string, Storm[]>(stormPaths.map((p) => [p.name, []]));
-const stormRatios: number[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const now: Record<string, Storm> = {};
-  for (let i = 0; i < stormPaths.length; i++) {
-    const p = stormPaths[(i + round) % stormPaths.length]!;
-    log(`concurrency ${CONC}, round ${round + 1}/${ROUNDS}: ${p.name}…`);
-    now[p.name] = await storm(p.port, p.pid);
-    storms.get(p.name)!.push(now[p.name]!);
+/** the paths in ROUNDS rotated rounds; medians per path, and --workers 2 / HAProxy nbthread 2 per round */
+async function storms(label: string, paths: typeof stormPaths, raw: boolean): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const p of paths) { log(`${label}: ${p.name}: warm-up…`); await storm(p.port, undefined, raw); }
+  const byPath = new Map<string, Storm[]>(paths.map((p) => [p.name, []]));
+  const ratios: number[] = [];
+  const vsRelay: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const now: Record<string, Storm> = {};
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[(i + round) % paths.length]!;
+      log(`${label}, round ${round + 1}/${ROUNDS}: ${p.name}…`);
+      now[p.name] = await storm(p.port, p.pid, raw);
+      byPath.get(p.name)!.push(now[p.name]!);
+    }
+    if (now.haproxyNbthread2) ratios.push(now.meshfedGatewayWorkers2!.connPerSec / now.haproxyNbthread2.connPerSec);
+    if (now.nodeRelayFloor) vsRelay.push(now.meshfedGateway!.connPerSec / now.nodeRelayFloor.connPerSec);
   }
-  if (now.haproxyNbthread2) stormRatios.push(now.meshfedGatewayWorkers2!.connPerSec / now.haproxyNbthread2.connPerSec);
+  for (const [name, rs] of byPath) out[name] = Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))]));
+  if (ratios.length) out.workers2VsHaproxy = { perRound: r2(ratios), median: r2([medianOf(ratios)])[0] };
+  if (vsRelay.length) out.gatewayVsRelayFloor = { perRound: r2(vsRelay), median: r2([medianOf(vsRelay)])[0] };
+  return out;
 }
-for (const [name, rs] of storms) concurrent[name] = Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))]));
-if (stormRatios.length) concurrent.workers2VsHaproxy = { perRound: r2(stormRatios), median: r2([medianOf(stormRatios)])[0] };
+Object.assign(concurrent, await storms(`concurrency ${CONC}, TLS clients`, stormPaths, false));
+// the same paths when the proxies are the limit: clients that send a recorded ClientHello and read one byte
+// (and the Node relay floor, one process like the gateway without --workers)
+const rawRelay = spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(rport)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const rawRelayPort = (await firstJsonLine<{ listen: number }>(rawRelay, 'node relay')).listen;
+concurrent.proxyBound = await storms(`concurrency ${CONC}, recorded ClientHello`, [
+  ...stormPaths.map((p) => (p.name === 'direct' ? { ...p, port: rport } : p)),
+  { name: 'nodeRelayFloor', port: rawRelayPort, pid: rawRelay.pid! },
+], true);
+rawRelay.kill('SIGTERM');
 result.concurrent = concurrent;
 gw2.kill('SIGTERM');
 hap2?.kill('SIGTERM');
@@ -271,6 +309,7 @@ hap?.kill('SIGTERM');
 if (GW_PROF) await gwExited; // the profile is written as the gateway exits
 ads.stop();
 backend.close();
+rawBackend.close();
 rmSync(hapDir, { recursive: true, force: true });
 console.log(JSON.stringify(result));
 process.exit(0);

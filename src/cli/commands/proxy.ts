@@ -3,6 +3,7 @@ import { hostPort, int, requireStr, str, UsageError, type Command } from '../com
 import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 import { parseXdsAddresses } from '../../xds/xdsAddresses.ts';
+import { StartupTiering } from '../../proxy/startupTiering.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
 /** --xds: the control plane's Service, or its replicas as HOST:PORT,HOST:PORT (the proxy moves on when one breaks) */
@@ -29,19 +30,23 @@ const gateway: Command = {
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
     workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
   },
-  run: async (args, io) => (await import('../../proxy/runGateway.ts')).runGateway({
-    xds: xdsFlag(args),
-    network: requireStr(args, 'network'),
-    region: requireStr(args, 'region'),
-    ...(str(args, 'zone') ? { zone: str(args, 'zone')! } : {}),
-    clusterId: str(args, 'cluster') ?? 'unknown',
-    ...(str(args, 'node-id') ? { nodeId: str(args, 'node-id')! } : {}),
-    listen: addr(requireStr(args, 'listen'), 'listen'),
-    health: addr(requireStr(args, 'health'), 'health'),
-    metrics: addr(requireStr(args, 'metrics'), 'metrics'),
-    drainMs: int(args, 'drain-ms', 5000),
-    workers: positiveInt(int(args, 'workers', 1), 'workers'),
-  }, io.out),
+  // start-up tiering is raised before the proxy's modules load: loading them is part of start-up
+  run: async (args, io) => {
+    const tiering = new StartupTiering().raise();
+    return (await import('../../proxy/runGateway.ts')).runGateway({
+      xds: xdsFlag(args),
+      network: requireStr(args, 'network'),
+      region: requireStr(args, 'region'),
+      ...(str(args, 'zone') ? { zone: str(args, 'zone')! } : {}),
+      clusterId: str(args, 'cluster') ?? 'unknown',
+      ...(str(args, 'node-id') ? { nodeId: str(args, 'node-id')! } : {}),
+      listen: addr(requireStr(args, 'listen'), 'listen'),
+      health: addr(requireStr(args, 'health'), 'health'),
+      metrics: addr(requireStr(args, 'metrics'), 'metrics'),
+      drainMs: int(args, 'drain-ms', 5000),
+      workers: positiveInt(int(args, 'workers', 1), 'workers'),
+    }, io.out, tiering);
+  },
 };
 
 const sidecar: Command = {
@@ -68,17 +73,21 @@ const sidecar: Command = {
     'trust-domain': { type: 'string', default: 'cluster.local', help: 'TD  SPIFFE trust domain' },
     labels: { type: 'string', default: '', help: 'K=V,…  the workload\'s labels, sent to pilot (DestinationRule failoverPriority ranks endpoints by them)' },
   },
-  run: async (args, io) => (await import('../../proxy/runSidecar.ts')).runSidecar({
-    xds: xdsFlag(args), ...podIpOf(str(args, 'pod-ip')),
-    ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
-    clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
-    appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
-    appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),
-    ...(str(args, 'labels') ? { labels: (() => { try { return parseLabels(str(args, 'labels') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })() } : {}),
-    namespace: str(args, 'namespace') ?? 'default', serviceAccount: str(args, 'service-account') ?? 'default',
-    service: str(args, 'service') ?? '', trustDomain: str(args, 'trust-domain') ?? 'cluster.local',
-    outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
-  }, io.out),
+  // start-up tiering is raised before the proxy's modules load: loading them is part of start-up
+  run: async (args, io) => {
+    const tiering = new StartupTiering().raise();
+    return (await import('../../proxy/runSidecar.ts')).runSidecar({
+      xds: xdsFlag(args), ...podIpOf(str(args, 'pod-ip')),
+      ca: requireStr(args, 'ca'), ...(str(args, 'ca-server-name') ? { caServerName: requireStr(args, 'ca-server-name') } : {}), caCertFile: requireStr(args, 'ca-cert'), tokenFile: requireStr(args, 'token-file'),
+      clusterId: requireStr(args, 'cluster'), network: str(args, 'network') ?? '', region: str(args, 'region') ?? '',
+      appPort: int(args, 'app-port', 0) || (() => { throw new UsageError('missing required flag --app-port'); })(),
+      appPorts: (() => { try { return parseAppPorts(str(args, 'app-ports') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })(),
+      ...(str(args, 'labels') ? { labels: (() => { try { return parseLabels(str(args, 'labels') ?? ''); } catch (e) { throw new UsageError((e as Error).message); } })() } : {}),
+      namespace: str(args, 'namespace') ?? 'default', serviceAccount: str(args, 'service-account') ?? 'default',
+      service: str(args, 'service') ?? '', trustDomain: str(args, 'trust-domain') ?? 'cluster.local',
+      outbound: addr(requireStr(args, 'outbound'), 'outbound'), inbound: addr(requireStr(args, 'inbound'), 'inbound'), metrics: addr(requireStr(args, 'metrics'), 'metrics'),
+    }, io.out, tiering);
+  },
 };
 
 function positiveInt(n: number, flag: string): number {
