@@ -62,13 +62,13 @@ async function until(what: string, f: () => Promise<boolean>, ms = 60_000): Prom
 }
 const ready = (host: string, port: number) => async () => (await fetch(`http://${host}:${port}/healthz/ready`)).status === 200;
 
-async function load(host: string, port: number, url: string): Promise<{ reqPerSec: number; failed: number }> {
+async function load(host: string, port: number, url: string, n: number): Promise<{ reqPerSec: number; failed: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONC });
   let next = 0;
   let failed = 0;
   const t0 = Date.now();
   await Promise.all(Array.from({ length: CONC }, async () => {
-    while (next < N) {
+    while (next < n) {
       next++;
       const ok = await new Promise<boolean>((resolve) => {
         http.get({ host, port, path: url, agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode === 200)); }).on('error', () => resolve(false));
@@ -77,7 +77,7 @@ async function load(host: string, port: number, url: string): Promise<{ reqPerSe
     }
   }));
   agent.destroy();
-  return { reqPerSec: +(N / ((Date.now() - t0) / 1000)).toFixed(1), failed };
+  return { reqPerSec: +(n / ((Date.now() - t0) / 1000)).toFixed(1), failed };
 }
 
 /** idle RSS of a bare node HTTP server and of HAProxy with one TCP frontend (if installed): the floors */
@@ -168,11 +168,19 @@ async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, u
     await sleep(12_000); // V8's memory reducer shrinks an idle heap after some seconds
     const idle15s = { sidecar: mem(a.pid), gateway: mem(gw.pid) };
     say(`  idle: sidecar ${idle.sidecar.rssMB} MB, gateway ${idle.gateway.rssMB} MB; ${N} requests A → gateway → B…`);
-    const cpu0 = [a.pid, b.pid, gw.pid].map(cpuMs);
-    const traffic = await load(a.ip, a.outbound, 'http://b.demo:8080/');
-    // CPU per request in each proxy: what a compiler setting costs, independent of the load generator sharing the cores
-    const [ca, cb, cg] = [a.pid, b.pid, gw.pid].map((p, i) => +(((cpuMs(p) - cpu0[i]!) * 1000) / N).toFixed(0));
-    const cpuUsPerRequest = { sidecarCaller: ca, sidecarCallee: cb, gateway: cg };
+    // CPU per request in each proxy, for the first and the second half of the requests: what a compiler setting
+    // costs (while the JIT warms up, and after), independent of the load generator sharing the cores
+    const pids = [a.pid, b.pid, gw.pid];
+    const half = async () => {
+      const cpu0 = pids.map(cpuMs);
+      const t = await load(a.ip, a.outbound, 'http://b.demo:8080/', Math.ceil(N / 2));
+      const [ca, cb, cg] = pids.map((p, i) => +(((cpuMs(p) - cpu0[i]!) * 1000) / Math.ceil(N / 2)).toFixed(0));
+      return { t, cpu: { sidecarCaller: ca, sidecarCallee: cb, gateway: cg } };
+    };
+    const h1 = await half();
+    const h2 = await half();
+    const traffic = { reqPerSec: { firstHalf: h1.t.reqPerSec, secondHalf: h2.t.reqPerSec }, failed: h1.t.failed + h2.t.failed };
+    const cpuUsPerRequest = { firstHalf: h1.cpu, secondHalf: h2.cpu };
     await sleep(2000);
     const after = { sidecarCaller: mem(a.pid), sidecarCallee: mem(b.pid), gateway: mem(gw.pid) };
     return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, cpuUsPerRequest, afterLoad: after };
