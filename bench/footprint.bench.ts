@@ -15,7 +15,7 @@ import { CaServer } from '../src/ca/server.ts';
 import { Pilot } from '../src/pilot/server.ts';
 import { emptySnapshot, type Endpoint, type MeshService } from '../src/mesh/types.ts';
 import { startEcho } from '../src/demo/echo.ts';
-import { PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
+import { GATEWAY_NODE_FLAGS, PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 import { DEFAULT_INTERRUPT_BUDGET } from '../src/proxy/startupTiering.ts';
 import { MESHFED_BIN } from '../test/helpers/meshfed.ts';
 
@@ -127,7 +127,8 @@ function versionRuns(runs = 10): Record<string, unknown> {
   return { meshfedVersion: time([MESHFED_BIN, 'version']), bareNode: time(['-e', '0']) };
 }
 
-async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, unknown>> {
+/** `nodeFlags` for the sidecars, `gatewayFlags` for the gateway (default: the same) */
+async function dataPlane(nodeFlags: readonly string[], gatewayFlags: readonly string[] = nodeFlags): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'fp-'));
   initCa({ out: dir, clusters: ['c1', 'c2'] });
   const caDir = loadCaDir(join(dir, 'c1'));
@@ -148,10 +149,10 @@ async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, u
     return { ...(await p.firstLine), pid: p.child.pid!, ip };
   };
   try {
-    say(`  starting sidecars and gateway (${nodeFlags.join(' ') || 'no V8 flags'})…`);
+    say(`  starting sidecars (${nodeFlags.join(' ') || 'no V8 flags'}) and gateway (${gatewayFlags.join(' ') || 'no V8 flags'})…`);
     const a = await sidecar('a', '127.0.1.1', 'c1', 'n1', 'r1');
     const b = await sidecar('b', '127.0.2.1', 'c2', 'n2', 'r2');
-    const g = startProc(['gateway', '--xds', xds, '--network', 'n2', '--region', 'r2', '--cluster', 'c2', '--listen', '127.0.2.254:0', '--health', '127.0.2.254:0', '--metrics', '127.0.2.254:0'], nodeFlags);
+    const g = startProc(['gateway', '--xds', xds, '--network', 'n2', '--region', 'r2', '--cluster', 'c2', '--listen', '127.0.2.254:0', '--health', '127.0.2.254:0', '--metrics', '127.0.2.254:0'], gatewayFlags);
     procs.push(g.child);
     const gw = { ...(await g.firstLine), pid: g.child.pid! };
     const services = new Map<string, MeshService>();
@@ -183,7 +184,7 @@ async function dataPlane(nodeFlags: readonly string[]): Promise<Record<string, u
     const cpuUsPerRequest = { firstHalf: h1.cpu, secondHalf: h2.cpu };
     await sleep(2000);
     const after = { sidecarCaller: mem(a.pid), sidecarCallee: mem(b.pid), gateway: mem(gw.pid) };
-    return { nodeFlags: nodeFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, cpuUsPerRequest, afterLoad: after };
+    return { nodeFlags: nodeFlags.join(' '), gatewayNodeFlags: gatewayFlags.join(' '), configuredServices: services.size, idle, idle15s, traffic, cpuUsPerRequest, afterLoad: after };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));
@@ -199,15 +200,20 @@ const floors = await baselines();
 say('meshfed version vs node -e 0…');
 const startup = versionRuns();
 // BENCH_FOOTPRINT_FLAGS="--a --b|--c" compares other V8 settings (variants separated by |) instead
-const variants: Record<string, readonly string[]> = process.env.BENCH_FOOTPRINT_FLAGS
+const variants: Record<string, readonly string[] | { sidecar: readonly string[]; gateway: readonly string[] }> = process.env.BENCH_FOOTPRINT_FLAGS
   ? Object.fromEntries(process.env.BENCH_FOOTPRINT_FLAGS.split('|').map((v) => [v.trim(), v.trim().split(/\s+/).filter(Boolean)]))
   // the manifests' flags with V8's own interrupt budget: an operator's --interrupt-budget turns start-up tiering off
   // (src/proxy/startupTiering.ts), so this row shows what it saves, in the same run
-  : { defaultV8: [], proxyV8: PROXY_NODE_FLAGS, proxyV8WithoutStartupTiering: [...PROXY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`] };
+  : {
+    defaultV8: [],
+    // as deployed: each role with its manifest's flags
+    manifestV8: { sidecar: PROXY_NODE_FLAGS, gateway: GATEWAY_NODE_FLAGS },
+    manifestV8WithoutStartupTiering: { sidecar: [...PROXY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`], gateway: [...GATEWAY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`] },
+  };
 const dataPlanes: Record<string, unknown> = {};
 for (const [name, flags] of Object.entries(variants)) {
   say(`data plane, ${name}…`);
-  dataPlanes[name] = await dataPlane(flags);
+  dataPlanes[name] = 'sidecar' in flags ? await dataPlane(flags.sidecar, flags.gateway) : await dataPlane(flags);
 }
 console.log(JSON.stringify({ floors, startup, dataPlane: dataPlanes }));
 process.exit(0);

@@ -16,7 +16,7 @@ import { selfSigned } from '../test/helpers/tlsCerts.ts';
 import { TYPE_URL } from '../src/xds/protos.ts';
 import { gatewaySni } from '../src/mesh/names.ts';
 import { closedLoop } from './fixtures/closedLoop.ts';
-import { PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
+import { GATEWAY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
 const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
@@ -149,7 +149,7 @@ const cla = (name: string, port: number) => ({ cluster_name: name, endpoints: [{
 ads.set(TYPE_URL.endpoint, '1', [cla(SNI, bport), cla(RAW_SNI, rport)]);
 // the gateway runs as deployed: with the node flags of its manifest (src/deploy/nodeFlags.ts). BENCH_GW_NODE_ARGS
 // replaces them (e.g. V8 tracing or GC flags to try; '' = node's defaults)
-const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? PROXY_NODE_FLAGS)];
+const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? GATEWAY_NODE_FLAGS)];
 const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
 const ports = await firstJsonLine<{ listen: number; health: number }>(gw, 'meshfed gateway');
 for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));

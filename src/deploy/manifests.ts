@@ -2,7 +2,7 @@
 // `meshfed install` applies them; deploy/*.yaml holds the same objects rendered with the defaults.
 
 import { SECURITY_CRDS } from '../security/crds.ts';
-import { CONTROL_PLANE_NODE_FLAGS, PROXY_NODE_FLAGS } from './nodeFlags.ts';
+import { CONTROL_PLANE_NODE_FLAGS, GATEWAY_NODE_FLAGS, PROXY_NODE_FLAGS } from './nodeFlags.ts';
 
 export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
 
@@ -205,7 +205,7 @@ export function gatewayManifests(o: GatewayOptions): K8sObject[] {
               {
                 name: 'gateway',
                 image: o.image ?? DEFAULT_IMAGE,
-                command: ['node', ...PROXY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
+                command: ['node', ...GATEWAY_NODE_FLAGS, '/opt/meshfed/bin/meshfed.js'],
                 resources: PROXY_RESOURCES,
                 args: ['gateway', '--xds', o.xds ?? `meshfed.${SYSTEM_NAMESPACE}.svc:15010`, '--network', o.network, '--region', o.region, '--listen', '0.0.0.0:15443'],
                 ports: [
