@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
+import { cpuMs } from './fixtures/processCpu.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const PROXIES = Number(process.env.BENCH_PROXIES ?? 10);
@@ -18,11 +19,8 @@ function child(file: string, args: string[]): Promise<{ line: Record<string, unk
   return new Promise((resolve) => createInterface({ input: proc.stdout! }).once('line', (l) => resolve({ line: JSON.parse(l) as Record<string, unknown>, proc })));
 }
 
-/** utime+stime of a process, in ms (from /proc; clock ticks of 10 ms) */
-function cpuMsOf(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
+/** utime+stime of a process, ms (NaN once it is gone: the figure then says so) */
+const cpuMsOf = (pid: number): number => cpuMs(pid) ?? NaN;
 
 /** CPU of process `pid` over `seconds`, in % of one core, while `during` runs (here, in the bench process). */
 async function cpuOver(pid: number, seconds: number, during: () => Promise<unknown> = () => sleep(250)): Promise<number> {

@@ -18,6 +18,7 @@ import { startEcho } from '../src/demo/echo.ts';
 import { GATEWAY_NODE_FLAGS, PROXY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 import { DEFAULT_INTERRUPT_BUDGET } from '../src/proxy/startupTiering.ts';
 import { MESHFED_BIN } from '../test/helpers/meshfed.ts';
+import { cpuMs } from './fixtures/processCpu.ts';
 
 const N = Number(process.env.BENCH_N ?? 3000);
 const CONC = Number(process.env.BENCH_CONC ?? 8);
@@ -35,13 +36,6 @@ function mem(pid: number): { rssMB: number; peakMB: number; anonMB: number; file
   const mb = (k: string) => +(Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN) / 1024).toFixed(1);
   return { rssMB: mb('VmRSS'), peakMB: mb('VmHWM'), anonMB: mb('RssAnon'), fileMB: mb('RssFile') };
 }
-/** CPU time (user + system) a process has used so far, ms */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state): utime is the 14th, stime the 15th
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 type Ports = { outbound: number; inbound: number; metrics: number; listen: number; health: number };
@@ -173,9 +167,9 @@ async function dataPlane(nodeFlags: readonly string[], gatewayFlags: readonly st
     // costs (while the JIT warms up, and after), independent of the load generator sharing the cores
     const pids = [a.pid, b.pid, gw.pid];
     const half = async () => {
-      const cpu0 = pids.map(cpuMs);
+      const cpu0 = pids.map((p) => cpuMs(p) ?? NaN);
       const t = await load(a.ip, a.outbound, 'http://b.demo:8080/', Math.ceil(N / 2));
-      const [ca, cb, cg] = pids.map((p, i) => +(((cpuMs(p) - cpu0[i]!) * 1000) / Math.ceil(N / 2)).toFixed(0));
+      const [ca, cb, cg] = pids.map((p, i) => +((((cpuMs(p) ?? NaN) - cpu0[i]!) * 1000) / Math.ceil(N / 2)).toFixed(0));
       return { t, cpu: { sidecarCaller: ca, sidecarCallee: cb, gateway: cg } };
     };
     const h1 = await half();
@@ -202,12 +196,12 @@ const startup = versionRuns();
 // BENCH_FOOTPRINT_FLAGS="--a --b|--c" compares other V8 settings (variants separated by |) instead
 const variants: Record<string, readonly string[] | { sidecar: readonly string[]; gateway: readonly string[] }> = process.env.BENCH_FOOTPRINT_FLAGS
   ? Object.fromEntries(process.env.BENCH_FOOTPRINT_FLAGS.split('|').map((v) => [v.trim(), v.trim().split(/\s+/).filter(Boolean)]))
-  // the manifests' flags with V8's own interrupt budget: an operator's --interrupt-budget turns start-up tiering off
-  // (src/proxy/startupTiering.ts), so this row shows what it saves, in the same run
   : {
     defaultV8: [],
     // as deployed: each role with its manifest's flags
     manifestV8: { sidecar: PROXY_NODE_FLAGS, gateway: GATEWAY_NODE_FLAGS },
+    // the same with V8's own interrupt budget: an operator's --interrupt-budget turns start-up tiering off
+    // (src/proxy/startupTiering.ts), so this row shows what it saves, in the same run
     manifestV8WithoutStartupTiering: { sidecar: [...PROXY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`], gateway: [...GATEWAY_NODE_FLAGS, `--interrupt-budget=${DEFAULT_INTERRUPT_BUDGET}`] },
   };
 const dataPlanes: Record<string, unknown> = {};

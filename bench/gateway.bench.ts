@@ -16,6 +16,7 @@ import { selfSigned } from '../test/helpers/tlsCerts.ts';
 import { TYPE_URL } from '../src/xds/protos.ts';
 import { gatewaySni } from '../src/mesh/names.ts';
 import { closedLoop } from './fixtures/closedLoop.ts';
+import { cpuMs, treeCpuMs } from './fixtures/processCpu.ts';
 import { GATEWAY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
@@ -84,16 +85,6 @@ function firstJsonLine<T>(child: ChildProcess, name: string): Promise<T> {
 
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 
-/** CPU time (user+system, ms) a process has used so far, from /proc (Linux); undefined elsewhere or without a pid. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ 100)
-  } catch { return undefined; }
-}
-
 interface Counts { rttN: number; connN: number }
 const FULL: Counts = { rttN: RTT_N, connN: CONN_N };
 // Every path gets the same unmeasured warm-up first (a JIT-compiled proxy pays its compilation on its first
@@ -103,7 +94,8 @@ const WARM: Counts = { rttN: Number(process.env.BENCH_WARM_RTT_N ?? 1000), connN
 /** Runs the three phases against `port`; `proxyPid` is the proxy process whose CPU time each phase used is reported. */
 async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
   const { rttN: RTT_N, connN: CONN_N } = n;
-  const cpu0 = cpuMs(proxyPid);
+  const cpuOf = () => (proxyPid === undefined ? undefined : cpuMs(proxyPid));
+  const cpu0 = cpuOf();
   const c = await connect(port);
   const lat: number[] = [];
   const msg = Buffer.alloc(64, 1);
@@ -113,7 +105,7 @@ async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
     lat.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   c.destroy();
-  const cpuRtt = cpuMs(proxyPid);
+  const cpuRtt = cpuOf();
   let t0 = Date.now();
   for (let i = 0; i < CONN_N; i++) {
     const s = await connect(port);
@@ -121,14 +113,14 @@ async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
     s.destroy();
   }
   const connPerSec = CONN_N / ((Date.now() - t0) / 1000);
-  const cpu1 = cpuMs(proxyPid);
+  const cpu1 = cpuOf();
   const b = await connect(port);
   t0 = Date.now();
   let bytes = 0;
   await new Promise<void>((r) => { b.on('data', (d: Buffer) => { bytes += d.length; }); b.on('end', () => r()); b.on('close', () => r()); b.write('BULK'); });
   const mbps = bytes / (1 << 20) / ((Date.now() - t0) / 1000);
   b.destroy();
-  const cpu2 = cpuMs(proxyPid);
+  const cpu2 = cpuOf();
   const r = { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3), connPerSec: +connPerSec.toFixed(1), bulkMBps: +mbps.toFixed(1), bulkBytes: bytes };
   if (cpu0 === undefined || cpuRtt === undefined || cpu1 === undefined || cpu2 === undefined) return r;
   // The proxy's own CPU time per unit of work: a load-independent comparison (the bench client and backend share
@@ -176,48 +168,49 @@ const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay'))
 // with the client and the backend, a figure drifts by ±30 % over a minute, so paths measured side by side in one
 // round are compared (ratios per round, then their median), never one path's early minute with another's late one.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-type Figures = Awaited<ReturnType<typeof measure>>;
+type Path = { name: string; port: number; pid?: number };
+/** each path warmed up (`run(p, true)`), then ROUNDS rounds in a rotated order; the figures of each round by path */
+async function inRounds<F>(label: string, paths: Path[], run: (p: Path, warmUp: boolean) => Promise<F>): Promise<Record<string, F>[]> {
+  for (const p of paths) { log(`${label}${p.name}: warm-up…`); await run(p, true); }
+  const rounds: Record<string, F>[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const now: Record<string, F> = {};
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[(i + round) % paths.length]!;
+      log(`${label}round ${round + 1}/${ROUNDS}: ${p.name}…`);
+      now[p.name] = await run(p, false);
+    }
+    rounds.push(now);
+  }
+  return rounds;
+}
 const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-/** the median of each numeric figure over the rounds */
-const medians = (rs: Figures[]): Figures => Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))])) as Figures;
+/** one path's figures over the rounds: the median of each */
+const medians = <F extends object>(rounds: Record<string, F>[], name: string): F =>
+  Object.fromEntries(Object.keys(rounds[0]![name]!).map((k) => [k, medianOf(rounds.map((r) => (r[name] as Record<string, number>)[k]!))])) as F;
+/** a ratio between two paths within each round (the rounds where both ran), and its median */
+function ratio<F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): { perRound: number[]; median: number } | undefined {
+  const xs = rounds.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  return xs.length ? { perRound: xs.map((x) => +x.toFixed(2)), median: +medianOf(xs).toFixed(2) } : undefined;
+}
 
 const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' '), rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM, rounds: ROUNDS };
 const hapUp = hap !== undefined && hap.exitCode === null;
-const paths: { name: string; port: number; pid?: number }[] = [
+const paths: Path[] = [
   { name: 'direct', port: bport },
   { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
   ...(hapUp ? [{ name: 'haproxy', port: hport, pid: hap!.pid! }] : []),
   { name: 'nodeRelayFloor', port: relayPort, pid: relay.pid! },
 ];
-for (const p of paths) {
-  log(`${p.name}: warm-up…`);
-  await measure(p.port, undefined, WARM);
-}
-const byPath = new Map<string, Figures[]>(paths.map((p) => [p.name, []]));
-const ratios = { connVsRelay: [] as number[], connVsHaproxy: [] as number[], bulkVsHaproxy: [] as number[] };
-for (let round = 0; round < ROUNDS; round++) {
-  const now: Record<string, Figures> = {};
-  for (let i = 0; i < paths.length; i++) {
-    const p = paths[(i + round) % paths.length]!;
-    log(`round ${round + 1}/${ROUNDS}: ${p.name}…`);
-    now[p.name] = await measure(p.port, p.pid);
-    byPath.get(p.name)!.push(now[p.name]!);
-  }
-  const g = now.meshfedGateway!;
-  ratios.connVsRelay.push(g.connPerSec / now.nodeRelayFloor!.connPerSec);
-  if (now.haproxy) { ratios.connVsHaproxy.push(g.connPerSec / now.haproxy.connPerSec); ratios.bulkVsHaproxy.push(g.bulkMBps / now.haproxy.bulkMBps); }
-}
-const direct = medians(byPath.get('direct')!);
+const sequential = await inRounds('', paths, (p, warmUp) => (warmUp ? measure(p.port, undefined, WARM) : measure(p.port, p.pid)));
+const direct = medians(sequential, 'direct');
 result.direct = direct;
-for (const p of paths.slice(1)) result[p.name] = withAdded(medians(byPath.get(p.name)!), direct);
+for (const p of paths.slice(1)) result[p.name] = withAdded(medians(sequential, p.name), direct);
 if (!hapUp) result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
-const r2 = (xs: number[]) => xs.map((x) => +x.toFixed(2));
 result.gatewayRatios = {
-  connPerSecVsRelayFloor: { perRound: r2(ratios.connVsRelay), median: r2([medianOf(ratios.connVsRelay)])[0] },
-  ...(hapUp ? {
-    connPerSecVsHaproxy: { perRound: r2(ratios.connVsHaproxy), median: r2([medianOf(ratios.connVsHaproxy)])[0] },
-    bulkVsHaproxy: { perRound: r2(ratios.bulkVsHaproxy), median: r2([medianOf(ratios.bulkVsHaproxy)])[0] },
-  } : {}),
+  connPerSecVsRelayFloor: ratio(sequential, (r) => r.meshfedGateway!.connPerSec / r.nodeRelayFloor!.connPerSec),
+  connPerSecVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.connPerSec / r.haproxy.connPerSec : undefined)),
+  bulkVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.bulkMBps / r.haproxy.bulkMBps : undefined)),
 };
 relay.kill('SIGTERM');
 
@@ -226,12 +219,6 @@ relay.kill('SIGTERM');
 // machine's cores with the proxy, as they do everywhere in this bench).
 const CONC = Number(process.env.BENCH_CONC ?? 64);
 const STORM_N = Number(process.env.BENCH_STORM_N ?? 3000);
-/** CPU time of a process and its children (the gateway's --workers), ms */
-function treeCpuMs(pid: number): number {
-  let children: number[] = [];
-  try { children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { /* gone */ }
-  return (cpuMs(pid) ?? 0) + children.reduce((n, c) => n + treeCpuMs(c), 0);
-}
 /** one connection of the proxy-bound storm: the recorded ClientHello out, the raw backend's byte back */
 const rawRequest = (port: number) => new Promise<void>((resolve, reject) => {
   const s = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => s.write(RAW_HELLO));
@@ -259,35 +246,20 @@ try { hap2 = spawn('haproxy', ['-db', '-f', join(hapDir, 'h2.cfg')], { stdio: 'i
 const concurrent: Record<string, unknown> = { concurrency: CONC, connections: STORM_N, rounds: ROUNDS };
 // the client opens a TLS connection per request, like the backend, so on 2 cores the client is the bottleneck: the
 // rate of every path is close to `direct`'s, and CPU per connection in the proxy says what each would do on its own cores
-const stormPaths: { name: string; port: number; pid?: number }[] = [
+const stormPaths: Path[] = [
   { name: 'direct', port: bport },
   { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
   { name: 'meshfedGatewayWorkers2', port: ports2.listen, pid: gw2.pid! },
   ...(hap2 && hap2.exitCode === null ? [{ name: 'haproxyNbthread2', port: hport2, pid: hap2.pid! }] : []),
 ];
-type Storm = Awaited<ReturnType<typeof storm>>;
-/** the paths in ROUNDS rotated rounds; medians per path, and --workers 2 / HAProxy nbthread 2 per round */
-async function storms(label: string, paths: typeof stormPaths, raw: boolean): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const p of paths) { log(`${label}: ${p.name}: warm-up…`); await storm(p.port, undefined, raw); }
-  const byPath = new Map<string, Storm[]>(paths.map((p) => [p.name, []]));
-  const ratios: number[] = [];
-  const vsRelay: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const now: Record<string, Storm> = {};
-    for (let i = 0; i < paths.length; i++) {
-      const p = paths[(i + round) % paths.length]!;
-      log(`${label}, round ${round + 1}/${ROUNDS}: ${p.name}…`);
-      now[p.name] = await storm(p.port, p.pid, raw);
-      byPath.get(p.name)!.push(now[p.name]!);
-    }
-    if (now.haproxyNbthread2) ratios.push(now.meshfedGatewayWorkers2!.connPerSec / now.haproxyNbthread2.connPerSec);
-    if (now.nodeRelayFloor) vsRelay.push(now.meshfedGateway!.connPerSec / now.nodeRelayFloor.connPerSec);
-  }
-  for (const [name, rs] of byPath) out[name] = Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, medianOf(rs.map((r) => (r as Record<string, number>)[k]!))]));
-  if (ratios.length) out.workers2VsHaproxy = { perRound: r2(ratios), median: r2([medianOf(ratios)])[0] };
-  if (vsRelay.length) out.gatewayVsRelayFloor = { perRound: r2(vsRelay), median: r2([medianOf(vsRelay)])[0] };
-  return out;
+/** the paths in rotated rounds: medians per path, `--workers 2` / HAProxy `nbthread 2` and gateway / relay per round */
+async function storms(label: string, stormed: Path[], raw: boolean): Promise<Record<string, unknown>> {
+  const rounds = await inRounds(`${label}: `, stormed, (p, warmUp) => storm(p.port, warmUp ? undefined : p.pid, raw));
+  return {
+    ...Object.fromEntries(stormed.map((p) => [p.name, medians(rounds, p.name)])),
+    workers2VsHaproxy: ratio(rounds, (r) => (r.haproxyNbthread2 ? r.meshfedGatewayWorkers2!.connPerSec / r.haproxyNbthread2.connPerSec : undefined)),
+    gatewayVsRelayFloor: ratio(rounds, (r) => (r.nodeRelayFloor ? r.meshfedGateway!.connPerSec / r.nodeRelayFloor.connPerSec : undefined)),
+  };
 }
 Object.assign(concurrent, await storms(`concurrency ${CONC}, TLS clients`, stormPaths, false));
 // the same paths when the proxies are the limit: clients that send a recorded ClientHello and read one byte
