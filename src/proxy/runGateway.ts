@@ -7,7 +7,7 @@ import { Gateway } from './gateway.ts';
 import { XdsClient } from '../xds/adsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
-import type { StartupTiering } from './startupTiering.ts';
+import { StartupTiering } from './startupTiering.ts';
 
 /**
  * a worker of `--workers N` (its primary forks it with this variable). Decided without loading node:cluster: the
@@ -73,11 +73,11 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   };
 }
 
-/** `tiering`: the process's start-up phase, raised by the command before it loaded this module */
-export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void, tiering?: StartupTiering): Promise<number> {
+/** `tiering`: the process's start-up phase, raised by the command before it loaded this module (default: none raised) */
+export async function runGateway(cfg: GatewayConfig, onListening: (line: string) => void, tiering = new StartupTiering()): Promise<number> {
   const workers = cfg.workers ?? 1;
   if (workers > 1 && !isGatewayWorker()) {
-    tiering?.done(); // the primary relays nothing: start-up that matters is its workers'
+    tiering.done(); // the primary relays nothing: start-up that matters is its workers'
     const { runGatewayPrimary } = await import('./gatewayWorkers.ts');
     return runGatewayPrimary({ workers, health: cfg.health ?? { host: '127.0.0.1', port: 0 }, metrics: cfg.metrics ?? { host: '127.0.0.1', port: 0 }, drainMs: cfg.drainMs, onListening });
   }
@@ -85,7 +85,7 @@ export async function runGateway(cfg: GatewayConfig, onListening: (line: string)
     // a worker of `--workers N`: the primary serves readiness and metrics and prints the ports
     const { health: _h, metrics: _m, ...own } = cfg;
     const g = await startGateway(own);
-    const cancelStartup = tiering?.endWhenSettled(g.ready, g.lastConfigAt) ?? (() => {});
+    const cancelStartup = tiering.endWhenSettled(g.ready, g.lastConfigAt);
     await untilStopSignal();
     cancelStartup();
     await g.stop();
@@ -93,7 +93,7 @@ export async function runGateway(cfg: GatewayConfig, onListening: (line: string)
     return 0;
   }
   const g = await startGateway(cfg);
-  const cancelStartup = tiering?.endWhenSettled(g.ready, g.lastConfigAt) ?? (() => {});
+  const cancelStartup = tiering.endWhenSettled(g.ready, g.lastConfigAt);
   onListening(JSON.stringify({ listen: g.listen, health: g.health, metrics: g.metrics }));
   await untilStopSignal();
   cancelStartup();

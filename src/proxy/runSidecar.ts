@@ -10,7 +10,7 @@ import { startInbound, type Inbound } from './sidecarInbound.ts';
 import { Outbound } from './sidecarOutbound.ts';
 import { startAdminServer } from './adminServer.ts';
 import { wireInboundPolicy, type InboundPolicy } from './inboundPolicy.ts';
-import type { StartupTiering } from './startupTiering.ts';
+import { StartupTiering } from './startupTiering.ts';
 
 export interface SidecarConfig {
   xds: string; ca: string; /** TLS name verified on the CA's certificate (default: the host of `ca`) */ caServerName?: string; caCertFile: string; tokenFile: string; clusterId: string; network: string; region: string; zone?: string;
@@ -81,10 +81,10 @@ export async function startSidecar(cfg: SidecarConfig): Promise<RunningSidecar> 
   };
 }
 
-/** `tiering`: the process's start-up phase, raised by the command before it loaded this module */
-export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void, tiering?: StartupTiering): Promise<number> {
+/** `tiering`: the process's start-up phase, raised by the command before it loaded this module (default: none raised) */
+export async function runSidecar(cfg: SidecarConfig, onListening: (line: string) => void, tiering = new StartupTiering()): Promise<number> {
   const s = await startSidecar(cfg);
-  const cancelStartup = tiering?.endWhenSettled(s.configured, s.lastConfigAt) ?? (() => {});
+  const cancelStartup = tiering.endWhenSettled(s.configured, s.lastConfigAt);
   onListening(JSON.stringify({ outbound: s.outbound, inbound: s.inbound, metrics: s.metrics, spiffeId: s.spiffeId }));
   await new Promise<void>((resolve) => { process.once('SIGTERM', () => resolve()); process.once('SIGINT', () => resolve()); });
   cancelStartup();
