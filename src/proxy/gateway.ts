@@ -6,9 +6,14 @@ import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
-import { splice, UpstreamReader, newReadPools } from './gatewaySplice.ts';
+import { splice } from './gatewaySplice.ts';
+import type { Conn, Transport } from './conn.ts';
+import { NET_SERVER_OPTIONS } from './netTransport.ts';
+import { pickTransport } from './gatewayTransport.ts';
 import { Deadlines } from './gatewayDeadlines.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface GatewayOptions {
   host: string;
@@ -19,21 +24,23 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   maxConnectAttempts?: number;
   outlier?: OutlierPolicy;
+  /** how connections are accepted, read and written (default: pickTransport's) */
+  transport?: Transport;
 }
 
 export class Gateway {
   private table: EndpointTable = new Map();
   private readonly outliers: OutlierState = new Map();
   private readonly active = new Map<string, number>();
-  private readonly sockets = new Set<net.Socket>();
+  private readonly conns = new Set<Conn>();
   private readonly server: net.Server;
   private readonly m: GatewayMetrics;
   private readonly traffic: TrafficTable = new Map();
-  private readonly readPools = newReadPools();
   private readonly helloDeadlines: Deadlines;
   private readonly connectDeadlines: Deadlines;
   private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
+  readonly transport: Transport;
   private rr = 0;
   private configured = false;
   private draining = false;
@@ -44,8 +51,10 @@ export class Gateway {
     this.connectDeadlines = new Deadlines(opts.connectTimeoutMs ?? 3000);
     this.stopPublishing = beforeScrape(opts.registry, () => publishTraffic(this.traffic, this.m));
     this.warn = rateLimitedWarn(opts.log);
-    // TCP_NODELAY both ways (as HAProxy sets it): relayed TLS records go out as they arrive, without Nagle's wait
-    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.transport = opts.transport ?? pickTransport().transport;
+    // TCP_NODELAY both ways (as HAProxy sets it): relayed TLS records go out as they arrive, without Nagle's wait.
+    // The server only listens: its accepted connections go to the transport (see listen()).
+    this.server = net.createServer(NET_SERVER_OPTIONS);
   }
 
   /**
@@ -65,6 +74,10 @@ export class Gateway {
       this.server.once('error', reject);
       this.server.listen(this.opts.port, this.opts.host, () => { this.server.off('error', reject); resolve(); });
     });
+    this.transport.accept(this.server, (c) => this.accept(c), (err) => {
+      this.m.rejected.inc({ reason: 'accept_error' });
+      this.warn('accept', { err }, 'gateway could not accept a connection');
+    });
     return (this.server.address() as net.AddressInfo).port;
   }
 
@@ -73,8 +86,8 @@ export class Gateway {
     this.draining = true;
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     const deadline = Date.now() + graceMs;
-    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const s of this.sockets) s.destroy();
+    while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const c of this.conns) c.destroy();
     await closed;
     this.helloDeadlines.clear();
     this.connectDeadlines.clear();
@@ -82,84 +95,85 @@ export class Gateway {
     this.stopPublishing();
   }
 
-  private reject(sock: net.Socket, reason: string, detail: string): void {
+  private reject(c: Conn, reason: string, detail: string): void {
     this.m.rejected.inc({ reason });
-    this.warn(reason, { remote: sock.remoteAddress, detail }, 'gateway closed connection before routing');
-    sock.destroy();
+    this.warn(reason, { remote: c.remoteAddress, detail }, 'gateway closed connection before routing');
+    c.destroy();
   }
 
-  private accept(sock: net.Socket): void {
-    this.sockets.add(sock);
-    sock.on('close', () => this.sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf: Buffer = Buffer.alloc(0);
-    const onTimeout = (): void => { sock.off('data', onData); this.reject(sock, 'hello_timeout', 'no complete ClientHello in time'); };
+  private accept(c: Conn): void {
+    this.conns.add(c);
+    let buf: Buffer = EMPTY;
+    const onTimeout = (): void => this.reject(c, 'hello_timeout', 'no complete ClientHello in time');
     this.helloDeadlines.add(onTimeout);
-    const onData = (d: Buffer): void => {
-      buf = buf.length ? Buffer.concat([buf, d]) : d;
-      const r = parseClientHello(buf, MAX_HELLO_BYTES);
-      if (r.kind === 'need-more') return;
-      this.helloDeadlines.cancel(onTimeout);
-      sock.off('data', onData);
-      sock.pause();
-      if (r.kind === 'not-tls') return this.reject(sock, 'not_tls', r.reason);
-      if (r.kind === 'no-sni') return this.reject(sock, 'no_sni', 'ClientHello has no server_name');
-      this.forward(sock, r.serverName, buf);
-    };
-    sock.on('data', onData);
+    c.on({
+      data: (d) => {
+        buf = buf.length ? Buffer.concat([buf, d]) : d;
+        const r = parseClientHello(buf, MAX_HELLO_BYTES);
+        if (r.kind === 'need-more') return;
+        this.helloDeadlines.cancel(onTimeout);
+        c.pause();
+        if (r.kind === 'not-tls') return this.reject(c, 'not_tls', r.reason);
+        if (r.kind === 'no-sni') return this.reject(c, 'no_sni', 'ClientHello has no server_name');
+        this.forward(c, r.serverName, buf);
+      },
+      end: () => c.destroy(), // the client gave up before a whole ClientHello
+      drain: () => {},
+      close: () => { this.helloDeadlines.cancel(onTimeout); this.conns.delete(c); },
+    });
+    c.resume();
   }
 
-  private forward(sock: net.Socket, sni: string, hello: Buffer): void {
+  private forward(down: Conn, sni: string, hello: Buffer): void {
     const tried = new Set<string>();
     const maxAttempts = this.opts.maxConnectAttempts ?? 3;
     const attempt = (): void => {
-      if (sock.destroyed) return;
+      if (down.destroyed) return;
       const d = route(sni, this.table, this.outliers, this.active, Date.now(), tried, this.rr++);
-      if (d.kind === 'bad-sni') return this.reject(sock, 'unknown_sni', d.reason);
-      if (d.kind === 'unknown-service') return this.reject(sock, 'unknown_sni', `no service for SNI ${d.cluster}`);
-      if (d.kind === 'no-endpoint') return this.reject(sock, 'no_endpoint', `no ready endpoint for ${d.cluster} after ${tried.size} attempts`);
+      if (d.kind === 'bad-sni') return this.reject(down, 'unknown_sni', d.reason);
+      if (d.kind === 'unknown-service') return this.reject(down, 'unknown_sni', `no service for SNI ${d.cluster}`);
+      if (d.kind === 'no-endpoint') return this.reject(down, 'no_endpoint', `no ready endpoint for ${d.cluster} after ${tried.size} attempts`);
       const service = d.cluster;
       const key = endpointKey(d.endpoint);
       tried.add(key);
-      const reader = new UpstreamReader(this.readPools);
-      const up = net.connect({ host: d.endpoint.address, port: d.endpoint.port, onread: reader.onread, noDelay: true });
-      const onTimeout = (): void => { up.destroy(new Error('connect timeout')); };
-      this.connectDeadlines.add(onTimeout);
-      const onFail = (err: Error): void => {
-        this.connectDeadlines.cancel(onTimeout);
-        up.destroy();
-        reader.release();
+      let settled = false;
+      const onFail = (err: string): void => {
+        settled = true;
         this.m.connectFailures.inc({ service });
         if (recordOutcome(this.outliers, key, false, Date.now(), this.opts.outlier ?? DEFAULT_OUTLIER)) {
           this.m.ejections.inc({ service });
           this.opts.log.warn({ service, endpoint: key }, 'gateway ejected endpoint after connect failures');
         }
-        this.warn(`connect:${key}`, { service, endpoint: key, err: err.message }, 'gateway upstream connect failed');
-        if (tried.size >= maxAttempts) return this.reject(sock, 'no_endpoint', `connect failed on ${tried.size} endpoints`);
+        this.warn(`connect:${key}`, { service, endpoint: key, err }, 'gateway upstream connect failed');
+        if (tried.size >= maxAttempts) return this.reject(down, 'no_endpoint', `connect failed on ${tried.size} endpoints`);
         attempt();
       };
-      up.once('error', onFail);
-      up.once('connect', () => {
+      const onTimeout = (): void => { if (settled) return; up.destroy(); onFail('connect timeout'); };
+      const up = this.transport.connect(d.endpoint.address, d.endpoint.port, (err) => {
+        if (settled) return;
         this.connectDeadlines.cancel(onTimeout);
-        up.off('error', onFail);
+        if (err !== undefined) return onFail(err);
+        settled = true;
         recordOutcome(this.outliers, key, true, Date.now());
-        this.splice(sock, up, reader, service, key, hello);
+        this.splice(down, up, service, key, hello);
       });
+      this.connectDeadlines.add(onTimeout);
     };
     attempt();
   }
 
-  private splice(down: net.Socket, up: net.Socket, reader: UpstreamReader, service: string, key: string, hello: Buffer): void {
-    this.sockets.add(up);
+  private splice(down: Conn, up: Conn, service: string, key: string, hello: Buffer): void {
+    this.conns.add(up);
     const stats = trafficOf(this.traffic, service);
     stats.connectionsTotal += 1;
     stats.connectionsActive += 1;
     this.active.set(key, (this.active.get(key) ?? 0) + 1);
-    splice(down, up, reader, hello, stats, () => {
+    splice(down, up, hello, stats, () => {
       stats.connectionsActive -= 1;
       const n = (this.active.get(key) ?? 1) - 1;
       if (n <= 0) this.active.delete(key); else this.active.set(key, n);
-      this.sockets.delete(up);
+      this.conns.delete(down);
+      this.conns.delete(up);
     });
   }
 }

@@ -7,6 +7,8 @@ import { newRegistry, type Registry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { gatewaySni } from '../../src/mesh/names.ts';
 import { selfSigned } from '../helpers/tlsCerts.ts';
+import { TRANSPORTS } from '../helpers/transports.ts';
+import type { Transport } from '../../src/proxy/conn.ts';
 
 const creds = selfSigned('endpoint.test');
 const echoSni = gatewaySni('echo.demo.svc.cluster.local', 8080);
@@ -42,18 +44,18 @@ async function metricValue(reg: Registry, name: string, labels: Record<string, s
   return Number(v?.value ?? 0);
 }
 
-async function startGateway(table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500) {
+async function startGateway(transport: Transport, table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500) {
   const registry = newRegistry();
-  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs });
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs, transport });
   gw.setEndpoints(table);
   const port = await gw.listen();
   return { gw, port, registry };
 }
 
-test('routes by SNI to the right service through an end-to-end TLS splice, and counts bytes', async () => {
+for (const transport of TRANSPORTS) test(`[${transport.name}] routes by SNI to the right service through an end-to-end TLS splice, and counts bytes`, async () => {
   const echo = await tlsEndpoint('echo');
   const other = await tlsEndpoint('other');
-  const { gw, port, registry } = await startGateway(new Map([
+  const { gw, port, registry } = await startGateway(transport, new Map([
     [echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]],
     [otherSni, [{ address: '127.0.0.1', port: other.port, healthy: true }]],
   ]));
@@ -68,9 +70,9 @@ test('routes by SNI to the right service through an end-to-end TLS splice, and c
   }
 });
 
-test('garbage, unknown SNI and a slow hello are closed and counted while real traffic still flows', async () => {
+for (const transport of TRANSPORTS) test(`[${transport.name}] garbage, unknown SNI and a slow hello are closed and counted while real traffic still flows`, async () => {
   const echo = await tlsEndpoint('echo');
-  const { gw, port, registry } = await startGateway(new Map([[echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]]]), 300);
+  const { gw, port, registry } = await startGateway(transport, new Map([[echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]]]), 300);
   const closedBy = (payload: Buffer | null) => new Promise<void>((resolve) => {
     const c = net.connect(port, '127.0.0.1', () => { if (payload) c.write(payload); });
     c.on('error', () => {}); c.on('close', () => resolve());
@@ -91,10 +93,10 @@ test('garbage, unknown SNI and a slow hello are closed and counted while real tr
   }
 });
 
-test('a refusing endpoint is retried on another, then ejected after consecutive failures', async () => {
+for (const transport of TRANSPORTS) test(`[${transport.name}] a refusing endpoint is retried on another, then ejected after consecutive failures`, async () => {
   const echo = await tlsEndpoint('echo');
   const dead = await freePortClosed();
-  const { gw, port, registry } = await startGateway(new Map([[echoSni, [
+  const { gw, port, registry } = await startGateway(transport, new Map([[echoSni, [
     { address: '127.0.0.1', port: dead, healthy: true },
     { address: '127.0.0.1', port: echo.port, healthy: true },
   ]]]));

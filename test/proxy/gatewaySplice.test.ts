@@ -8,7 +8,7 @@ import { newRegistry, type Registry } from '../../src/observe/metrics.ts';
 import { createLogger } from '../../src/log.ts';
 import { gatewaySni } from '../../src/mesh/names.ts';
 import { gatewayMetrics, publishTraffic, trafficOf, type TrafficTable } from '../../src/proxy/gatewayMetrics.ts';
-import { UpstreamReader, BufferPool, newReadPools, SMALL_READ_BYTES, LARGE_READ_BYTES, type SpliceTarget } from '../../src/proxy/gatewaySplice.ts';
+import { TRANSPORTS } from '../helpers/transports.ts';
 import { selfSigned } from '../helpers/tlsCerts.ts';
 
 const creds = selfSigned('bulk.test');
@@ -53,11 +53,11 @@ function connect(port: number): Promise<tls.TLSSocket> {
   });
 }
 
-test('bulk data crosses the gateway intact both ways, with a slow reader (backpressure), and the byte counters move during the transfer', { timeout: 60_000 }, async () => {
+for (const transport of TRANSPORTS) test(`[${transport.name}] bulk data crosses the gateway intact both ways, with a slow reader (backpressure), and the byte counters move during the transfer`, { timeout: 60_000 }, async () => {
   const payload = randomBytes(24 << 20);
   const ep = await bulkEndpoint(payload);
   const registry = newRegistry();
-  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test') });
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), transport });
   gw.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: ep.port, healthy: true }]]]));
   const port = await gw.listen();
   try {
@@ -126,52 +126,4 @@ test('traffic figures are published to Prometheus as they are at each scrape, wi
   assert.equal(await metricValue(registry, 'meshfed_gateway_bytes_received_total', 'a'), 100);
   assert.equal(await metricValue(registry, 'meshfed_gateway_connections_total', 'b'), 1);
   assert.equal(trafficOf(table, 'a'), a, 'the same live figures are returned for a service');
-});
-
-test('the upstream read buffer is reused only when nothing queued still refers to it, and grows for bulk reads', () => {
-  const pools = newReadPools();
-  const r = new UpstreamReader(pools);
-  const stats = trafficOf(new Map(), 's');
-  let queued = 0;
-  const written: Buffer[] = [];
-  const down = {
-    destroyed: false,
-    get writableLength() { return queued; },
-    write(chunk: Buffer): boolean { written.push(chunk); return queued < 16 * 1024; },
-  } as unknown as SpliceTarget;
-  r.attach(down, stats);
-  const b1 = r.onread.buffer();
-  assert.equal(b1.length, SMALL_READ_BYTES, 'a connection starts with a small buffer');
-  b1.fill(1, 0, 100);
-  assert.equal(r.onread.callback(100, b1), true, 'written at once: keep reading');
-  assert.equal(r.onread.buffer(), b1, 'into the same buffer');
-  assert.deepEqual(written[0], Buffer.alloc(100, 1));
-  queued = 100; // the next write is queued, under the high-water mark
-  assert.equal(r.onread.callback(50, b1), true, 'under the high-water mark: keep reading');
-  const b2 = r.onread.buffer();
-  assert.notEqual(b2, b1, 'but not into the buffer the queued write refers to');
-  assert.equal(pools.small.idle, 0, 'the queued buffer is not given back to the pool');
-  queued = 0;
-  assert.equal(r.onread.callback(b2.length, b2), true, 'a full read, written at once');
-  const b3 = r.onread.buffer();
-  assert.equal(b3.length, LARGE_READ_BYTES, 'a full small read moves the connection to a large buffer');
-  assert.equal(pools.small.idle, 1, 'and the small one, written, goes back to the pool');
-  queued = 64 * 1024; // queued over the high-water mark
-  assert.equal(r.onread.callback(64 * 1024, b3), false, 'stop reading until drain');
-  assert.equal(r.onread.buffer(), b3, 'after drain everything queued is written: the buffer is reused');
-  assert.equal(stats.bytesOut, 100 + 50 + SMALL_READ_BYTES + 64 * 1024);
-  (down as { destroyed: boolean }).destroyed = true;
-  assert.equal(r.onread.callback(10, b3), false, 'a destroyed client stops reading');
-  r.release();
-  r.release();
-  assert.equal(pools.large.idle, 1, 'released once into its pool');
-  assert.equal(pools.large.take(), b3, 'and taken again by the next connection');
-});
-
-test('a buffer pool keeps at most its maximum of idle buffers, only of its size', () => {
-  const p = new BufferPool(1024, 2);
-  const a = p.take(); const b = p.take(); const c = p.take();
-  p.give(a); p.give(b); p.give(c); p.give(Buffer.alloc(10));
-  assert.equal(p.idle, 2);
-  assert.notEqual(p.take(), c);
 });
