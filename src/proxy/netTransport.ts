@@ -7,11 +7,14 @@ import { IGNORE, type Conn, type ConnHandlers, type Transport } from './conn.ts'
 class NetConn implements Conn {
   private h: ConnHandlers = IGNORE;
   private err: string | undefined;
+  private paused = true;
+  /** net emits 'end' even while paused (once its buffer is empty); a paused Conn delivers it on resume() */
+  private endPending = false;
 
   constructor(private readonly s: net.Socket) {
     s.pause();
     s.on('data', (d: Buffer) => this.h.data(d));
-    s.on('end', () => this.h.end());
+    s.on('end', () => { if (this.paused) this.endPending = true; else this.h.end(); });
     s.on('drain', () => this.h.drain());
     s.on('error', (e: NodeJS.ErrnoException) => { this.err ??= e.code ?? e.message; });
     s.on('close', () => this.h.close(this.err));
@@ -21,8 +24,12 @@ class NetConn implements Conn {
   get writableLength(): number { return this.s.writableLength; }
   get remoteAddress(): string | undefined { return this.s.remoteAddress; }
   on(h: ConnHandlers): void { this.h = h; }
-  pause(): void { this.s.pause(); }
-  resume(): void { this.s.resume(); }
+  pause(): void { this.paused = true; this.s.pause(); }
+  resume(): void {
+    this.paused = false;
+    this.s.resume();
+    if (this.endPending) { this.endPending = false; this.h.end(); }
+  }
   write(b: Buffer): boolean { return !this.s.destroyed && this.s.write(b); }
   end(): void { this.s.end(); }
   destroy(): void { this.s.destroy(); }

@@ -4,6 +4,8 @@ import { createLogger } from '../log.ts';
 import { xdsNodeId } from '../mesh/names.ts';
 import { newRegistry } from '../observe/metrics.ts';
 import { Gateway } from './gateway.ts';
+import { pickTransport } from './gatewayTransport.ts';
+import type { TransportName } from './conn.ts';
 import { XdsClient } from '../xds/adsClient.ts';
 import { wireGatewayXds } from './gatewayXds.ts';
 import { startAdminServer } from './adminServer.ts';
@@ -29,6 +31,8 @@ export interface GatewayConfig {
   drainMs: number;
   /** gateway processes accepting on `listen` (1: this process alone) */
   workers?: number;
+  /** what connections run on (default: libuv handles when this Node.js has them, else net.Socket) */
+  transport?: TransportName;
 }
 
 export interface RunningGateway {
@@ -46,7 +50,9 @@ export interface RunningGateway {
 export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> {
   const log = createLogger('gateway');
   const registry = newRegistry();
-  const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log });
+  const { transport, fallback } = pickTransport(cfg.transport);
+  if (fallback) log.warn({ transport: transport.name, why: fallback }, 'gateway connections run on net.Socket (more CPU per connection than libuv handles)');
+  const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log, transport });
   const port = await gw.listen();
   const nodeId = cfg.nodeId ?? xdsNodeId('router', '0.0.0.0', hostname(), 'meshfed-system');
   const xds = new XdsClient(cfg.xds, { id: nodeId, role: 'gateway', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);
@@ -56,7 +62,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const metrics = sameAdmin ? health : cfg.metrics ? await startAdminServer(cfg.metrics.host, cfg.metrics.port, () => gw.ready, registry) : undefined;
   const stopReporting = isGatewayWorker() ? (await import('./gatewayWorkers.ts')).reportToPrimary(registry, () => gw.ready) : () => {};
   const running = xds.start();
-  log.info({ listen: port, health: health?.port, metrics: metrics?.port, xds: cfg.xds, network: cfg.network }, 'gateway started');
+  log.info({ listen: port, health: health?.port, metrics: metrics?.port, xds: cfg.xds, network: cfg.network, transport: transport.name }, 'gateway started');
   return {
     listen: port, health: health?.port ?? 0, metrics: metrics?.port ?? 0,
     ready: () => gw.ready,

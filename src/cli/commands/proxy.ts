@@ -4,6 +4,7 @@ import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 import { parseXdsAddresses } from '../../xds/xdsAddresses.ts';
 import { StartupTiering } from '../../proxy/startupTiering.ts';
+import type { TransportName } from '../../proxy/conn.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
 /** --xds: the control plane's Service, or its replicas as HOST:PORT,HOST:PORT (the proxy moves on when one breaks) */
@@ -29,6 +30,7 @@ const gateway: Command = {
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus' },
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
     workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
+    transport: { type: 'string', default: 'auto', help: 'auto|handles|net  connections on libuv TCP handles (less CPU per connection) or on net.Socket; auto: handles when this Node.js has them' },
   },
   // start-up tiering is raised before the proxy's modules load: loading them is part of start-up
   run: async (args, io) => {
@@ -45,6 +47,7 @@ const gateway: Command = {
       metrics: addr(requireStr(args, 'metrics'), 'metrics'),
       drainMs: int(args, 'drain-ms', 5000),
       workers: positiveInt(int(args, 'workers', 1), 'workers'),
+      ...transportFlag(str(args, 'transport') ?? 'auto'),
     }, io.out, tiering);
   },
 };
@@ -89,6 +92,12 @@ const sidecar: Command = {
     }, io.out, tiering);
   },
 };
+
+function transportFlag(v: string): { transport?: TransportName } {
+  if (v === 'auto') return {};
+  if (v === 'handles' || v === 'net') return { transport: v };
+  throw new UsageError(`--transport must be auto, handles or net, got ${JSON.stringify(v)}`);
+}
 
 function positiveInt(n: number, flag: string): number {
   if (n < 1) throw new UsageError(`--${flag} must be at least 1, got ${n}`);
