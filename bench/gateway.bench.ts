@@ -1,5 +1,5 @@
 // East-west gateway overhead, side by side in one run: direct TLS to the endpoint, through `meshfed gateway`
-// (a real CLI process fed by a test ADS server), through HAProxy (TCP mode, req.ssl_sni routing), and through a
+// (a real CLI process fed by a test ADS server; on libuv handles, and again with `--transport net`), through HAProxy (TCP mode, req.ssl_sni routing), and through a
 // bare Node.js relay that waits for the first bytes as SNI routing must (the runtime's floor for such a proxy).
 // Every path gets the same unmeasured warm-up first.
 // Prints progress on stderr and one JSON object on the last stdout line.
@@ -133,6 +133,9 @@ async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
   };
 }
 
+/** the gateway's node flags without profiling (only the gateway under study is profiled) */
+function relayArgsOf(args: string[]): string[] { return args.filter((a) => !a.startsWith('--cpu-prof')); }
+
 // meshfed gateway
 const ads = new TestAds();
 const xdsAddr = await ads.start();
@@ -142,9 +145,16 @@ ads.set(TYPE_URL.endpoint, '1', [cla(SNI, bport), cla(RAW_SNI, rport)]);
 // the gateway runs as deployed: with the node flags of its manifest (src/deploy/nodeFlags.ts). BENCH_GW_NODE_ARGS
 // replaces them (e.g. V8 tracing or GC flags to try; '' = node's defaults)
 const gwNodeArgs = [...(GW_PROF ? ['--cpu-prof', `--cpu-prof-dir=${GW_PROF}`] : []), ...(process.env.BENCH_GW_NODE_ARGS?.split(' ').filter(Boolean) ?? GATEWAY_NODE_FLAGS)];
-const gw = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
-const ports = await firstJsonLine<{ listen: number; health: number }>(gw, 'meshfed gateway');
-for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+/** `meshfed gateway` with the bench's xDS and node flags and `extra` flags, once it is ready */
+async function startGatewayProcess(name: string, extra: string[], nodeArgs = gwNodeArgs) {
+  const child = spawn(process.execPath, [...nodeArgs, MESHFED_BIN, 'gateway', ...extra, '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
+  const ports = await firstJsonLine<{ listen: number; health: number }>(child, name);
+  for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${ports.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+  return { child, listen: ports.listen, pid: child.pid! };
+}
+const gw = await startGatewayProcess('meshfed gateway', []);
+// the same gateway on net.Socket (--transport net): what the libuv-handle transport saves, in the same run
+const gwNet = await startGatewayProcess('meshfed gateway --transport net', ['--transport', 'net'], relayArgsOf(gwNodeArgs));
 await new Promise((r) => setTimeout(r, 200));
 
 // haproxy
@@ -160,7 +170,7 @@ try {
 
 // the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any SNI-routing proxy on this runtime pays
 // per connection and per byte before doing anything of its own; the runtime is node with the gateway's node flags
-const relayNodeArgs = gwNodeArgs.filter((a) => !a.startsWith('--cpu-prof'));
+const relayNodeArgs = relayArgsOf(gwNodeArgs);
 const relay = spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(bport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay')).listen;
 
@@ -198,7 +208,8 @@ const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' ')
 const hapUp = hap !== undefined && hap.exitCode === null;
 const paths: Path[] = [
   { name: 'direct', port: bport },
-  { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
+  { name: 'meshfedGateway', port: gw.listen, pid: gw.pid },
+  { name: 'meshfedGatewayNetTransport', port: gwNet.listen, pid: gwNet.pid },
   ...(hapUp ? [{ name: 'haproxy', port: hport, pid: hap!.pid! }] : []),
   { name: 'nodeRelayFloor', port: relayPort, pid: relay.pid! },
 ];
@@ -211,6 +222,7 @@ result.gatewayRatios = {
   connPerSecVsRelayFloor: ratio(sequential, (r) => r.meshfedGateway!.connPerSec / r.nodeRelayFloor!.connPerSec),
   connPerSecVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.connPerSec / r.haproxy.connPerSec : undefined)),
   bulkVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.bulkMBps / r.haproxy.bulkMBps : undefined)),
+  connPerSecVsNetTransport: ratio(sequential, (r) => r.meshfedGateway!.connPerSec / r.meshfedGatewayNetTransport!.connPerSec),
 };
 relay.kill('SIGTERM');
 
@@ -236,9 +248,7 @@ async function storm(port: number, proxyPid?: number, raw = false): Promise<{ co
   const cpu = proxyPid ? { proxyCpuMsPerConn: +((treeCpuMs(proxyPid) - cpu0) / STORM_N).toFixed(3) } : {};
   return { connPerSec: +(STORM_N / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...cpu };
 }
-const gw2 = spawn(process.execPath, [...gwNodeArgs, MESHFED_BIN, 'gateway', '--workers', '2', '--xds', xdsAddr, '--network', 'n', '--region', 'r', '--listen', '127.0.0.1:0', '--health', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--drain-ms', '100'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MESHFED_LOG_LEVEL: 'error' } });
-const ports2 = await firstJsonLine<{ listen: number; health: number }>(gw2, 'meshfed gateway --workers 2');
-for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${ports2.health}/healthz/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 50));
+const gw2 = await startGatewayProcess('meshfed gateway --workers 2', ['--workers', '2']);
 const hport2 = await freePort();
 writeFileSync(join(hapDir, 'h2.cfg'), readFileSync(join(hapDir, 'h.cfg'), 'utf8').replace('global\n', 'global\n  nbthread 2\n').replace(`bind 127.0.0.1:${hport}`, `bind 127.0.0.1:${hport2}`));
 let hap2: ChildProcess | undefined;
@@ -248,8 +258,9 @@ const concurrent: Record<string, unknown> = { concurrency: CONC, connections: ST
 // rate of every path is close to `direct`'s, and CPU per connection in the proxy says what each would do on its own cores
 const stormPaths: Path[] = [
   { name: 'direct', port: bport },
-  { name: 'meshfedGateway', port: ports.listen, pid: gw.pid! },
-  { name: 'meshfedGatewayWorkers2', port: ports2.listen, pid: gw2.pid! },
+  { name: 'meshfedGateway', port: gw.listen, pid: gw.pid },
+  { name: 'meshfedGatewayNetTransport', port: gwNet.listen, pid: gwNet.pid },
+  { name: 'meshfedGatewayWorkers2', port: gw2.listen, pid: gw2.pid },
   ...(hap2 && hap2.exitCode === null ? [{ name: 'haproxyNbthread2', port: hport2, pid: hap2.pid! }] : []),
 ];
 /** the paths in rotated rounds: medians per path, `--workers 2` / HAProxy `nbthread 2` and gateway / relay per round */
@@ -259,6 +270,7 @@ async function storms(label: string, stormed: Path[], raw: boolean): Promise<Rec
     ...Object.fromEntries(stormed.map((p) => [p.name, medians(rounds, p.name)])),
     workers2VsHaproxy: ratio(rounds, (r) => (r.haproxyNbthread2 ? r.meshfedGatewayWorkers2!.connPerSec / r.haproxyNbthread2.connPerSec : undefined)),
     gatewayVsRelayFloor: ratio(rounds, (r) => (r.nodeRelayFloor ? r.meshfedGateway!.connPerSec / r.nodeRelayFloor.connPerSec : undefined)),
+    gatewayVsNetTransport: ratio(rounds, (r) => r.meshfedGateway!.connPerSec / r.meshfedGatewayNetTransport!.connPerSec),
   };
 }
 Object.assign(concurrent, await storms(`concurrency ${CONC}, TLS clients`, stormPaths, false));
@@ -272,11 +284,12 @@ concurrent.proxyBound = await storms(`concurrency ${CONC}, recorded ClientHello`
 ], true);
 rawRelay.kill('SIGTERM');
 result.concurrent = concurrent;
-gw2.kill('SIGTERM');
+gw2.child.kill('SIGTERM');
+gwNet.child.kill('SIGTERM');
 hap2?.kill('SIGTERM');
 
-const gwExited = new Promise((r) => gw.once('exit', r));
-gw.kill('SIGTERM');
+const gwExited = new Promise((r) => gw.child.once('exit', r));
+gw.child.kill('SIGTERM');
 hap?.kill('SIGTERM');
 if (GW_PROF) await gwExited; // the profile is written as the gateway exits
 ads.stop();

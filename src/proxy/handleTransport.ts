@@ -142,6 +142,9 @@ class HandleConn implements Conn {
 
   end(): void {
     if (this.closed || this.finRequested) return;
+    // Both directions done once this FIN is out: with nothing queued, close() sends the same FIN (the kernel
+    // flushes its send buffer first; the receive side is empty, EOF was read) and saves a shutdown(2) per connection.
+    if (this.readEof && this.handle.writeQueueSize === 0) { this.close(undefined); return; }
     this.finRequested = true;
     const req = new this.b.ShutdownWrap();
     req.handle = this.handle;
