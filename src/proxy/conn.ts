@@ -37,6 +37,7 @@ export interface Conn {
 }
 
 export type TransportName = 'handles' | 'net';
+export const TRANSPORT_NAMES: readonly TransportName[] = ['handles', 'net'];
 
 export interface Transport {
   readonly name: TransportName;

@@ -40,7 +40,7 @@ export class Gateway {
   private readonly connectDeadlines: Deadlines;
   private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
-  readonly transport: Transport;
+  private readonly transport: Transport;
   private rr = 0;
   private configured = false;
   private draining = false;

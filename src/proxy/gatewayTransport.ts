@@ -4,8 +4,6 @@ import type { Transport, TransportName } from './conn.ts';
 import { handleBindings, handleTransport } from './handleTransport.ts';
 import { netTransport } from './netTransport.ts';
 
-export const TRANSPORT_NAMES: readonly TransportName[] = ['handles', 'net'];
-
 /** The transport to use and, when it is not the one asked for (or the default), why. */
 export function pickTransport(wanted?: TransportName): { transport: Transport; fallback?: string } {
   if (wanted === 'net') return { transport: netTransport };

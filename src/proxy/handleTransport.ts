@@ -2,8 +2,8 @@
 // through process.binding): accept, connect, read, write, FIN and close, with none of net.Socket's stream machinery.
 //
 // Why: an SNI-routing gateway's work per connection is two sockets opened, a few reads and writes, two closed. With
-// net.Socket that costs 0.21–0.26 ms of CPU per connection here, against HAProxy's 0.13–0.15; on these handles it
-// costs 0.14–0.16 (2026-12-03, 64 concurrent clients, bench/gateway's proxy-bound storm). Stream state, event
+// net.Socket the gateway cost 0.24–0.29 ms of CPU per connection here, against HAProxy's 0.14–0.15; on these handles
+// 0.14–0.19 (2026-12-03, 64 concurrent clients, bench/gateway's proxy-bound storm). Stream state, event
 // emitters and per-socket timers were the difference.
 //
 // The bindings are Node internals, not public API: `handleBindings()` checks their shape once and answers why not

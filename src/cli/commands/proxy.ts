@@ -4,7 +4,7 @@ import { parseAppPorts, parseLabels } from '../../proxy/appPorts.ts';
 import { PORTS } from '../../mesh/names.ts';
 import { parseXdsAddresses } from '../../xds/xdsAddresses.ts';
 import { StartupTiering } from '../../proxy/startupTiering.ts';
-import type { TransportName } from '../../proxy/conn.ts';
+import { TRANSPORT_NAMES, type TransportName } from '../../proxy/conn.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
 /** --xds: the control plane's Service, or its replicas as HOST:PORT,HOST:PORT (the proxy moves on when one breaks) */
@@ -95,7 +95,8 @@ const sidecar: Command = {
 
 function transportFlag(v: string): { transport?: TransportName } {
   if (v === 'auto') return {};
-  if (v === 'handles' || v === 'net') return { transport: v };
+  const name = TRANSPORT_NAMES.find((n) => n === v);
+  if (name) return { transport: name };
   throw new UsageError(`--transport must be auto, handles or net, got ${JSON.stringify(v)}`);
 }
 
