@@ -13,13 +13,16 @@ const HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
 
-/** Concatenate the payloads of leading handshake records; report whether more records may follow. */
+/**
+ * Concatenate the payloads of leading handshake records. `complete`: a record of another type follows them (TLS 1.3
+ * early data, or a client that sent its first bytes with the hello), so no more handshake bytes will come.
+ */
 function handshakeBytes(buf: Buffer, maxBytes: number): { data: Buffer; complete: boolean } | { error: string } {
   const parts: Buffer[] = [];
   let off = 0;
   let total = 0;
   while (off + 5 <= buf.length) {
-    if (buf[off] !== HANDSHAKE) return { error: `record type ${buf[off]} is not handshake` };
+    if (buf[off] !== HANDSHAKE) return off === 0 ? { error: `record type ${buf[off]} is not handshake` } : { data: joined(parts, total), complete: true };
     if (buf[off + 1] !== 0x03) return { error: `record version major ${buf[off + 1]} is not 3` };
     const len = buf.readUInt16BE(off + 3);
     if (len === 0 || len > 16384 + 2048) return { error: `bad record length ${len}` };
@@ -31,7 +34,7 @@ function handshakeBytes(buf: Buffer, maxBytes: number): { data: Buffer; complete
     if (end > buf.length) return { data: joined(parts, total), complete: false };
     off = end;
   }
-  if (off < buf.length && buf[off] !== HANDSHAKE) return { error: `record type ${buf[off]} is not handshake` };
+  if (off < buf.length && buf[off] !== HANDSHAKE) return off === 0 ? { error: `record type ${buf[off]} is not handshake` } : { data: joined(parts, total), complete: true };
   return { data: joined(parts, total), complete: false };
 }
 
@@ -49,11 +52,12 @@ export function parseClientHello(buf: Buffer, maxBytes = MAX_HELLO_BYTES): Hello
   const hs = handshakeBytes(buf, maxBytes);
   if ('error' in hs) return { kind: 'not-tls', reason: hs.error };
   const d = hs.data;
-  if (d.length < 4) return tooShort(buf, maxBytes);
+  const cut: HelloResult = { kind: 'not-tls', reason: 'a non-handshake record came before the ClientHello was whole' };
+  if (d.length < 4) return hs.complete ? cut : tooShort(buf, maxBytes);
   if (d[0] !== CLIENT_HELLO) return { kind: 'not-tls', reason: `handshake type ${d[0]} is not ClientHello` };
   const helloLen = d.readUIntBE(1, 3);
   if (helloLen > maxBytes) return { kind: 'not-tls', reason: `ClientHello length ${helloLen} exceeds ${maxBytes}` };
-  if (d.length < 4 + helloLen) return tooShort(buf, maxBytes);
+  if (d.length < 4 + helloLen) return hs.complete ? cut : tooShort(buf, maxBytes);
   return parseHelloBody(d.subarray(4, 4 + helloLen));
 }
 

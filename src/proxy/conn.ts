@@ -24,7 +24,7 @@ export interface Conn {
   readonly destroyed: boolean;
   /** bytes queued to write */
   readonly writableLength: number;
-  /** set the handlers; a connection reads nothing until `resume()` */
+  /** set the handlers; an accepted connection reads nothing until `resume()` */
   on(h: ConnHandlers): void;
   pause(): void;
   resume(): void;
@@ -43,7 +43,10 @@ export interface Transport {
   readonly name: TransportName;
   /** take over the connections a listening server accepts (call once it listens) */
   accept(server: net.Server, onConnection: (c: Conn) => void, onError: (err: string) => void): void;
-  /** connect to an IP address or host name; `onConnect` runs once, with the error's code if it failed */
+  /**
+   * connect to an IP address or host name; `onConnect` runs once, with the error's code if it failed. A connected
+   * Conn is reading (as if resumed): `onConnect` sets its handlers, or pauses it.
+   */
   connect(host: string, port: number, onConnect: (err?: string) => void): Conn;
 }
 

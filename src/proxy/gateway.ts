@@ -7,13 +7,16 @@ import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
 import { splice } from './gatewaySplice.ts';
-import type { Conn, Transport } from './conn.ts';
+import { HIGH_WATER_BYTES, type Conn, type Transport } from './conn.ts';
 import { NET_SERVER_OPTIONS } from './netTransport.ts';
 import { pickTransport } from './gatewayTransport.ts';
 import { Deadlines } from './gatewayDeadlines.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
 
 const EMPTY = Buffer.alloc(0);
+
+/** what the client sent from its ClientHello on, until upstream is connected */
+interface Early { chunks: Buffer[]; bytes: number; ended: boolean }
 
 export interface GatewayOptions {
   host: string;
@@ -105,6 +108,7 @@ export class Gateway {
     this.conns.add(c);
     let buf: Buffer = EMPTY;
     const onTimeout = (): void => this.reject(c, 'hello_timeout', 'no complete ClientHello in time');
+    const close = (): void => { this.helloDeadlines.cancel(onTimeout); this.conns.delete(c); };
     this.helloDeadlines.add(onTimeout);
     c.on({
       data: (d) => {
@@ -112,19 +116,33 @@ export class Gateway {
         const r = parseClientHello(buf, MAX_HELLO_BYTES);
         if (r.kind === 'need-more') return;
         this.helloDeadlines.cancel(onTimeout);
-        c.pause();
         if (r.kind === 'not-tls') return this.reject(c, 'not_tls', r.reason);
         if (r.kind === 'no-sni') return this.reject(c, 'no_sni', 'ClientHello has no server_name');
-        this.forward(c, r.serverName, buf);
+        this.forward(c, r.serverName, this.holdEarly(c, buf, close));
       },
       end: () => c.destroy(), // the client gave up before a whole ClientHello
       drain: () => {},
-      close: () => { this.helloDeadlines.cancel(onTimeout); this.conns.delete(c); },
+      close,
     });
     c.resume();
   }
 
-  private forward(down: Conn, sni: string, hello: Buffer): void {
+  /**
+   * While upstream connects the client stays read (a pause and a resume would cost two epoll_ctl per connection):
+   * what it sends meanwhile, and its FIN, are kept and go upstream after the hello. Over HIGH_WATER_BYTES it is paused.
+   */
+  private holdEarly(c: Conn, hello: Buffer, close: () => void): Early {
+    const early: Early = { chunks: [hello], bytes: hello.length, ended: false };
+    c.on({
+      data: (d) => { early.chunks.push(d); early.bytes += d.length; if (early.bytes >= HIGH_WATER_BYTES) c.pause(); },
+      end: () => { early.ended = true; },
+      drain: () => {},
+      close,
+    });
+    return early;
+  }
+
+  private forward(down: Conn, sni: string, early: Early): void {
     const tried = new Set<string>();
     const maxAttempts = this.opts.maxConnectAttempts ?? 3;
     const attempt = (): void => {
@@ -155,20 +173,21 @@ export class Gateway {
         if (err !== undefined) return onFail(err);
         settled = true;
         recordOutcome(this.outliers, key, true, Date.now());
-        this.splice(down, up, service, key, hello);
+        this.splice(down, up, service, key, early);
       });
       this.connectDeadlines.add(onTimeout);
     };
     attempt();
   }
 
-  private splice(down: Conn, up: Conn, service: string, key: string, hello: Buffer): void {
+  private splice(down: Conn, up: Conn, service: string, key: string, early: Early): void {
     this.conns.add(up);
     const stats = trafficOf(this.traffic, service);
     stats.connectionsTotal += 1;
     stats.connectionsActive += 1;
     this.active.set(key, (this.active.get(key) ?? 0) + 1);
-    splice(down, up, hello, stats, () => {
+    const first = early.chunks.length === 1 ? early.chunks[0]! : Buffer.concat(early.chunks, early.bytes);
+    splice(down, up, first, early.ended, stats, () => {
       stats.connectionsActive -= 1;
       const n = (this.active.get(key) ?? 1) - 1;
       if (n <= 0) this.active.delete(key); else this.active.set(key, n);

@@ -6,10 +6,10 @@ import type { Conn } from './conn.ts';
 import type { ServiceTraffic } from './gatewayMetrics.ts';
 
 /**
- * Splice `down` (accepted, `first` already read from it: the ClientHello) and `up` (connected), `first` going
- * upstream first. `onClose` runs once, when both are closed.
+ * Splice `down` (accepted, `first` already read from it: the ClientHello and anything after it; `downEnded` if its
+ * FIN was read too) and `up` (connected), `first` going upstream first. `onClose` runs once, when both are closed.
  */
-export function splice(down: Conn, up: Conn, first: Buffer, stats: ServiceTraffic, onClose: () => void): void {
+export function splice(down: Conn, up: Conn, first: Buffer, downEnded: boolean, stats: ServiceTraffic, onClose: () => void): void {
   let open = 2;
   const closed = (other: Conn) => (err?: string): void => {
     // an error on one side ends the other; a side that closed cleanly has passed its FIN on and read the other's
@@ -36,5 +36,6 @@ export function splice(down: Conn, up: Conn, first: Buffer, stats: ServiceTraffi
   });
   stats.bytesIn += first.length;
   if (!up.write(first)) down.pause(); else down.resume();
+  if (downEnded) up.end();
   up.resume();
 }

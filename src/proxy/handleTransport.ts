@@ -18,6 +18,8 @@ interface Req { oncomplete: (...args: never[]) => void; [k: string]: unknown }
 interface TcpHandle {
   /** must always be a function: node aborts on anything else */
   onread: (this: TcpHandle, ab: ArrayBuffer | undefined) => void;
+  /** the connection this handle belongs to, for onread */
+  conn?: unknown;
   readonly writeQueueSize: number;
   readStart(): number;
   readStop(): number;
@@ -75,9 +77,13 @@ const errName = (status: number): string => { try { return getSystemErrorName(st
 
 const ignoreRead = (): void => {};
 
-/** What the bindings call back into: a request's completion finds its connection on the request. */
+/** What the bindings call back into: a handle's read and a request's completion find their connection on it. */
+function onHandleRead(this: TcpHandle, ab: ArrayBuffer | undefined): void { (this.conn as HandleConn).readDone(ab); }
 function onWriteComplete(this: Req, status: number): void { (this.conn as HandleConn).writeDone(status); }
 function onShutdownComplete(this: Req, status: number): void { (this.conn as HandleConn).shutdownDone(status); }
+
+/** The bindings, and a write request to reuse: one that served a write the kernel took whole was never handed to libuv. */
+interface Shared { readonly b: Bindings; spareWrite: Req | undefined }
 
 class HandleConn implements Conn {
   private h: ConnHandlers = IGNORE;
@@ -88,8 +94,9 @@ class HandleConn implements Conn {
   private needDrain = false;
   private closed = false;
 
-  constructor(private readonly b: Bindings, private readonly handle: TcpHandle) {
-    handle.onread = (ab) => this.onRead(ab);
+  constructor(private readonly s: Shared, private readonly handle: TcpHandle) {
+    handle.conn = this;
+    handle.onread = onHandleRead;
   }
 
   get destroyed(): boolean { return this.closed; }
@@ -117,14 +124,18 @@ class HandleConn implements Conn {
 
   write(data: Buffer): boolean {
     if (this.closed || this.finRequested) return false;
-    const req = new this.b.WriteWrap();
-    req.handle = this.handle;
-    req.oncomplete = onWriteComplete;
-    req.conn = this;
-    req.async = false;
+    const { b } = this.s;
+    const req = this.s.spareWrite ?? new b.WriteWrap();
+    this.s.spareWrite = undefined;
     const err = this.handle.writeBuffer(req, data);
     if (err) { this.fail(err); return false; }
-    if (this.b.state[this.b.kLastWriteWasAsync]) req.buffer = data; // the kernel has not taken it all: keep it alive
+    if (b.state[b.kLastWriteWasAsync]) {
+      // the kernel has not taken it all: libuv holds the request until the rest is written (its completion comes
+      // from the loop, never from inside writeBuffer), and the buffer must stay alive until then
+      req.oncomplete = onWriteComplete;
+      req.conn = this;
+      req.buffer = data;
+    } else this.s.spareWrite = req;
     if (this.handle.writeQueueSize < HIGH_WATER_BYTES) return true;
     this.needDrain = true;
     return false;
@@ -146,7 +157,7 @@ class HandleConn implements Conn {
     // flushes its send buffer first; the receive side is empty, EOF was read) and saves a shutdown(2) per connection.
     if (this.readEof && this.handle.writeQueueSize === 0) { this.close(undefined); return; }
     this.finRequested = true;
-    const req = new this.b.ShutdownWrap();
+    const req = new this.s.b.ShutdownWrap();
     req.handle = this.handle;
     req.oncomplete = onShutdownComplete;
     req.conn = this;
@@ -164,10 +175,12 @@ class HandleConn implements Conn {
 
   destroy(): void { this.close(undefined); }
 
-  private onRead(ab: ArrayBuffer | undefined): void {
-    const n = this.b.state[this.b.kReadBytesOrError]!;
+  /** the handle read `ab` (its length and offset are in the shared state), or EOF, or an error */
+  readDone(ab: ArrayBuffer | undefined): void {
+    const { b } = this.s;
+    const n = b.state[b.kReadBytesOrError]!;
     if (n > 0) {
-      if (!this.closed) this.h.data(Buffer.from(ab!, this.b.state[this.b.kArrayBufferOffset], n));
+      if (!this.closed) this.h.data(Buffer.from(ab!, b.state[b.kArrayBufferOffset], n));
       return;
     }
     if (n === 0) return;
@@ -192,6 +205,7 @@ class HandleConn implements Conn {
 
 /** Connections on libuv handles; `b` from `handleBindings()`. */
 export function handleTransport(b: Bindings): Transport {
+  const shared: Shared = { b, spareWrite: undefined };
   const dial = (c: HandleConn, handle: TcpHandle, address: string, family: number, port: number, onConnect: (err?: string) => void): void => {
     const req = new b.TCPConnectWrap();
     req.oncomplete = (status: number) => {
@@ -204,6 +218,10 @@ export function handleTransport(b: Bindings): Transport {
     req.port = port;
     const err = family === 6 ? handle.connect6(req, address, port) : handle.connect(req, address, port);
     if (err) process.nextTick(() => { if (!c.destroyed) { c.destroy(); onConnect(errName(err)); } });
+    // read from the start (the Transport contract): libuv then registers the socket with epoll once, for the connect
+    // and the reads, instead of once for each (an EEXIST and a second epoll_ctl per connection). Nothing is read
+    // before the connect completes, and its completion runs onConnect first.
+    else c.resume();
   };
   return {
     name: 'handles',
@@ -215,12 +233,12 @@ export function handleTransport(b: Bindings): Transport {
       listening.onconnection = (err: number, client: TcpHandle | undefined) => {
         if (err || !client) { onError(errName(err)); return; }
         client.setNoDelay(true);
-        onConnection(new HandleConn(b, client));
+        onConnection(new HandleConn(shared, client));
       };
     },
     connect(host, port, onConnect) {
       const handle = new b.TCP(b.SOCKET);
-      const c = new HandleConn(b, handle);
+      const c = new HandleConn(shared, handle);
       const family = net.isIP(host);
       if (family !== 0) dial(c, handle, host, family, port, onConnect);
       else lookup(host, (err, address, fam) => {

@@ -46,7 +46,7 @@ export const netTransport: Transport = {
     const c = new NetConn(s);
     const failed = (e: NodeJS.ErrnoException): void => { s.destroy(); onConnect(e.code ?? e.message); };
     s.once('error', failed);
-    s.once('connect', () => { s.off('error', failed); onConnect(); });
+    s.once('connect', () => { s.off('error', failed); c.resume(); onConnect(); });
     return c;
   },
 };

@@ -101,3 +101,17 @@ test('fuzz: random and mutated inputs never throw and give a valid verdict', asy
     assert.ok(['need-more', 'not-tls', 'no-sni', 'sni'].includes(r.kind));
   }
 });
+
+test('bytes of another record type right after a whole hello (early data in the same read) still route; before it is whole they are refused, not waited on', async () => {
+  const sni = 'outbound_.8080_._.echo.demo.svc.cluster.local';
+  const hello = await captureHello(sni);
+  const appData = Buffer.from([0x17, 0x03, 0x03, 0x00, 0x03, 1, 2, 3]);
+  assert.deepEqual(parseClientHello(Buffer.concat([hello, appData])), { kind: 'sni', serverName: sni });
+  assert.deepEqual(parseClientHello(Buffer.concat([reRecord(hello, 100), appData.subarray(0, 2)])), { kind: 'sni', serverName: sni });
+  const split = reRecord(hello, 100);
+  const cut = Buffer.concat([split.subarray(0, 105), appData]); // the first record of the hello, then application data
+  const r = parseClientHello(cut);
+  assert.equal(r.kind, 'not-tls');
+  assert.match((r as { reason: string }).reason, /non-handshake record/);
+  assert.equal(parseClientHello(Buffer.concat([appData, hello])).kind, 'not-tls', 'a stream that starts with another record type is not a hello');
+});

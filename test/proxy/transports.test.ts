@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import { TRANSPORTS } from '../helpers/transports.ts';
 import { handleBindings } from '../../src/proxy/handleTransport.ts';
@@ -96,6 +97,21 @@ for (const t of TRANSPORTS) {
     srv.close();
   });
 
+  test(`[${t.name}] connect: a connected Conn reads from the start, so a peer that speaks first is heard without resume()`, async () => {
+    const srv = net.createServer((s) => s.end('greeting'));
+    const port = await listening(srv);
+    let r!: ReturnType<typeof recorder>;
+    const c = await new Promise<Conn>((resolve, reject) => {
+      const conn = t.connect('127.0.0.1', port, (err) => { if (err) return reject(new Error(err)); r = recorder(conn); resolve(conn); });
+    });
+    for (let i = 0; i < 200 && !r.endedNow; i++) await new Promise((res) => setTimeout(res, 10));
+    assert.equal(r.text(), 'greeting');
+    assert.equal(r.endedNow, true, 'the peer\'s FIN read');
+    c.end();
+    await r.closed;
+    srv.close();
+  });
+
   test(`[${t.name}] backpressure: write() says stop over the high-water mark, drain says go on, every byte arrives`, async () => {
     const received: Buffer[] = [];
     let gotPeer!: (s: net.Socket) => void;
@@ -143,27 +159,37 @@ for (const t of TRANSPORTS) {
     srv.close();
   });
 
-  test(`[${t.name}] through the gateway: the client's FIN after its ClientHello reaches the endpoint, whose answer still comes back`, async () => {
+  test(`[${t.name}] through the gateway: bytes and the FIN the client sends right after its ClientHello (while upstream connects) reach the endpoint in order, whose answer still comes back`, async () => {
     const sni = gatewaySni('half.demo.svc.cluster.local', 8080);
     const hello = await new Promise<Buffer>((resolve) => {
       const rec = net.createServer((s) => s.once('data', (d: Buffer) => { resolve(d); s.destroy(); rec.close(); }));
       void listening(rec).then((p) => tls.connect({ host: '127.0.0.1', port: p, servername: sni }).on('error', () => {}));
     });
-    // the endpoint answers only once the client's FIN has arrived, with how many bytes came before it
-    const endpoint = net.createServer({ allowHalfOpen: true }, (s) => { let n = 0; s.on('data', (d) => { n += d.length; }); s.on('end', () => s.end(`${n} bytes, then FIN`)); });
+    // the endpoint answers only once the client's FIN has arrived, with what came before it
+    const endpoint = net.createServer({ allowHalfOpen: true }, (s) => {
+      const h = createHash('sha256');
+      let n = 0;
+      s.on('data', (d: Buffer) => { n += d.length; h.update(d); });
+      s.on('end', () => s.end(`${n} bytes ${h.digest('hex')}, then FIN`));
+    });
     const ep = await listening(endpoint);
     const gw = new Gateway({ host: '127.0.0.1', port: 0, registry: newRegistry(), log: createLogger('t'), transport: t });
     gw.setEndpoints(new Map([[sni, [{ address: '127.0.0.1', port: ep, healthy: true }]]]));
     const port = await gw.listen();
-    const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-    let answer = '';
-    client.on('data', (d) => { answer += d; });
-    const ended = new Promise<void>((r) => client.once('end', () => r()));
-    client.write(hello);
-    client.end();
-    await ended;
-    assert.equal(answer, `${hello.length} bytes, then FIN`);
-    client.destroy();
+    for (const afterHello of [0, 300, 200 * 1024]) { // nothing; a little; more than the gateway holds before pausing the client
+      const sent = Buffer.concat([hello, Buffer.alloc(afterHello, 0x17)]);
+      const client = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let answer = '';
+      client.on('data', (d) => { answer += d; });
+      client.on('error', () => {});
+      const ended = new Promise<void>((r) => { client.once('end', () => r()); client.once('close', () => r()); }); // close: refused
+      client.write(hello);
+      if (afterHello) client.write(sent.subarray(hello.length));
+      client.end();
+      await ended;
+      assert.equal(answer, `${sent.length} bytes ${createHash('sha256').update(sent).digest('hex')}, then FIN`, `${afterHello} bytes after the hello`);
+      client.destroy();
+    }
     await gw.drain(100);
     endpoint.close();
   });
