@@ -22,7 +22,7 @@ import { GATEWAY_NODE_FLAGS } from '../src/deploy/nodeFlags.ts';
 const SNI = gatewaySni('bench.demo.svc.cluster.local', 8080);
 const RTT_N = Number(process.env.BENCH_RTT_N ?? 3000);
 const CONN_N = Number(process.env.BENCH_CONN_N ?? 2000);
-const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 128);
+const BULK_MB = Number(process.env.BENCH_BULK_MB ?? 64);
 const creds = selfSigned('bench.test');
 // BENCH_GW_PROF=DIR: run the gateway with --cpu-prof, profile written to DIR when it exits
 const GW_PROF = process.env.BENCH_GW_PROF;
@@ -41,7 +41,7 @@ const backend = tls.createServer(creds, (s) => {
   s.on('error', () => {});
   s.on('data', (d: Buffer) => {
     if (d.toString().startsWith('BULK')) {
-      let left = BULK_MB;
+      let left = Number(d.toString().slice(5)) || BULK_MB;
       const pump = (): void => { while (left > 0) { left--; if (!s.write(CHUNK)) { s.once('drain', pump); return; } } s.end(); };
       pump();
     } else s.write(d);
@@ -83,54 +83,70 @@ function firstJsonLine<T>(child: ChildProcess, name: string): Promise<T> {
   });
 }
 
+/** until something accepts connections on `port` (HAProxy, started as a process), for up to 5 s */
+async function listeningOn(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 
-interface Counts { rttN: number; connN: number }
-const FULL: Counts = { rttN: RTT_N, connN: CONN_N };
+interface Counts { rttN: number; connN: number; bulkMB: number }
 // Every path gets the same unmeasured warm-up first (a JIT-compiled proxy pays its compilation on its first
 // connections — once per process, not per connection; HAProxy is compiled ahead of time).
-const WARM: Counts = { rttN: Number(process.env.BENCH_WARM_RTT_N ?? 1000), connN: Number(process.env.BENCH_WARM_CONN_N ?? 500) };
+const WARM: Counts = { rttN: Number(process.env.BENCH_WARM_RTT_N ?? 1000), connN: Number(process.env.BENCH_WARM_CONN_N ?? 500), bulkMB: 64 };
 
-/** Runs the three phases against `port`; `proxyPid` is the proxy process whose CPU time each phase used is reported. */
-async function measure(port: number, proxyPid?: number, n: Counts = FULL) {
-  const { rttN: RTT_N, connN: CONN_N } = n;
-  const cpuOf = () => (proxyPid === undefined ? undefined : cpuMs(proxyPid));
-  const cpu0 = cpuOf();
+/** `n` round trips of 64 bytes on one connection to `port`: latency, and the CPU time of `proxyPid` per round trip */
+async function roundTrips(port: number, n: number, proxyPid?: number) {
+  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
   const c = await connect(port);
   const lat: number[] = [];
   const msg = Buffer.alloc(64, 1);
-  for (let i = 0; i < RTT_N; i++) {
+  for (let i = 0; i < n; i++) {
     const t = process.hrtime.bigint();
     await new Promise<void>((r) => { c.once('data', () => r()); c.write(msg); });
     lat.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   c.destroy();
-  const cpuRtt = cpuOf();
-  let t0 = Date.now();
-  for (let i = 0; i < CONN_N; i++) {
+  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const r = { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3) };
+  // The proxy's own CPU time per unit of work: a load-independent comparison (the bench client and backend share
+  // the same 2 cores with the proxy). Clock ticks are 10 ms: keep n in the thousands.
+  return cpu0 === undefined || cpu1 === undefined ? r : { ...r, proxyCpuUsPerRtt: +(((cpu1 - cpu0) * 1000) / n).toFixed(1) };
+}
+
+/** `mb` MiB from the backend through `port` on one connection: MiB/s, and the CPU time (ms) `proxyPid` used */
+async function bulk(port: number, mb: number, proxyPid?: number): Promise<{ mbps: number; mib: number; proxyCpuMs?: number }> {
+  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const b = await connect(port);
+  const t0 = process.hrtime.bigint();
+  let bytes = 0;
+  await new Promise<void>((r) => { b.on('data', (d: Buffer) => { bytes += d.length; }); b.on('end', () => r()); b.on('close', () => r()); b.write(`BULK ${mb}`); });
+  const mib = bytes / (1 << 20);
+  const mbps = +(mib / (Number(process.hrtime.bigint() - t0) / 1e9)).toFixed(1);
+  b.destroy();
+  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  return cpu0 === undefined || cpu1 === undefined ? { mbps, mib } : { mbps, mib, proxyCpuMs: cpu1 - cpu0 };
+}
+
+/**
+ * `n` new connections one after another (TLS handshake, a byte each way, close): connections/s and the proxy's CPU
+ * time (ms) over them
+ */
+async function connections(port: number, n: number, proxyPid?: number): Promise<{ connPerSec: number; proxyCpuMs?: number }> {
+  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
     const s = await connect(port);
     await new Promise<void>((r) => { s.once('data', () => r()); s.write('x'); });
     s.destroy();
   }
-  const connPerSec = CONN_N / ((Date.now() - t0) / 1000);
-  const cpu1 = cpuOf();
-  const b = await connect(port);
-  t0 = Date.now();
-  let bytes = 0;
-  await new Promise<void>((r) => { b.on('data', (d: Buffer) => { bytes += d.length; }); b.on('end', () => r()); b.on('close', () => r()); b.write('BULK'); });
-  const mbps = bytes / (1 << 20) / ((Date.now() - t0) / 1000);
-  b.destroy();
-  const cpu2 = cpuOf();
-  const r = { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3), connPerSec: +connPerSec.toFixed(1), bulkMBps: +mbps.toFixed(1), bulkBytes: bytes };
-  if (cpu0 === undefined || cpuRtt === undefined || cpu1 === undefined || cpu2 === undefined) return r;
-  // The proxy's own CPU time per unit of work: a load-independent comparison (the bench client and backend share
-  // the same 2 cores with the proxy). Clock ticks are 10 ms: keep RTT_N and CONN_N in the thousands/hundreds.
-  return {
-    ...r,
-    proxyCpuUsPerRtt: +(((cpuRtt - cpu0) * 1000) / RTT_N).toFixed(1),
-    proxyCpuMsPerConn: +((cpu1 - cpuRtt) / CONN_N).toFixed(3),
-    proxyCpuMsPerMB: +((cpu2 - cpu1) / (bytes / (1 << 20))).toFixed(3),
-  };
+  const connPerSec = +(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toFixed(1);
+  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  return cpu0 === undefined || cpu1 === undefined ? { connPerSec } : { connPerSec, proxyCpuMs: cpu1 - cpu0 };
 }
 
 /** the gateway's node flags without profiling (only the gateway under study is profiled) */
@@ -165,7 +181,7 @@ writeFileSync(join(hapDir, 'h.cfg'), `global\n  maxconn 4096\ndefaults\n  mode t
 try {
   hap = spawn('haproxy', ['-db', '-f', join(hapDir, 'h.cfg')], { stdio: 'ignore' });
   hap.on('error', () => { hap = undefined; });
-  await new Promise((r) => setTimeout(r, 500));
+  await listeningOn(hport);
 } catch { hap = undefined; }
 
 // the Node.js floor: a bare relay (bench/fixtures/nodeRelay.mjs) — what any SNI-routing proxy on this runtime pays
@@ -179,20 +195,20 @@ const relayPort = (await firstJsonLine<{ listen: number }>(relay, 'node relay'))
 // round are compared (ratios per round, then their median), never one path's early minute with another's late one.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 type Path = { name: string; port: number; pid?: number };
-/** each path warmed up (`run(p, true)`), then ROUNDS rounds in a rotated order; the figures of each round by path */
-async function inRounds<F>(label: string, paths: Path[], run: (p: Path, warmUp: boolean) => Promise<F>): Promise<Record<string, F>[]> {
+/** each path warmed up (`run(p, true)`), then `rounds` rounds in a rotated order; the figures of each round by path */
+async function inRounds<F>(label: string, paths: Path[], run: (p: Path, warmUp: boolean) => Promise<F>, rounds = ROUNDS): Promise<Record<string, F>[]> {
   for (const p of paths) { log(`${label}${p.name}: warm-up…`); await run(p, true); }
-  const rounds: Record<string, F>[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  const out: Record<string, F>[] = [];
+  for (let round = 0; round < rounds; round++) {
     const now: Record<string, F> = {};
     for (let i = 0; i < paths.length; i++) {
       const p = paths[(i + round) % paths.length]!;
-      log(`${label}round ${round + 1}/${ROUNDS}: ${p.name}…`);
+      if (rounds <= ROUNDS || i === 0) log(`${label}round ${round + 1}/${rounds}${rounds <= ROUNDS ? `: ${p.name}` : ''}…`);
       now[p.name] = await run(p, false);
     }
-    rounds.push(now);
+    out.push(now);
   }
-  return rounds;
+  return out;
 }
 const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** one path's figures over the rounds: the median of each */
@@ -213,16 +229,43 @@ const paths: Path[] = [
   ...(hapUp ? [{ name: 'haproxy', port: hport, pid: hap!.pid! }] : []),
   { name: 'nodeRelayFloor', port: relayPort, pid: relay.pid! },
 ];
-const sequential = await inRounds('', paths, (p, warmUp) => (warmUp ? measure(p.port, undefined, WARM) : measure(p.port, p.pid)));
-const direct = medians(sequential, 'direct');
+const trips = await inRounds('round trips: ', paths, (p, warmUp) => roundTrips(p.port, warmUp ? WARM.rttN : RTT_N, warmUp ? undefined : p.pid));
+// New connections one after another, and bulk, are measured in short slices (CONN_SLICE connections, or BULK_MB
+// MiB, per path per slice), the paths rotating from slice to slice: one connection at a time runs at the pace of
+// the client's TLS handshake, and bulk at the pace of the client's and backend's TLS, both of which drift by ±30 %
+// over a minute here; so paths are compared slice by slice, measured within seconds of each other, and the ratios
+// are the median over the slices.
+const CONN_SLICE = Number(process.env.BENCH_CONN_SLICE ?? 200);
+const CONN_SLICES = Math.max(1, Math.round((CONN_N * ROUNDS) / CONN_SLICE));
+const BULK_SLICES = Number(process.env.BENCH_BULK_SLICES ?? 5 * ROUNDS);
+const connSlices = await inRounds('new connections, one after another: ', paths, (p, warmUp) => connections(p.port, warmUp ? WARM.connN : CONN_SLICE, warmUp ? undefined : p.pid), CONN_SLICES);
+const bulkSlices = await inRounds('bulk: ', paths, (p, warmUp) => bulk(p.port, warmUp ? WARM.bulkMB : BULK_MB, warmUp ? undefined : p.pid), BULK_SLICES);
+/** the proxy's CPU over all slices per unit of work */
+const perUnit = <F extends { proxyCpuMs?: number }>(sl: Record<string, F>[], name: string, units: (f: F) => number) =>
+  +(sl.reduce((sum, r) => sum + (r[name]!.proxyCpuMs ?? NaN), 0) / sl.reduce((sum, r) => sum + units(r[name]!), 0)).toFixed(3);
+const figures = (name: string) => ({
+  ...medians(trips, name),
+  connPerSec: medianOf(connSlices.map((r) => r[name]!.connPerSec)),
+  bulkMBps: medianOf(bulkSlices.map((r) => r[name]!.mbps)),
+  ...(name === 'direct' ? {} : { proxyCpuMsPerConn: perUnit(connSlices, name, () => CONN_SLICE), proxyCpuMsPerMB: perUnit(bulkSlices, name, (f) => f.mib) }),
+});
+const direct = figures('direct');
 result.direct = direct;
-for (const p of paths.slice(1)) result[p.name] = withAdded(medians(sequential, p.name), direct);
+for (const p of paths.slice(1)) result[p.name] = withAdded(figures(p.name), direct);
 if (!hapUp) result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
+result.slices = { connections: CONN_SLICES, connectionsPerSlice: CONN_SLICE, bulk: BULK_SLICES, mibPerBulkSlice: BULK_MB };
+/** a ratio between two paths per slice: its median and spread over the slices */
+function sliceRatio<F>(sl: Record<string, F>[], of: (r: Record<string, F>) => number | undefined) {
+  const xs = sl.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!xs.length) return undefined;
+  const q = (f: number) => +xs[Math.min(xs.length - 1, Math.floor(f * xs.length))]!.toFixed(2);
+  return { slices: xs.length, median: q(0.5), p10: q(0.1), p90: q(0.9) };
+}
 result.gatewayRatios = {
-  connPerSecVsRelayFloor: ratio(sequential, (r) => r.meshfedGateway!.connPerSec / r.nodeRelayFloor!.connPerSec),
-  connPerSecVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.connPerSec / r.haproxy.connPerSec : undefined)),
-  bulkVsHaproxy: ratio(sequential, (r) => (r.haproxy ? r.meshfedGateway!.bulkMBps / r.haproxy.bulkMBps : undefined)),
-  connPerSecVsNetTransport: ratio(sequential, (r) => r.meshfedGateway!.connPerSec / r.meshfedGatewayNetTransport!.connPerSec),
+  connPerSecVsRelayFloor: sliceRatio(connSlices, (r) => r.meshfedGateway!.connPerSec / r.nodeRelayFloor!.connPerSec),
+  connPerSecVsHaproxy: sliceRatio(connSlices, (r) => (r.haproxy ? r.meshfedGateway!.connPerSec / r.haproxy.connPerSec : undefined)),
+  bulkVsHaproxy: sliceRatio(bulkSlices, (r) => (r.haproxy ? r.meshfedGateway!.mbps / r.haproxy.mbps : undefined)),
+  connPerSecVsNetTransport: sliceRatio(connSlices, (r) => r.meshfedGateway!.connPerSec / r.meshfedGatewayNetTransport!.connPerSec),
 };
 relay.kill('SIGTERM');
 
@@ -231,6 +274,9 @@ relay.kill('SIGTERM');
 // machine's cores with the proxy, as they do everywhere in this bench).
 const CONC = Number(process.env.BENCH_CONC ?? 64);
 const STORM_N = Number(process.env.BENCH_STORM_N ?? 3000);
+// the proxy-bound storm runs at ~5,000 connections/s here: 3,000 would be over in 0.6 s, where one scheduler hiccup
+// or GC moves a round's figure by ±20 %
+const RAW_STORM_N = Number(process.env.BENCH_RAW_STORM_N ?? 15000);
 /** one connection of the proxy-bound storm: the recorded ClientHello out, the raw backend's byte back */
 const rawRequest = (port: number) => new Promise<void>((resolve, reject) => {
   const s = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => s.write(RAW_HELLO));
@@ -240,19 +286,20 @@ const rawRequest = (port: number) => new Promise<void>((resolve, reject) => {
 });
 async function storm(port: number, proxyPid?: number, raw = false): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number; proxyCpuMsPerConn?: number }> {
   const cpu0 = proxyPid ? treeCpuMs(proxyPid) : 0;
-  const r = await closedLoop(STORM_N, CONC, raw ? () => rawRequest(port) : async () => {
+  const n = raw ? RAW_STORM_N : STORM_N;
+  const r = await closedLoop(n, CONC, raw ? () => rawRequest(port) : async () => {
     const s = await connect(port);
     await new Promise<void>((done) => { s.once('data', () => done()); s.write('x'); });
     s.destroy();
   });
-  const cpu = proxyPid ? { proxyCpuMsPerConn: +((treeCpuMs(proxyPid) - cpu0) / STORM_N).toFixed(3) } : {};
-  return { connPerSec: +(STORM_N / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...cpu };
+  const cpu = proxyPid ? { proxyCpuMsPerConn: +((treeCpuMs(proxyPid) - cpu0) / n).toFixed(3) } : {};
+  return { connPerSec: +(n / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...cpu };
 }
 const gw2 = await startGatewayProcess('meshfed gateway --workers 2', ['--workers', '2']);
 const hport2 = await freePort();
 writeFileSync(join(hapDir, 'h2.cfg'), readFileSync(join(hapDir, 'h.cfg'), 'utf8').replace('global\n', 'global\n  nbthread 2\n').replace(`bind 127.0.0.1:${hport}`, `bind 127.0.0.1:${hport2}`));
 let hap2: ChildProcess | undefined;
-try { hap2 = spawn('haproxy', ['-db', '-f', join(hapDir, 'h2.cfg')], { stdio: 'ignore' }); hap2.on('error', () => { hap2 = undefined; }); await new Promise((r) => setTimeout(r, 500)); } catch { hap2 = undefined; }
+try { hap2 = spawn('haproxy', ['-db', '-f', join(hapDir, 'h2.cfg')], { stdio: 'ignore' }); hap2.on('error', () => { hap2 = undefined; }); await listeningOn(hport2); } catch { hap2 = undefined; }
 const concurrent: Record<string, unknown> = { concurrency: CONC, connections: STORM_N, rounds: ROUNDS };
 // the client opens a TLS connection per request, like the backend, so on 2 cores the client is the bottleneck: the
 // rate of every path is close to `direct`'s, and CPU per connection in the proxy says what each would do on its own cores
@@ -278,10 +325,13 @@ Object.assign(concurrent, await storms(`concurrency ${CONC}, TLS clients`, storm
 // (and the Node relay floor, one process like the gateway without --workers)
 const rawRelay = spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(rport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const rawRelayPort = (await firstJsonLine<{ listen: number }>(rawRelay, 'node relay')).listen;
-concurrent.proxyBound = await storms(`concurrency ${CONC}, recorded ClientHello`, [
-  ...stormPaths.map((p) => (p.name === 'direct' ? { ...p, port: rport } : p)),
-  { name: 'nodeRelayFloor', port: rawRelayPort, pid: rawRelay.pid! },
-], true);
+concurrent.proxyBound = {
+  connections: RAW_STORM_N,
+  ...await storms(`concurrency ${CONC}, recorded ClientHello`, [
+    ...stormPaths.map((p) => (p.name === 'direct' ? { ...p, port: rport } : p)),
+    { name: 'nodeRelayFloor', port: rawRelayPort, pid: rawRelay.pid! },
+  ], true),
+};
 rawRelay.kill('SIGTERM');
 result.concurrent = concurrent;
 gw2.child.kill('SIGTERM');
