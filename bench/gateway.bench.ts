@@ -316,6 +316,9 @@ async function storms(label: string, stormed: Path[], raw: boolean): Promise<Rec
   return {
     ...Object.fromEntries(stormed.map((p) => [p.name, medians(rounds, p.name)])),
     workers2VsHaproxy: ratio(rounds, (r) => (r.haproxyNbthread2 ? r.meshfedGatewayWorkers2!.connPerSec / r.haproxyNbthread2.connPerSec : undefined)),
+    // one gateway process against HAProxy's two threads: on 2 cores shared with the client and the backend, a second
+    // process adds switching more than it adds cores
+    gatewayVsHaproxy: ratio(rounds, (r) => (r.haproxyNbthread2 ? r.meshfedGateway!.connPerSec / r.haproxyNbthread2.connPerSec : undefined)),
     gatewayVsRelayFloor: ratio(rounds, (r) => (r.nodeRelayFloor ? r.meshfedGateway!.connPerSec / r.nodeRelayFloor.connPerSec : undefined)),
     gatewayVsNetTransport: ratio(rounds, (r) => r.meshfedGateway!.connPerSec / r.meshfedGatewayNetTransport!.connPerSec),
   };
