@@ -6,7 +6,8 @@ import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
-import { splice } from './gatewaySplice.ts';
+import { splice, type Activity } from './gatewaySplice.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, idlePairs, sweepEveryMs, type Watched } from './gatewayIdle.ts';
 import { HIGH_WATER_BYTES, type Conn, type Transport } from './conn.ts';
 import { NET_SERVER_OPTIONS } from './netTransport.ts';
 import { pickTransport } from './gatewayTransport.ts';
@@ -17,6 +18,9 @@ const EMPTY = Buffer.alloc(0);
 
 /** what the client sent from its ClientHello on, until upstream is connected */
 interface Early { chunks: Buffer[]; bytes: number; ended: boolean }
+
+/** a spliced client and upstream connection, watched for idleness */
+interface Pair extends Watched { readonly down: Conn; readonly up: Conn; readonly service: string; readonly activity: Activity }
 
 export interface GatewayOptions {
   host: string;
@@ -29,6 +33,8 @@ export interface GatewayOptions {
   outlier?: OutlierPolicy;
   /** how connections are accepted, read and written (default: pickTransport's) */
   transport?: Transport;
+  /** close a spliced pair that moved no byte either way for this long (default: an hour, as Envoy; 0: never) */
+  idleTimeoutMs?: number;
 }
 
 export class Gateway {
@@ -36,6 +42,8 @@ export class Gateway {
   private readonly outliers: OutlierState = new Map();
   private readonly active = new Map<string, number>();
   private readonly conns = new Set<Conn>();
+  private readonly spliced = new Set<Pair>();
+  private idleSweep: ReturnType<typeof setInterval> | undefined;
   private readonly server: net.Server;
   private readonly m: GatewayMetrics;
   private readonly traffic: TrafficTable = new Map();
@@ -81,6 +89,11 @@ export class Gateway {
       this.m.rejected.inc({ reason: 'accept_error' });
       this.warn('accept', { err }, 'gateway could not accept a connection');
     });
+    const idleMs = this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idleMs > 0) {
+      this.idleSweep = setInterval(() => this.closeIdle(idleMs), sweepEveryMs(idleMs));
+      this.idleSweep.unref();
+    }
     return (this.server.address() as net.AddressInfo).port;
   }
 
@@ -92,10 +105,19 @@ export class Gateway {
     while (this.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const c of this.conns) c.destroy();
     await closed;
+    clearInterval(this.idleSweep);
     this.helloDeadlines.clear();
     this.connectDeadlines.clear();
     publishTraffic(this.traffic, this.m); // the final figures stay on the registry
     this.stopPublishing();
+  }
+
+  private closeIdle(idleMs: number): void {
+    for (const p of idlePairs(this.spliced, Date.now(), idleMs)) {
+      this.m.idleTimeouts.inc({ service: p.service });
+      p.down.destroy();
+      p.up.destroy();
+    }
   }
 
   private reject(c: Conn, reason: string, detail: string): void {
@@ -187,7 +209,10 @@ export class Gateway {
     stats.connectionsActive += 1;
     this.active.set(key, (this.active.get(key) ?? 0) + 1);
     const first = early.chunks.length === 1 ? early.chunks[0]! : Buffer.concat(early.chunks, early.bytes);
-    splice(down, up, first, early.ended, stats, () => {
+    const pair: Pair = { down, up, service, activity: { bytes: 0 }, seen: 0, quietSince: Date.now() };
+    this.spliced.add(pair);
+    splice(down, up, first, early.ended, stats, pair.activity, () => {
+      this.spliced.delete(pair);
       stats.connectionsActive -= 1;
       const n = (this.active.get(key) ?? 1) - 1;
       if (n <= 0) this.active.delete(key); else this.active.set(key, n);

@@ -11,6 +11,7 @@ export interface GatewayMetrics {
   connectFailures: Counter<'service'>;
   ejections: Counter<'service'>;
   rejected: Counter<'reason'>;
+  idleTimeouts: Counter<'service'>;
 }
 
 /** Live traffic figures of one service; the gateway adds to them, `publishTraffic` reports them. */
@@ -69,5 +70,6 @@ export function gatewayMetrics(r: Registry): GatewayMetrics {
     connectFailures: c('meshfed_gateway_upstream_connect_failures_total', 'Upstream connect failures', 'service') as Counter<'service'>,
     ejections: c('meshfed_gateway_outlier_ejections_total', 'Endpoints ejected after consecutive connect failures', 'service') as Counter<'service'>,
     rejected: c('meshfed_gateway_rejected_connections_total', 'Connections closed before routing, by reason', 'reason') as Counter<'reason'>,
+    idleTimeouts: c('meshfed_gateway_idle_timeouts_total', 'Spliced connections closed after no bytes either way for the idle timeout', 'service') as Counter<'service'>,
   };
 }

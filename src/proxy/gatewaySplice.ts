@@ -5,11 +5,15 @@
 import type { Conn } from './conn.ts';
 import type { ServiceTraffic } from './gatewayMetrics.ts';
 
+/** Bytes moved either way on one spliced pair: the gateway's idle timeout watches it. */
+export interface Activity { bytes: number }
+
 /**
  * Splice `down` (accepted, `first` already read from it: the ClientHello and anything after it; `downEnded` if its
- * FIN was read too) and `up` (connected), `first` going upstream first. `onClose` runs once, when both are closed.
+ * FIN was read too) and `up` (connected), `first` going upstream first. Bytes are added to the service's `stats` and
+ * the pair's `activity`. `onClose` runs once, when both are closed.
  */
-export function splice(down: Conn, up: Conn, first: Buffer, downEnded: boolean, stats: ServiceTraffic, onClose: () => void): void {
+export function splice(down: Conn, up: Conn, first: Buffer, downEnded: boolean, stats: ServiceTraffic, activity: Activity, onClose: () => void): void {
   let open = 2;
   const closed = (other: Conn) => (err?: string): void => {
     // an error on one side ends the other; a side that closed cleanly has passed its FIN on and read the other's
@@ -23,13 +27,13 @@ export function splice(down: Conn, up: Conn, first: Buffer, downEnded: boolean, 
     return;
   }
   down.on({
-    data: (d) => { stats.bytesIn += d.length; if (!up.write(d)) down.pause(); },
+    data: (d) => { stats.bytesIn += d.length; activity.bytes += d.length; if (!up.write(d)) down.pause(); },
     end: () => up.end(),
     drain: () => up.resume(),
     close: closed(up),
   });
   up.on({
-    data: (d) => { stats.bytesOut += d.length; if (!down.write(d)) up.pause(); },
+    data: (d) => { stats.bytesOut += d.length; activity.bytes += d.length; if (!down.write(d)) up.pause(); },
     end: () => down.end(),
     drain: () => down.resume(),
     close: closed(down),

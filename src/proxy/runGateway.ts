@@ -29,6 +29,8 @@ export interface GatewayConfig {
   health?: { host: string; port: number };
   metrics?: { host: string; port: number };
   drainMs: number;
+  /** close a spliced connection idle this long (Gateway's default when absent; 0: never) */
+  idleTimeoutMs?: number;
   /** gateway processes accepting on `listen` (1: this process alone) */
   workers?: number;
   /** what connections run on (default: libuv handles when this Node.js has them, else net.Socket) */
@@ -52,7 +54,7 @@ export async function startGateway(cfg: GatewayConfig): Promise<RunningGateway> 
   const registry = newRegistry();
   const { transport, fallback } = pickTransport(cfg.transport);
   if (fallback) log.warn({ transport: transport.name, why: fallback }, 'gateway connections run on net.Socket (more CPU per connection than libuv handles)');
-  const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log, transport });
+  const gw = new Gateway({ host: cfg.listen.host, port: cfg.listen.port, registry, log, transport, ...(cfg.idleTimeoutMs !== undefined ? { idleTimeoutMs: cfg.idleTimeoutMs } : {}) });
   const port = await gw.listen();
   const nodeId = cfg.nodeId ?? xdsNodeId('router', '0.0.0.0', hostname(), 'meshfed-system');
   const xds = new XdsClient(cfg.xds, { id: nodeId, role: 'gateway', clusterId: cfg.clusterId, network: cfg.network, locality: { region: cfg.region, ...(cfg.zone ? { zone: cfg.zone } : {}) } }, log);

@@ -44,9 +44,9 @@ async function metricValue(reg: Registry, name: string, labels: Record<string, s
   return Number(v?.value ?? 0);
 }
 
-async function startGateway(transport: Transport, table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500) {
+async function startGateway(transport: Transport, table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500, idleTimeoutMs?: number) {
   const registry = newRegistry();
-  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs, transport });
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs, transport, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) });
   gw.setEndpoints(table);
   const port = await gw.listen();
   return { gw, port, registry };
@@ -105,6 +105,37 @@ for (const transport of TRANSPORTS) test(`[${transport.name}] a refusing endpoin
     const failures = await metricValue(registry, 'meshfed_gateway_upstream_connect_failures_total', { service: echoSni });
     assert.equal(await metricValue(registry, 'meshfed_gateway_outlier_ejections_total', { service: echoSni }), 1);
     assert.equal(failures, 3, 'after ejection the dead endpoint is no longer tried');
+  } finally {
+    await gw.drain(100); await echo.close();
+  }
+});
+
+for (const transport of TRANSPORTS) test(`[${transport.name}] a connection that moves no byte for the idle timeout is closed and counted; one that keeps talking stays`, async () => {
+  const echo = await tlsEndpoint('echo');
+  const { gw, port, registry } = await startGateway(transport, new Map([[echoSni, [{ address: '127.0.0.1', port: echo.port, healthy: true }]]]), 500, 400);
+  const open = (): Promise<tls.TLSSocket> => new Promise((resolve, reject) => {
+    const c = tls.connect({ host: '127.0.0.1', port, servername: echoSni, ca: creds.cert, checkServerIdentity: () => undefined }, () => resolve(c));
+    c.once('error', reject);
+  });
+  const say = (c: tls.TLSSocket, msg: string) => new Promise<string>((resolve) => { c.once('data', (d: Buffer) => resolve(d.toString())); c.write(msg); });
+  try {
+    const quiet = await open();
+    const talking = await open();
+    assert.equal(await say(quiet, 'q'), 'echo:q');
+    const t0 = Date.now();
+    const quietClosed = new Promise<number>((r) => quiet.once('close', () => r(Date.now() - t0)));
+    quiet.on('error', () => {});
+    let answers = 0;
+    while (Date.now() - t0 < 1200) { // three idle timeouts, a message every 100 ms
+      assert.equal(await say(talking, `t${answers}`), `echo:t${answers}`);
+      answers++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const after = await Promise.race([quietClosed, new Promise<number>((r) => setTimeout(() => r(-1), 2000))]);
+    assert.ok(after >= 350 && after < 1200, `the quiet connection closed ${after} ms after its last byte (timeout 400 ms, sweep every 100)`);
+    assert.equal(talking.destroyed, false, 'the talking one is still open');
+    assert.equal(await metricValue(registry, 'meshfed_gateway_idle_timeouts_total', { service: echoSni }), 1);
+    talking.destroy();
   } finally {
     await gw.drain(100); await echo.close();
   }

@@ -29,6 +29,7 @@ const gateway: Command = {
     health: { type: 'string', default: `:${PORTS.gatewayHealth}`, help: 'HOST:PORT  /healthz/ready' },
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus' },
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
+    'idle-timeout-ms': { type: 'string', default: '3600000', help: 'MS  close a connection that moved no byte either way for this long (Envoy\'s tcp_proxy default: 1 h; 0: never)' },
     workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
     transport: { type: 'string', default: 'auto', help: 'auto|handles|net  connections on libuv TCP handles (less CPU per connection) or on net.Socket; auto: handles when this Node.js has them' },
   },
@@ -46,7 +47,8 @@ const gateway: Command = {
       health: addr(requireStr(args, 'health'), 'health'),
       metrics: addr(requireStr(args, 'metrics'), 'metrics'),
       drainMs: int(args, 'drain-ms', 5000),
-      workers: positiveInt(int(args, 'workers', 1), 'workers'),
+      idleTimeoutMs: atLeast(int(args, 'idle-timeout-ms', 3_600_000), 'idle-timeout-ms', 0),
+      workers: atLeast(int(args, 'workers', 1), 'workers'),
       ...transportFlag(str(args, 'transport') ?? 'auto'),
     }, io.out, tiering);
   },
@@ -100,8 +102,8 @@ function transportFlag(v: string): { transport?: TransportName } {
   throw new UsageError(`--transport must be auto, handles or net, got ${JSON.stringify(v)}`);
 }
 
-function positiveInt(n: number, flag: string): number {
-  if (n < 1) throw new UsageError(`--${flag} must be at least 1, got ${n}`);
+function atLeast(n: number, flag: string, least = 1): number {
+  if (n < least) throw new UsageError(`--${flag} must be at least ${least}, got ${n}`);
   return n;
 }
 
