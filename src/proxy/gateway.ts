@@ -6,7 +6,7 @@ import type { Registry } from '../observe/metrics.ts';
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
 import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
-import { splice, type Activity } from './gatewaySplice.ts';
+import { splice } from './gatewaySplice.ts';
 import { DEFAULT_IDLE_TIMEOUT_MS, idlePairs, sweepEveryMs, type Watched } from './gatewayIdle.ts';
 import { HIGH_WATER_BYTES, type Conn, type Transport } from './conn.ts';
 import { NET_SERVER_OPTIONS } from './netTransport.ts';
@@ -20,7 +20,7 @@ const EMPTY = Buffer.alloc(0);
 interface Early { chunks: Buffer[]; bytes: number; ended: boolean }
 
 /** a spliced client and upstream connection, watched for idleness */
-interface Pair extends Watched { readonly down: Conn; readonly up: Conn; readonly service: string; readonly activity: Activity }
+interface Pair extends Watched { readonly down: Conn; readonly up: Conn; readonly service: string }
 
 export interface GatewayOptions {
   host: string;
