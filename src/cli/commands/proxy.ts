@@ -5,6 +5,7 @@ import { PORTS } from '../../mesh/names.ts';
 import { parseXdsAddresses } from '../../xds/xdsAddresses.ts';
 import { StartupTiering } from '../../proxy/startupTiering.ts';
 import { TRANSPORT_NAMES, type TransportName } from '../../proxy/conn.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../../proxy/gatewayIdle.ts';
 
 const addr = (v: string, flag: string) => hostPort(v.startsWith(':') ? `0.0.0.0${v}` : v, flag);
 /** --xds: the control plane's Service, or its replicas as HOST:PORT,HOST:PORT (the proxy moves on when one breaks) */
@@ -29,7 +30,7 @@ const gateway: Command = {
     health: { type: 'string', default: `:${PORTS.gatewayHealth}`, help: 'HOST:PORT  /healthz/ready' },
     metrics: { type: 'string', default: `:${PORTS.proxyMetrics}`, help: 'HOST:PORT  /stats/prometheus' },
     'drain-ms': { type: 'string', default: '5000', help: 'MS  grace for open connections on SIGTERM' },
-    'idle-timeout-ms': { type: 'string', default: '3600000', help: 'MS  close a connection that moved no byte either way for this long (Envoy\'s tcp_proxy default: 1 h; 0: never)' },
+    'idle-timeout-ms': { type: 'string', default: String(DEFAULT_IDLE_TIMEOUT_MS), help: 'MS  close a connection that moved no byte either way for this long (Envoy\'s tcp_proxy default: 1 h; 0: never)' },
     workers: { type: 'string', default: '1', help: 'N  gateway processes accepting on --listen (the kernel spreads connections; the first process serves health and summed metrics)' },
     transport: { type: 'string', default: 'auto', help: 'auto|handles|net  connections on libuv TCP handles (less CPU per connection) or on net.Socket; auto: handles when this Node.js has them' },
   },
@@ -47,7 +48,7 @@ const gateway: Command = {
       health: addr(requireStr(args, 'health'), 'health'),
       metrics: addr(requireStr(args, 'metrics'), 'metrics'),
       drainMs: int(args, 'drain-ms', 5000),
-      idleTimeoutMs: atLeast(int(args, 'idle-timeout-ms', 3_600_000), 'idle-timeout-ms', 0),
+      idleTimeoutMs: atLeast(int(args, 'idle-timeout-ms', DEFAULT_IDLE_TIMEOUT_MS), 'idle-timeout-ms', 0),
       workers: atLeast(int(args, 'workers', 1), 'workers'),
       ...transportFlag(str(args, 'transport') ?? 'auto'),
     }, io.out, tiering);
