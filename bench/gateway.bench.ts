@@ -214,10 +214,19 @@ const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.l
 /** one path's figures over the rounds: the median of each */
 const medians = <F extends object>(rounds: Record<string, F>[], name: string): F =>
   Object.fromEntries(Object.keys(rounds[0]![name]!).map((k) => [k, medianOf(rounds.map((r) => (r[name] as Record<string, number>)[k]!))])) as F;
-/** a ratio between two paths within each round (the rounds where both ran), and its median */
+/** a ratio between two paths in each round or slice where both ran */
+const ratiosOf = <F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): number[] =>
+  rounds.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
+/** a ratio between two paths within each round, and its median */
 function ratio<F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): { perRound: number[]; median: number } | undefined {
-  const xs = rounds.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const xs = ratiosOf(rounds, of);
   return xs.length ? { perRound: xs.map((x) => +x.toFixed(2)), median: +medianOf(xs).toFixed(2) } : undefined;
+}
+/** a ratio between two paths per slice: too many slices to list, so its median and spread over them */
+function sliceRatio<F>(slices: Record<string, F>[], of: (r: Record<string, F>) => number | undefined) {
+  const xs = ratiosOf(slices, of);
+  const q = (p: number) => +pct(xs, p).toFixed(2);
+  return xs.length ? { slices: xs.length, median: q(50), p10: q(10), p90: q(90) } : undefined;
 }
 
 const result: Record<string, unknown> = { gatewayNodeFlags: gwNodeArgs.join(' '), rttN: RTT_N, connN: CONN_N, bulkMB: BULK_MB, warmUp: WARM, rounds: ROUNDS };
@@ -254,13 +263,6 @@ result.direct = direct;
 for (const p of paths.slice(1)) result[p.name] = withAdded(figures(p.name), direct);
 if (!hapUp) result.haproxy = { error: 'haproxy not available (apt-get install -y haproxy)' };
 result.slices = { connections: CONN_SLICES, connectionsPerSlice: CONN_SLICE, bulk: BULK_SLICES, mibPerBulkSlice: BULK_MB };
-/** a ratio between two paths per slice: its median and spread over the slices */
-function sliceRatio<F>(sl: Record<string, F>[], of: (r: Record<string, F>) => number | undefined) {
-  const xs = sl.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
-  if (!xs.length) return undefined;
-  const q = (f: number) => +xs[Math.min(xs.length - 1, Math.floor(f * xs.length))]!.toFixed(2);
-  return { slices: xs.length, median: q(0.5), p10: q(0.1), p90: q(0.9) };
-}
 result.gatewayRatios = {
   connPerSecVsRelayFloor: sliceRatio(connSlices, (r) => r.meshfedGateway!.connPerSec / r.nodeRelayFloor!.connPerSec),
   connPerSecVsHaproxy: sliceRatio(connSlices, (r) => (r.haproxy ? r.meshfedGateway!.connPerSec / r.haproxy.connPerSec : undefined)),

@@ -21,8 +21,9 @@ function handshakeBytes(buf: Buffer, maxBytes: number): { data: Buffer; complete
   const parts: Buffer[] = [];
   let off = 0;
   let total = 0;
-  while (off + 5 <= buf.length) {
+  while (off < buf.length) {
     if (buf[off] !== HANDSHAKE) return off === 0 ? { error: `record type ${buf[off]} is not handshake` } : { data: joined(parts, total), complete: true };
+    if (off + 5 > buf.length) break; // this record's header is not whole yet
     if (buf[off + 1] !== 0x03) return { error: `record version major ${buf[off + 1]} is not 3` };
     const len = buf.readUInt16BE(off + 3);
     if (len === 0 || len > 16384 + 2048) return { error: `bad record length ${len}` };
@@ -34,7 +35,6 @@ function handshakeBytes(buf: Buffer, maxBytes: number): { data: Buffer; complete
     if (end > buf.length) return { data: joined(parts, total), complete: false };
     off = end;
   }
-  if (off < buf.length && buf[off] !== HANDSHAKE) return off === 0 ? { error: `record type ${buf[off]} is not handshake` } : { data: joined(parts, total), complete: true };
   return { data: joined(parts, total), complete: false };
 }
 
