@@ -210,7 +210,7 @@ async function inRounds<F>(label: string, paths: Path[], run: (p: Path, warmUp: 
   }
   return out;
 }
-const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medianOf = (xs: number[]) => pct(xs, 50);
 /** one path's figures over the rounds: the median of each */
 const medians = <F extends object>(rounds: Record<string, F>[], name: string): F =>
   Object.fromEntries(Object.keys(rounds[0]![name]!).map((k) => [k, medianOf(rounds.map((r) => (r[name] as Record<string, number>)[k]!))])) as F;
