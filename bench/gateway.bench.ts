@@ -313,9 +313,17 @@ const stormPaths: Path[] = [
   ...(hap2 && hap2.exitCode === null ? [{ name: 'haproxyNbthread2', port: hport2, pid: hap2.pid! }] : []),
 ];
 /** the paths in rotated rounds: medians per path, `--workers 2` / HAProxy `nbthread 2` and gateway / relay per round */
-async function storms(label: string, stormed: Path[], raw: boolean): Promise<Record<string, unknown>> {
+async function storms(label: string, stormed: Path[], raw: boolean, floors = false): Promise<Record<string, unknown>> {
   const rounds = await inRounds(`${label}: `, stormed, (p, warmUp) => storm(p.port, warmUp ? undefined : p.pid, raw));
+  const per = (a: string, b: string) => ratio(rounds, (r) => (r[a] && r[b] ? r[a].connPerSec / r[b].connPerSec : undefined));
   return {
+    ...(floors ? {
+      // the best any Node.js proxy did here against HAProxy, and the gateway against that best
+      handleFloorWorkers2VsHaproxy: per('handleRelayFloorWorkers2', 'haproxyNbthread2'),
+      handleFloorVsHaproxy: per('handleRelayFloor', 'haproxyNbthread2'),
+      workers2VsHandleFloorWorkers2: per('meshfedGatewayWorkers2', 'handleRelayFloorWorkers2'),
+      gatewayVsHandleFloor: per('meshfedGateway', 'handleRelayFloor'),
+    } : {}),
     ...Object.fromEntries(stormed.map((p) => [p.name, medians(rounds, p.name)])),
     workers2VsHaproxy: ratio(rounds, (r) => (r.haproxyNbthread2 ? r.meshfedGatewayWorkers2!.connPerSec / r.haproxyNbthread2.connPerSec : undefined)),
     // one gateway process against HAProxy's two threads: on 2 cores shared with the client and the backend, a second
@@ -330,14 +338,23 @@ Object.assign(concurrent, await storms(`concurrency ${CONC}, TLS clients`, storm
 // (and the Node relay floor, one process like the gateway without --workers)
 const rawRelay = spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/nodeRelay.mjs', import.meta.url)), String(rport)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const rawRelayPort = (await firstJsonLine<{ listen: number }>(rawRelay, 'node relay')).listen;
-concurrent.proxyBound = {
-  connections: RAW_STORM_N,
-  ...await storms(`concurrency ${CONC}, recorded ClientHello`, [
-    ...stormPaths.map((p) => (p.name === 'direct' ? { ...p, port: rport } : p)),
-    { name: 'nodeRelayFloor', port: rawRelayPort, pid: rawRelay.pid! },
-  ], true),
-};
+// and the floor of any Node.js proxy on the gateway's own transport (bench/fixtures/handleRelay.mjs: libuv handles, a
+// fixed upstream, no logic), in one process and in two (as --workers 2): what the runtime allows against HAProxy
+const handleFloor = (workers: number) => spawn(process.execPath, [...relayNodeArgs, fileURLToPath(new URL('./fixtures/handleRelay.mjs', import.meta.url)), String(rport), String(workers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const floor1 = handleFloor(1);
+const floor2 = handleFloor(2);
+const floor1Port = (await firstJsonLine<{ listen: number }>(floor1, 'handle relay')).listen;
+const floor2Port = (await firstJsonLine<{ listen: number }>(floor2, 'handle relay, 2 processes')).listen;
+const bound = await storms(`concurrency ${CONC}, recorded ClientHello`, [
+  ...stormPaths.map((p) => (p.name === 'direct' ? { ...p, port: rport } : p)),
+  { name: 'nodeRelayFloor', port: rawRelayPort, pid: rawRelay.pid! },
+  { name: 'handleRelayFloor', port: floor1Port, pid: floor1.pid! },
+  { name: 'handleRelayFloorWorkers2', port: floor2Port, pid: floor2.pid! },
+], true, true);
+concurrent.proxyBound = { connections: RAW_STORM_N, ...bound };
 rawRelay.kill('SIGTERM');
+floor1.kill('SIGTERM');
+floor2.kill('SIGTERM');
 result.concurrent = concurrent;
 gw2.child.kill('SIGTERM');
 gwNet.child.kill('SIGTERM');

@@ -7,9 +7,8 @@ import type { Activity } from './gatewaySplice.ts';
 /** Envoy's default for tcp_proxy's idle_timeout */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 
-export interface Watched {
-  readonly activity: Activity;
-  /** activity.bytes at the last sweep that saw it move */
+export interface Watched extends Activity {
+  /** bytes at the last sweep that saw it move */
   seen: number;
   /** when it was last seen moving (or created), ms */
   quietSince: number;
@@ -19,7 +18,7 @@ export interface Watched {
 export function idlePairs<T extends Watched>(pairs: Iterable<T>, now: number, timeoutMs: number): T[] {
   const idle: T[] = [];
   for (const p of pairs) {
-    if (p.activity.bytes !== p.seen) { p.seen = p.activity.bytes; p.quietSince = now; }
+    if (p.bytes !== p.seen) { p.seen = p.bytes; p.quietSince = now; }
     else if (now - p.quietSince >= timeoutMs) idle.push(p);
   }
   return idle;

@@ -81,6 +81,7 @@ const ignoreRead = (): void => {};
 function onHandleRead(this: TcpHandle, ab: ArrayBuffer | undefined): void { (this.conn as HandleConn).readDone(ab); }
 function onWriteComplete(this: Req, status: number): void { (this.conn as HandleConn).writeDone(status); }
 function onShutdownComplete(this: Req, status: number): void { (this.conn as HandleConn).shutdownDone(status); }
+function onConnectComplete(this: Req, status: number): void { (this.conn as HandleConn).connectDone(status, this.onConnect as (err?: string) => void); }
 
 /** The bindings, and a write request to reuse: one that served a write the kernel took whole was never handed to libuv. */
 interface Shared { readonly b: Bindings; spareWrite: Req | undefined }
@@ -175,6 +176,14 @@ class HandleConn implements Conn {
 
   destroy(): void { this.close(undefined); }
 
+  /** an outgoing connect finished */
+  connectDone(status: number, onConnect: (err?: string) => void): void {
+    if (this.closed) return; // timed out or destroyed meanwhile
+    if (status < 0) { const e = errName(status); this.close(undefined); onConnect(e); return; }
+    this.handle.setNoDelay(true);
+    onConnect();
+  }
+
   /** the handle read `ab` (its length and offset are in the shared state), or EOF, or an error */
   readDone(ab: ArrayBuffer | undefined): void {
     const { b } = this.s;
@@ -208,12 +217,9 @@ export function handleTransport(b: Bindings): Transport {
   const shared: Shared = { b, spareWrite: undefined };
   const dial = (c: HandleConn, handle: TcpHandle, address: string, family: number, port: number, onConnect: (err?: string) => void): void => {
     const req = new b.TCPConnectWrap();
-    req.oncomplete = (status: number) => {
-      if (c.destroyed) return; // timed out or destroyed meanwhile
-      if (status < 0) { const e = errName(status); c.destroy(); onConnect(e); return; }
-      handle.setNoDelay(true);
-      onConnect();
-    };
+    req.oncomplete = onConnectComplete;
+    req.conn = c;
+    req.onConnect = onConnect;
     req.address = address;
     req.port = port;
     const err = family === 6 ? handle.connect6(req, address, port) : handle.connect(req, address, port);

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/log.ts';
 import { gatewaySni } from '../../src/mesh/names.ts';
 import { selfSigned } from '../helpers/tlsCerts.ts';
 import { TRANSPORTS } from '../helpers/transports.ts';
-import type { Transport } from '../../src/proxy/conn.ts';
+import type { Conn, Transport } from '../../src/proxy/conn.ts';
 
 const creds = selfSigned('endpoint.test');
 const echoSni = gatewaySni('echo.demo.svc.cluster.local', 8080);
@@ -44,9 +44,9 @@ async function metricValue(reg: Registry, name: string, labels: Record<string, s
   return Number(v?.value ?? 0);
 }
 
-async function startGateway(transport: Transport, table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500, idleTimeoutMs?: number) {
+async function startGateway(transport: Transport, table: Map<string, { address: string; port: number; healthy: boolean }[]>, helloTimeoutMs = 500, idleTimeoutMs?: number, connectTimeoutMs?: number) {
   const registry = newRegistry();
-  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs, transport, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}) });
+  const gw = new Gateway({ host: '127.0.0.1', port: 0, registry, log: createLogger('gateway-test'), helloTimeoutMs, transport, ...(idleTimeoutMs !== undefined ? { idleTimeoutMs } : {}), ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}) });
   gw.setEndpoints(table);
   const port = await gw.listen();
   return { gw, port, registry };
@@ -105,6 +105,36 @@ for (const transport of TRANSPORTS) test(`[${transport.name}] a refusing endpoin
     const failures = await metricValue(registry, 'meshfed_gateway_upstream_connect_failures_total', { service: echoSni });
     assert.equal(await metricValue(registry, 'meshfed_gateway_outlier_ejections_total', { service: echoSni }), 1);
     assert.equal(failures, 3, 'after ejection the dead endpoint is no longer tried');
+  } finally {
+    await gw.drain(100); await echo.close();
+  }
+});
+
+for (const transport of TRANSPORTS) test(`[${transport.name}] an upstream connect that never completes is abandoned at the connect timeout and another endpoint serves`, async () => {
+  const echo = await tlsEndpoint('echo');
+  const hangPort = await freePortClosed();
+  // connects to hangPort never complete: the connection is made elsewhere, and its completion never reported
+  const hung: Conn[] = [];
+  const hanging: Transport = {
+    ...transport,
+    connect(host, port, onConnect) {
+      if (port !== hangPort) return transport.connect(host, port, onConnect);
+      const c = transport.connect(host, echo.port, () => {});
+      hung.push(c);
+      return c;
+    },
+  };
+  const { gw, port, registry } = await startGateway(hanging, new Map([[echoSni, [
+    { address: '127.0.0.1', port: hangPort, healthy: true },
+    { address: '127.0.0.1', port: echo.port, healthy: true },
+  ]]]), 500, undefined, 200);
+  try {
+    const started = Date.now();
+    for (let i = 0; i < 4; i++) assert.equal(await ask(port, echoSni, `m${i}`), `echo:m${i}`);
+    assert.ok(hung.length >= 1, 'the hanging endpoint was tried');
+    assert.ok(hung.every((c) => c.destroyed), 'each abandoned connect was closed');
+    assert.equal(await metricValue(registry, 'meshfed_gateway_upstream_connect_failures_total', { service: echoSni }), hung.length);
+    assert.ok(Date.now() - started >= 200 * hung.length, 'each abandoned attempt waited for the connect timeout');
   } finally {
     await gw.drain(100); await echo.close();
   }

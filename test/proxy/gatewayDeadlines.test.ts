@@ -4,7 +4,7 @@ import { Deadlines } from '../../src/proxy/gatewayDeadlines.ts';
 
 test('deadlines run in order once due, never when cancelled, with one timer for all', () => {
   let now = 1000;
-  const d = new Deadlines(100, () => now);
+  const d = new Deadlines<() => void>(100, (f) => f(), () => now);
   const ran: string[] = [];
   const a = () => ran.push('a');
   const b = () => ran.push('b');
@@ -28,8 +28,23 @@ test('deadlines run in order once due, never when cancelled, with one timer for 
   assert.equal(d.expire(), 0, 'cleared: nothing runs');
 });
 
+test('adding a pending key again restarts its wait, behind the others', () => {
+  let now = 0;
+  const ran: string[] = [];
+  const d = new Deadlines<string>(100, (k) => ran.push(k), () => now);
+  d.add('a');
+  now = 10; d.add('b');
+  now = 50; d.add('a');
+  now = 110;
+  assert.equal(d.expire(), 1);
+  assert.deepEqual(ran, ['b'], 'a was added again at 50: due at 150, after b');
+  now = 150;
+  d.expire();
+  assert.deepEqual(ran, ['b', 'a']);
+});
+
 test('an action that adds another during expiry is handled on a later expiry', async () => {
-  const d = new Deadlines(20);
+  const d = new Deadlines<() => void>(20, (f) => f());
   const ran: string[] = [];
   const second = () => ran.push('second');
   d.add(() => { ran.push('first'); d.add(second); });
