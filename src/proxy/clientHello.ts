@@ -10,6 +10,7 @@ export type HelloResult =
   | { kind: 'sni'; serverName: string };
 
 const HANDSHAKE = 0x16;
+const CUT: HelloResult = { kind: 'not-tls', reason: 'a non-handshake record came before the ClientHello was whole' };
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
 
@@ -52,12 +53,11 @@ export function parseClientHello(buf: Buffer, maxBytes = MAX_HELLO_BYTES): Hello
   const hs = handshakeBytes(buf, maxBytes);
   if ('error' in hs) return { kind: 'not-tls', reason: hs.error };
   const d = hs.data;
-  const cut: HelloResult = { kind: 'not-tls', reason: 'a non-handshake record came before the ClientHello was whole' };
-  if (d.length < 4) return hs.complete ? cut : tooShort(buf, maxBytes);
+  if (d.length < 4) return hs.complete ? CUT : tooShort(buf, maxBytes);
   if (d[0] !== CLIENT_HELLO) return { kind: 'not-tls', reason: `handshake type ${d[0]} is not ClientHello` };
   const helloLen = d.readUIntBE(1, 3);
   if (helloLen > maxBytes) return { kind: 'not-tls', reason: `ClientHello length ${helloLen} exceeds ${maxBytes}` };
-  if (d.length < 4 + helloLen) return hs.complete ? cut : tooShort(buf, maxBytes);
+  if (d.length < 4 + helloLen) return hs.complete ? CUT : tooShort(buf, maxBytes);
   return parseHelloBody(d.subarray(4, 4 + helloLen));
 }
 
@@ -65,8 +65,9 @@ function tooShort(buf: Buffer, maxBytes: number): HelloResult {
   return buf.length > maxBytes + 5 * 8 ? { kind: 'not-tls', reason: `ClientHello exceeds ${maxBytes} bytes` } : { kind: 'need-more' };
 }
 
+const bad = (reason: string): HelloResult => ({ kind: 'not-tls', reason: `malformed ClientHello: ${reason}` });
+
 function parseHelloBody(b: Buffer): HelloResult {
-  const bad = (reason: string): HelloResult => ({ kind: 'not-tls', reason: `malformed ClientHello: ${reason}` });
   let o = 2 + 32; // client_version + random
   if (o + 1 > b.length) return bad('truncated before session id');
   o += 1 + b[o]!;

@@ -37,6 +37,9 @@ export type RouteDecision =
   | { kind: 'unknown-service'; cluster: string }
   | { kind: 'no-endpoint'; cluster: string };
 
+const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+const LEAST_REQUEST: LbChoice = { policy: 'LEAST_REQUEST' };
+
 export const endpointKey = (e: { address: string; port: number }): string => `${e.address}:${e.port}`;
 
 /**
@@ -50,15 +53,17 @@ export function route(
   outliers: ReadonlyMap<string, OutlierEntry>,
   active: ReadonlyMap<string, number>,
   now: number,
-  exclude: ReadonlySet<string> = new Set(),
+  exclude: ReadonlySet<string> = NOTHING_EXCLUDED,
   tieBreak = 0,
-  lb: LbChoice = { policy: 'LEAST_REQUEST' },
+  lb: LbChoice = LEAST_REQUEST,
 ): RouteDecision {
-  const parsed = parseGatewaySni(sni);
-  if (!parsed) return { kind: 'bad-sni', reason: `SNI "${sni.slice(0, 100)}" is not outbound_.<port>_.<subset>_.<host>` };
   const cluster = sni.toLowerCase();
   const eps = table.get(cluster);
-  if (!eps) return { kind: 'unknown-service', cluster };
+  // a name the table holds came from the control plane's own cluster names: only a miss is worth parsing, for why
+  if (!eps) {
+    if (!parseGatewaySni(sni)) return { kind: 'bad-sni', reason: `SNI "${sni.slice(0, 100)}" is not outbound_.<port>_.<subset>_.<host>` };
+    return { kind: 'unknown-service', cluster };
+  }
   let candidates = eps.filter((e) => {
     const k = endpointKey(e);
     if (!e.healthy || exclude.has(k)) return false;
