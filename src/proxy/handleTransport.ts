@@ -2,9 +2,9 @@
 // through process.binding): accept, connect, read, write, FIN and close, with none of net.Socket's stream machinery.
 //
 // Why: an SNI-routing gateway's work per connection is two sockets opened, a few reads and writes, two closed. With
-// net.Socket the gateway cost 0.24–0.29 ms of CPU per connection here, against HAProxy's 0.14–0.15; on these handles
-// 0.14–0.19 (2026-12-03, 64 concurrent clients, bench/gateway's proxy-bound storm). Stream state, event
-// emitters and per-socket timers were the difference.
+// net.Socket the gateway cost 0.25–0.27 ms of CPU per connection here; on these handles 0.15–0.17, against HAProxy's
+// 0.15–0.16 with 2 threads and 0.15 for a relay on these handles with no logic at all (2026-12-03, 64 concurrent
+// clients, bench/gateway's proxy-bound storm). Stream state, event emitters and per-socket timers were the difference.
 //
 // The bindings are Node internals, not public API: `handleBindings()` checks their shape once and answers why not
 // when they are missing or changed, and the gateway then runs on net.Socket (netTransport.ts) and says so.
