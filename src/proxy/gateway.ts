@@ -3,17 +3,16 @@
 import net from 'node:net';
 import type { Logger } from '../log.ts';
 import type { Registry } from '../observe/metrics.ts';
-import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
-import { route, recordOutcome, endpointKey, DEFAULT_OUTLIER, type Endpoint, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
-import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type ServiceTraffic, type TrafficTable } from './gatewayMetrics.ts';
-import { splice, type SpliceOwner } from './gatewaySplice.ts';
-import { DEFAULT_IDLE_TIMEOUT_MS, idlePairs, sweepEveryMs, type Watched } from './gatewayIdle.ts';
-import { HIGH_WATER_BYTES, type Conn, type ConnHandlers, type Transport } from './conn.ts';
+import { route, recordOutcome, DEFAULT_OUTLIER, type Endpoint, type EndpointTable, type OutlierPolicy, type OutlierState } from './routing.ts';
+import { gatewayMetrics, beforeScrape, publishTraffic, trafficOf, type GatewayMetrics, type TrafficTable } from './gatewayMetrics.ts';
+import { splice } from './gatewaySplice.ts';
+import { DEFAULT_IDLE_TIMEOUT_MS, idlePairs, sweepEveryMs } from './gatewayIdle.ts';
+import { Session, type SessionHost } from './gatewaySession.ts';
+import type { Conn, Transport } from './conn.ts';
 import { NET_SERVER_OPTIONS } from './netTransport.ts';
 import { pickTransport } from './gatewayTransport.ts';
 import { Deadlines } from './gatewayDeadlines.ts';
 import { rateLimitedWarn } from './rateLimitedLog.ts';
-
 
 export interface GatewayOptions {
   host: string;
@@ -45,6 +44,18 @@ export class Gateway {
   private readonly stopPublishing: () => void;
   private readonly warn: ReturnType<typeof rateLimitedWarn>;
   private readonly transport: Transport;
+  /** what a Session asks of the gateway (the gateway's own methods, bound once) */
+  private readonly host: SessionHost = {
+    reject: (c, reason, detail) => this.reject(c, reason, detail),
+    helloDone: (s) => this.helloDone(s),
+    sessionClosed: (s) => this.sessionClosed(s),
+    routeFor: (s) => this.routeFor(s),
+    dial: (s, e, onConnect) => this.dial(s, e, onConnect),
+    connectSettled: (s) => this.connectSettled(s),
+    connectFailed: (s, err) => this.connectFailed(s, err),
+    spliceStarted: (s, up, first) => this.spliceStarted(s, up, first),
+    spliceClosed: (s) => this.spliceClosed(s),
+  };
   private rr = 0;
   private configured = false;
   private draining = false;
@@ -114,7 +125,7 @@ export class Gateway {
   }
 
   /** close a connection before it is routed, counting why */
-  reject(c: Conn, reason: string, detail: string): void {
+  private reject(c: Conn, reason: string, detail: string): void {
     this.m.rejected.inc({ reason });
     this.warn(reason, { remote: c.remoteAddress, detail }, 'gateway closed connection before routing');
     c.destroy();
@@ -122,30 +133,30 @@ export class Gateway {
 
   private accept(c: Conn): void {
     this.conns.add(c);
-    const s = new Session(this, c);
+    const s = new Session(this.host, c);
     this.helloDeadlines.add(s);
     c.on(s);
     c.resume();
   }
 
-  helloDone(s: Session): void { this.helloDeadlines.cancel(s); }
+  private helloDone(s: Session): void { this.helloDeadlines.cancel(s); }
 
-  sessionClosed(s: Session): void {
+  private sessionClosed(s: Session): void {
     this.helloDeadlines.cancel(s);
     this.conns.delete(s.down);
   }
 
   /** connect upstream for a session, within the connect timeout */
-  dial(s: Session, e: Endpoint, onConnect: (err?: string) => void): Conn {
+  private dial(s: Session, e: Endpoint, onConnect: (err?: string) => void): Conn {
     const up = this.transport.connect(e.address, e.port, onConnect);
     this.connectDeadlines.add(s);
     return up;
   }
 
-  connectSettled(s: Session): void { this.connectDeadlines.cancel(s); }
+  private connectSettled(s: Session): void { this.connectDeadlines.cancel(s); }
 
   /** the next endpoint to try for a session, or undefined once it was rejected */
-  routeFor(s: Session): { service: string; endpoint: Endpoint } | undefined {
+  private routeFor(s: Session): { service: string; endpoint: Endpoint } | undefined {
     const d = route(s.sni, this.table, this.outliers, this.active, Date.now(), s.tried, this.rr++);
     if (d.kind === 'endpoint') return { service: d.cluster, endpoint: d.endpoint };
     if (d.kind === 'bad-sni') this.reject(s.down, 'unknown_sni', d.reason);
@@ -155,7 +166,7 @@ export class Gateway {
   }
 
   /** an upstream connect failed: count it, maybe eject the endpoint; whether another may be tried */
-  connectFailed(s: Session, err: string): boolean {
+  private connectFailed(s: Session, err: string): boolean {
     const { service, key } = s;
     this.m.connectFailures.inc({ service });
     if (recordOutcome(this.outliers, key, false, Date.now(), this.opts.outlier ?? DEFAULT_OUTLIER)) {
@@ -169,7 +180,7 @@ export class Gateway {
   }
 
   /** upstream is connected: splice the pair */
-  spliceStarted(s: Session, up: Conn, first: Buffer): void {
+  private spliceStarted(s: Session, up: Conn, first: Buffer): void {
     recordOutcome(this.outliers, s.key, true, Date.now());
     this.conns.add(up);
     s.stats = trafficOf(this.traffic, s.service);
@@ -181,7 +192,7 @@ export class Gateway {
     splice(s.down, up, first, s.ended, s);
   }
 
-  spliceClosed(s: Session): void {
+  private spliceClosed(s: Session): void {
     this.spliced.delete(s);
     s.stats.connectionsActive -= 1;
     const n = (this.active.get(s.key) ?? 1) - 1;
@@ -189,99 +200,4 @@ export class Gateway {
     this.conns.delete(s.down);
     if (s.up) this.conns.delete(s.up);
   }
-}
-
-const NO_TRAFFIC: ServiceTraffic = { connectionsTotal: 0, connectionsActive: 0, bytesIn: 0, bytesOut: 0 };
-const NOT_TRIED: ReadonlySet<string> = new Set();
-
-/**
- * One client connection, from accept to close: its ClientHello (`hello`), then, while upstream connects, what the
- * client sends after it and its FIN (kept and sent upstream after the hello; over HIGH_WATER_BYTES the client is
- * paused; a pause and a resume would cost two epoll_ctl per connection), then the splice, whose owner it is.
- * It handles the client's events until the splice takes them over, and is the key of its hello and connect
- * deadlines: per connection, one object and one closure (the connect callback) instead of one closure per event.
- */
-class Session implements ConnHandlers, SpliceOwner, Watched {
-  private phase: 'hello' | 'connecting' = 'hello';
-  /** the ClientHello so far; then the hello and what came after it */
-  private chunks: Buffer[] = [];
-  private held = 0;
-  ended = false;
-  sni = '';
-  /** endpoints tried for this connection before the current attempt (allocated on a retry only) */
-  tried: ReadonlySet<string> = NOT_TRIED;
-  attempts = 0;
-  service = '';
-  key = '';
-  up: Conn | undefined;
-  // splice and idle bookkeeping
-  stats: ServiceTraffic = NO_TRAFFIC;
-  bytes = 0;
-  seen = 0;
-  quietSince = 0;
-
-  constructor(private readonly gw: Gateway, readonly down: Conn) {}
-
-  data(d: Buffer): void {
-    this.chunks.push(d);
-    this.held += d.length;
-    if (this.phase === 'connecting') { if (this.held >= HIGH_WATER_BYTES) this.down.pause(); return; }
-    const buf = this.chunks.length === 1 ? d : Buffer.concat(this.chunks, this.held);
-    if (this.chunks.length > 1) this.chunks = [buf];
-    const r = parseClientHello(buf, MAX_HELLO_BYTES);
-    if (r.kind === 'need-more') return;
-    this.gw.helloDone(this);
-    if (r.kind === 'not-tls') return this.gw.reject(this.down, 'not_tls', r.reason);
-    if (r.kind === 'no-sni') return this.gw.reject(this.down, 'no_sni', 'ClientHello has no server_name');
-    this.phase = 'connecting';
-    this.sni = r.serverName;
-    this.attempt();
-  }
-
-  /** before the hello is whole the client gave up: close; while upstream connects, its FIN goes up after the hello */
-  end(): void { if (this.phase === 'hello') this.down.destroy(); else this.ended = true; }
-
-  drain(): void {}
-
-  close(): void { this.gw.sessionClosed(this); }
-
-  attempt(): void {
-    if (this.down.destroyed) return;
-    if (this.key !== '') { // a retry: not the endpoint that just failed, nor any before it
-      if (this.tried === NOT_TRIED) this.tried = new Set();
-      (this.tried as Set<string>).add(this.key);
-    }
-    const to = this.gw.routeFor(this);
-    if (!to) return;
-    this.attempts += 1;
-    this.service = to.service;
-    this.key = endpointKey(to.endpoint);
-    const up: Conn = this.gw.dial(this, to.endpoint, (err) => this.connected(up, err));
-    this.up = up;
-  }
-
-  /** the connect of `up` finished (a late one, for an attempt that timed out, is ignored) */
-  private connected(up: Conn, err: string | undefined): void {
-    if (up !== this.up || this.phase !== 'connecting') return;
-    this.gw.connectSettled(this);
-    if (err !== undefined) { this.up = undefined; return this.failed(err); }
-    const first = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
-    this.chunks = [];
-    this.gw.spliceStarted(this, up, first);
-  }
-
-  /** the attempt's connect failed or timed out: another endpoint, or give up */
-  failed(err: string): void {
-    if (this.gw.connectFailed(this, err)) this.attempt();
-  }
-
-  connectTimedOut(): void {
-    const up = this.up;
-    if (!up || this.phase !== 'connecting') return;
-    this.up = undefined;
-    up.destroy();
-    this.failed('connect timeout');
-  }
-
-  spliceClosed(): void { this.gw.spliceClosed(this); }
 }
