@@ -6,7 +6,7 @@
 // Why an object and not closures: at thousands of connections a second, what a connection allocates and keeps alive
 // while it lives is what the young-generation GC copies. Side by side in a proxy-bound storm, one closure per event
 // (hello, early bytes, attempt, timeouts) cost the gateway 0.057–0.069 ms of user CPU per connection, this object
-// 0.037–0.055: 20–35 % less (docs/sidecar.md).
+// 0.037–0.055: 20–38 % less (docs/sidecar.md).
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
 import { endpointKey, type Endpoint } from './routing.ts';
 import type { ServiceTraffic } from './gatewayMetrics.ts';
