@@ -219,11 +219,6 @@ const medians = <F extends object>(rounds: Record<string, F>[], name: string): F
 /** a ratio between two paths in each round or slice where both ran */
 const ratiosOf = <F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): number[] =>
   rounds.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
-/** a ratio between two paths within each round, and its median */
-function ratio<F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): { perRound: number[]; median: number } | undefined {
-  const xs = ratiosOf(rounds, of);
-  return xs.length ? { perRound: xs.map((x) => +x.toFixed(2)), median: +medianOf(xs).toFixed(2) } : undefined;
-}
 /** a ratio between two paths per slice: too many slices to list, so its median and spread over them */
 function sliceRatio<F>(slices: Record<string, F>[], of: (r: Record<string, F>) => number | undefined) {
   const xs = ratiosOf(slices, of);
