@@ -10,9 +10,10 @@ export type HelloResult =
   | { kind: 'sni'; serverName: string };
 
 const HANDSHAKE = 0x16;
-const CUT: HelloResult = { kind: 'not-tls', reason: 'a non-handshake record came before the ClientHello was whole' };
 const CLIENT_HELLO = 0x01;
 const EXT_SERVER_NAME = 0x0000;
+/** another record type came before the hello was whole (one result, not one per call) */
+const CUT: HelloResult = { kind: 'not-tls', reason: 'a non-handshake record came before the ClientHello was whole' };
 
 /**
  * Concatenate the payloads of leading handshake records. `complete`: a record of another type follows them (TLS 1.3

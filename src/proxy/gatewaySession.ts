@@ -8,7 +8,7 @@
 // (hello, early bytes, attempt, timeouts) cost the gateway 0.057–0.069 ms of user CPU per connection, this object
 // 0.037–0.055: 20–38 % less (docs/sidecar.md).
 import { parseClientHello, MAX_HELLO_BYTES } from './clientHello.ts';
-import { endpointKey, type Endpoint } from './routing.ts';
+import { endpointKey, NOTHING_EXCLUDED, type Endpoint } from './routing.ts';
 import type { ServiceTraffic } from './gatewayMetrics.ts';
 import type { SpliceOwner } from './gatewaySplice.ts';
 import type { Watched } from './gatewayIdle.ts';
@@ -38,7 +38,6 @@ export interface SessionHost {
 
 /** a session's stats until it is spliced (frozen: nothing counts on it) */
 const NO_TRAFFIC: ServiceTraffic = Object.freeze({ connectionsTotal: 0, connectionsActive: 0, bytesIn: 0, bytesOut: 0 });
-const NOT_TRIED: ReadonlySet<string> = new Set();
 
 /**
  * A client connection: its ClientHello (phase `hello`), then, while upstream connects, what the client sends after
@@ -53,7 +52,7 @@ export class Session implements ConnHandlers, SpliceOwner, Watched {
   ended = false;
   sni = '';
   /** endpoints tried for this connection before the current attempt (allocated on a retry only) */
-  tried: ReadonlySet<string> = NOT_TRIED;
+  tried: ReadonlySet<string> = NOTHING_EXCLUDED;
   attempts = 0;
   service = '';
   key = '';
@@ -92,7 +91,7 @@ export class Session implements ConnHandlers, SpliceOwner, Watched {
   attempt(): void {
     if (this.down.destroyed) return;
     if (this.key !== '') { // a retry: not the endpoint that just failed, nor any before it
-      if (this.tried === NOT_TRIED) this.tried = new Set();
+      if (this.tried === NOTHING_EXCLUDED) this.tried = new Set();
       (this.tried as Set<string>).add(this.key);
     }
     const to = this.gw.routeFor(this);
@@ -106,7 +105,7 @@ export class Session implements ConnHandlers, SpliceOwner, Watched {
 
   /** the connect of `up` finished (a late one, for an attempt that timed out, is ignored) */
   private connected(up: Conn, err: string | undefined): void {
-    if (up !== this.up || this.phase !== 'connecting') return;
+    if (up !== this.up) return;
     this.gw.connectSettled(this);
     if (err !== undefined) { this.up = undefined; return this.failed(err); }
     const first = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
@@ -121,7 +120,7 @@ export class Session implements ConnHandlers, SpliceOwner, Watched {
 
   connectTimedOut(): void {
     const up = this.up;
-    if (!up || this.phase !== 'connecting') return;
+    if (!up) return;
     this.up = undefined;
     up.destroy();
     this.failed('connect timeout');

@@ -223,7 +223,7 @@ export function handleTransport(b: Bindings): Transport {
     req.address = address;
     req.port = port;
     const err = family === 6 ? handle.connect6(req, address, port) : handle.connect(req, address, port);
-    if (err) process.nextTick(() => { if (!c.destroyed) { c.destroy(); onConnect(errName(err)); } });
+    if (err) process.nextTick(() => c.connectDone(err, onConnect)); // refused at once: reported as a failed connect, from the loop
     // read from the start (the Transport contract): libuv then registers the socket with epoll once, for the connect
     // and the reads, instead of once for each (an EEXIST and a second epoll_ctl per connection). Nothing is read
     // before the connect completes, and its completion runs onConnect first.

@@ -37,7 +37,8 @@ export type RouteDecision =
   | { kind: 'unknown-service'; cluster: string }
   | { kind: 'no-endpoint'; cluster: string };
 
-const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+/** no endpoint excluded (route()'s default, and a connection's first attempt) */
+export const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
 const LEAST_REQUEST: LbChoice = { policy: 'LEAST_REQUEST' };
 
 export const endpointKey = (e: { address: string; port: number }): string => `${e.address}:${e.port}`;
