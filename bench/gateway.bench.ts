@@ -101,9 +101,18 @@ interface Counts { rttN: number; connN: number; bulkMB: number }
 // connections — once per process, not per connection; HAProxy is compiled ahead of time).
 const WARM: Counts = { rttN: Number(process.env.BENCH_WARM_RTT_N ?? 1000), connN: Number(process.env.BENCH_WARM_CONN_N ?? 500), bulkMB: 64 };
 
+/** the CPU time (ms) `pid` (with `read`: its process tree) uses from now on: call the meter for it; undefined without a pid, or once it is gone */
+function cpuMeter(pid: number | undefined, read: (pid: number) => number | undefined = cpuMs): () => number | undefined {
+  const start = pid === undefined ? undefined : read(pid);
+  return () => {
+    const now = pid === undefined ? undefined : read(pid);
+    return start === undefined || now === undefined ? undefined : now - start;
+  };
+}
+
 /** `n` round trips of 64 bytes on one connection to `port`: latency, and the CPU time of `proxyPid` per round trip */
 async function roundTrips(port: number, n: number, proxyPid?: number) {
-  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const used = cpuMeter(proxyPid);
   const c = await connect(port);
   const lat: number[] = [];
   const msg = Buffer.alloc(64, 1);
@@ -113,16 +122,16 @@ async function roundTrips(port: number, n: number, proxyPid?: number) {
     lat.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   c.destroy();
-  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const cpu = used();
   const r = { p50ms: +pct(lat, 50).toFixed(3), p99ms: +pct(lat, 99).toFixed(3) };
   // The proxy's own CPU time per unit of work: a load-independent comparison (the bench client and backend share
   // the same 2 cores with the proxy). Clock ticks are 10 ms: keep n in the thousands.
-  return cpu0 === undefined || cpu1 === undefined ? r : { ...r, proxyCpuUsPerRtt: +(((cpu1 - cpu0) * 1000) / n).toFixed(1) };
+  return cpu === undefined ? r : { ...r, proxyCpuUsPerRtt: +((cpu * 1000) / n).toFixed(1) };
 }
 
 /** `mb` MiB from the backend through `port` on one connection: MiB/s, and the CPU time (ms) `proxyPid` used */
 async function bulk(port: number, mb: number, proxyPid?: number): Promise<{ mbps: number; mib: number; proxyCpuMs?: number }> {
-  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const used = cpuMeter(proxyPid);
   const b = await connect(port);
   const t0 = process.hrtime.bigint();
   let bytes = 0;
@@ -130,8 +139,8 @@ async function bulk(port: number, mb: number, proxyPid?: number): Promise<{ mbps
   const mib = bytes / (1 << 20);
   const mbps = +(mib / (Number(process.hrtime.bigint() - t0) / 1e9)).toFixed(1);
   b.destroy();
-  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
-  return cpu0 === undefined || cpu1 === undefined ? { mbps, mib } : { mbps, mib, proxyCpuMs: cpu1 - cpu0 };
+  const cpu = used();
+  return cpu === undefined ? { mbps, mib } : { mbps, mib, proxyCpuMs: cpu };
 }
 
 /**
@@ -139,7 +148,7 @@ async function bulk(port: number, mb: number, proxyPid?: number): Promise<{ mbps
  * time (ms) over them
  */
 async function connections(port: number, n: number, proxyPid?: number): Promise<{ connPerSec: number; proxyCpuMs?: number }> {
-  const cpu0 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
+  const used = cpuMeter(proxyPid);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const s = await connect(port);
@@ -147,8 +156,8 @@ async function connections(port: number, n: number, proxyPid?: number): Promise<
     s.destroy();
   }
   const connPerSec = +(n / (Number(process.hrtime.bigint() - t0) / 1e9)).toFixed(1);
-  const cpu1 = proxyPid === undefined ? undefined : cpuMs(proxyPid);
-  return cpu0 === undefined || cpu1 === undefined ? { connPerSec } : { connPerSec, proxyCpuMs: cpu1 - cpu0 };
+  const cpu = used();
+  return cpu === undefined ? { connPerSec } : { connPerSec, proxyCpuMs: cpu };
 }
 
 /** the gateway's node flags without profiling (only the gateway under study is profiled) */
@@ -216,12 +225,9 @@ const medianOf = (xs: number[]) => pct(xs, 50);
 /** one path's figures over the rounds: the median of each */
 const medians = <F extends object>(rounds: Record<string, F>[], name: string): F =>
   Object.fromEntries(Object.keys(rounds[0]![name]!).map((k) => [k, medianOf(rounds.map((r) => (r[name] as Record<string, number>)[k]!))])) as F;
-/** a ratio between two paths in each round or slice where both ran */
-const ratiosOf = <F>(rounds: Record<string, F>[], of: (r: Record<string, F>) => number | undefined): number[] =>
-  rounds.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
-/** a ratio between two paths per slice: too many slices to list, so its median and spread over them */
+/** a ratio between two paths in each slice where both ran: too many slices to list, so its median and spread over them */
 function sliceRatio<F>(slices: Record<string, F>[], of: (r: Record<string, F>) => number | undefined) {
-  const xs = ratiosOf(slices, of);
+  const xs = slices.map(of).filter((x): x is number => x !== undefined && Number.isFinite(x));
   const q = (p: number) => +pct(xs, p).toFixed(2);
   return xs.length ? { slices: xs.length, median: q(50), p10: q(10), p90: q(90) } : undefined;
 }
@@ -287,15 +293,15 @@ const rawRequest = (port: number) => new Promise<void>((resolve, reject) => {
   s.once('end', () => { s.destroy(); reject(new Error('closed without an answer')); });
 });
 async function storm(port: number, proxyPid?: number, raw = false): Promise<{ connPerSec: number; p50ms: number; p99ms: number; failed: number; proxyCpuMs?: number }> {
-  const cpu0 = proxyPid ? treeCpuMs(proxyPid) : 0;
+  const used = cpuMeter(proxyPid, treeCpuMs);
   const n = raw ? RAW_STORM_N : STORM_N;
   const r = await closedLoop(n, CONC, raw ? () => rawRequest(port) : async () => {
     const s = await connect(port);
     await new Promise<void>((done) => { s.once('data', () => done()); s.write('x'); });
     s.destroy();
   });
-  const cpu = proxyPid ? { proxyCpuMs: treeCpuMs(proxyPid) - cpu0 } : {};
-  return { connPerSec: +(n / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...cpu };
+  const cpu = used();
+  return { connPerSec: +(n / r.secs).toFixed(1), p50ms: +pct(r.latMs, 50).toFixed(2), p99ms: +pct(r.latMs, 99).toFixed(2), failed: r.failed, ...(cpu === undefined ? {} : { proxyCpuMs: cpu }) };
 }
 const gw2 = await startGatewayProcess('meshfed gateway --workers 2', ['--workers', '2']);
 const hport2 = await freePort();
